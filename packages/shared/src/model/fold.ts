@@ -1,0 +1,286 @@
+import type {
+  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, SessionEvent, TcpSegmentEvent, UdpDatagramEvent,
+} from '../protocol/events.ts';
+import { splitConnKey } from '../protocol/endpoint.ts';
+import type { CallSummary, ConnModel, Model, SocketModel } from './model.ts';
+
+/**
+ * fold(model, event) → model: the one way a session's events become what the views show.
+ * The agent's snapshots, the page's store, the CLI and the tests all use it, so live, replayed and
+ * imported sessions look the same.
+ *
+ * It reads nothing but its arguments (no clock, no I/O) and costs O(1) per event. For that it
+ * updates the model it is given in place; every socket or connection it changes is replaced by a new
+ * object, so views can compare entities by identity. Take cloneModel() for a snapshot.
+ *
+ * Rules (the tests quote them by id):
+ * F1  An event whose seq is not above lastSeq is ignored; a jump in seq counts the missing events.
+ * F2  api socket() creates the socket with its protocol; any api event for an unknown sock creates it too.
+ * F3  listen() that succeeds makes a listener: apiState listening, local address, backlog.
+ * F4  connect() that succeeds makes a client: connected, with local, remote and its connection.
+ * F5  accept() that succeeds creates the accepted socket (newSock) with its parent listener, and
+ *     takes one connection off the listener's pending count (never below zero).
+ * F6  An `incoming` notice adds one pending connection to the listener.
+ * F7  send/recv/sendto/recvfrom that succeed add their bytes; recv() returning 0 bytes means the
+ *     peer closed (peerClosed).
+ * F8  shutdown() makes the socket write-shut; close() makes it closed (the kernel may keep it longer).
+ * F9  kernel.tcp/kernel.udp find their socket by sock, else by local|remote, else create a watched
+ *     socket (owned: false). A TCP state change is appended to the socket's bounded history (16).
+ * F10 A kernel event with gone: true marks the socket gone and keeps its last state.
+ * F11 tcp.segment creates or updates its connection: a SYN without ACK fixes who is client and
+ *     records that direction's ISN, SYN+ACK the other's; FIN marks its direction; RST ends the
+ *     connection as reset, or refused when it answers a SYN before any data.
+ * F12 Every error sets the socket's lastError.
+ * F13 Entities are replaced, never mutated: a changed socket or connection is a new object.
+ */
+export function fold(model: Model, e: SessionEvent): Model {
+  // F1
+  if (e.seq <= model.lastSeq) return model;
+  if (model.lastSeq >= 0 && e.seq > model.lastSeq + 1) model.missing += e.seq - model.lastSeq - 1;
+  model.lastSeq = e.seq;
+  model.events++;
+  model.version++;
+  model.counts[e.layer]++;
+
+  switch (e.type) {
+    case 'api.call': foldCall(model, e); break;
+    case 'api.notice': foldNotice(model, e); break;
+    case 'kernel.tcp':
+    case 'kernel.udp': foldKernel(model, e); break;
+    case 'tcp.segment': foldSegment(model, e); break;
+    case 'udp.datagram': foldDatagram(model, e); break;
+    case 'source.status':
+      model.sources = { ...model.sources, [e.source]: e.status };
+      break;
+    case 'scenario.step':
+      model.scenario = { name: e.scenario, step: e.step, index: e.index, status: e.status };
+      break;
+  }
+  return model;
+}
+
+export function foldAll(model: Model, events: Iterable<SessionEvent>): Model {
+  for (const e of events) fold(model, e);
+  return model;
+}
+
+const RECENT_CALLS = 8;
+const STATE_HISTORY = 16;
+
+function newSocket(id: string, proto: 'tcp' | 'udp', owned: boolean, seq: number): SocketModel {
+  return {
+    id, proto, role: proto === 'udp' ? 'udp' : 'unknown', owned, apiState: 'open', stateHistory: [],
+    sendQueue: 0, recvQueue: 0, pendingAccept: 0, bytesSent: 0, bytesReceived: 0, peerClosed: false,
+    gone: false, recentCalls: [], firstSeq: seq, lastSeq: seq,
+  };
+}
+
+function put(model: Model, s: SocketModel): void {
+  if (!(s.id in model.sockets)) model.socketOrder = [...model.socketOrder, s.id];
+  model.sockets[s.id] = s;
+  if (s.local) model.byEndpoints[`${s.local}|${s.remote ?? ''}`] = s.id;
+}
+
+function putConn(model: Model, c: ConnModel): void {
+  if (!(c.key in model.conns)) model.connOrder = [...model.connOrder, c.key];
+  model.conns[c.key] = c;
+}
+
+function newConn(key: string, proto: 'tcp' | 'udp', client: string, server: string, e: SessionEvent): ConnModel {
+  return {
+    key, proto, client, server, stage: 'opening', segments: 0, capturedSegments: 0, inferredSegments: 0,
+    bytesC2S: 0, bytesS2C: 0, finC2S: false, finS2C: false, rst: false,
+    firstTs: e.ts, lastTs: e.ts, firstSeq: e.seq, lastSeq: e.seq,
+  };
+}
+
+function touchConnFromSocket(model: Model, s: SocketModel, e: SessionEvent, stage: ConnModel['stage']): void {
+  if (!s.conn) return;
+  const ends = splitConnKey(s.conn);
+  if (!ends) return;
+  const prev = model.conns[s.conn] ?? newConn(s.conn, s.proto, ends.client, ends.server, e);
+  const next: ConnModel = { ...prev, lastTs: e.ts, lastSeq: e.seq };
+  if (s.role === 'client') next.clientSock = s.id;
+  if (s.role === 'accepted') next.serverSock = s.id;
+  if (prev.stage === 'opening' && stage === 'open') next.stage = 'open';
+  putConn(model, next);
+}
+
+function foldCall(model: Model, e: ApiCallEvent): void {
+  const id = e.sock;
+  if (!id) return;
+  const prev = model.sockets[id] ?? newSocket(id, e.proto ?? 'tcp', true, e.seq); // F2
+  const ok = !e.error;
+  const summary: CallSummary = { call: e.call, seq: e.seq, ts: e.ts, ok };
+  if (e.error) summary.code = e.error.code;
+  if (e.data) summary.len = e.data.len;
+  const s: SocketModel = {
+    ...prev,
+    lastSeq: e.seq,
+    recentCalls: [...prev.recentCalls.slice(-(RECENT_CALLS - 1)), summary],
+  };
+  if (e.proto) s.proto = e.proto;
+  if (e.error) s.lastError = { ...e.error, seq: e.seq }; // F12
+  // accept() reports the new connection's addresses; the listener keeps its own
+  if (ok && e.call !== 'accept') {
+    if (e.local) s.local = e.local;
+    if (e.remote) s.remote = e.remote;
+    if (e.conn) s.conn = e.conn;
+  }
+
+  if (ok) {
+    switch (e.call) {
+      case 'bind': s.apiState = 'bound'; break;
+      case 'listen': { // F3
+        s.role = 'listener';
+        s.apiState = 'listening';
+        const backlog = e.args['backlog'];
+        if (typeof backlog === 'number') s.backlog = backlog;
+        break;
+      }
+      case 'connect': // F4
+        if (s.proto === 'tcp') { s.role = 'client'; s.apiState = 'connected'; }
+        break;
+      case 'accept': { // F5
+        s.pendingAccept = Math.max(0, s.pendingAccept - 1);
+        if (e.newSock) {
+          const child = newSocket(e.newSock, 'tcp', true, e.seq);
+          child.role = 'accepted';
+          child.parent = id;
+          child.apiState = 'connected';
+          if (e.remote) child.remote = e.remote;
+          child.local = e.local ?? s.local;
+          if (e.conn) child.conn = e.conn;
+          put(model, child);
+          touchConnFromSocket(model, child, e, 'open');
+        }
+        break;
+      }
+      case 'send': case 'sendto': s.bytesSent += e.data?.len ?? 0; break;
+      case 'recv': case 'recvfrom': // F7
+        s.bytesReceived += e.data?.len ?? 0;
+        if (e.call === 'recv' && e.data && e.data.len === 0) s.peerClosed = true;
+        break;
+      case 'shutdown': s.apiState = 'write-shut'; break; // F8
+      case 'close': s.apiState = 'closed'; break;
+      default: break;
+    }
+  }
+  put(model, s);
+  if (ok && e.call === 'connect' && s.role === 'client') touchConnFromSocket(model, s, e, 'open');
+}
+
+function foldNotice(model: Model, e: ApiNoticeEvent): void {
+  const id = e.sock;
+  if (!id) return;
+  const prev = model.sockets[id] ?? newSocket(id, 'tcp', true, e.seq);
+  const s: SocketModel = { ...prev, lastSeq: e.seq };
+  switch (e.what) {
+    case 'incoming': s.pendingAccept++; break; // F6
+    case 'peer-closed': s.peerClosed = true; break;
+    case 'closed': s.apiState = 'closed'; break;
+    default: break;
+  }
+  if (e.error) s.lastError = { ...e.error, seq: e.seq }; // F12
+  put(model, s);
+}
+
+function findSocket(model: Model, sock: string | undefined, local: string, remote: string | undefined): string | undefined {
+  if (sock && model.sockets[sock]) return sock;
+  return model.byEndpoints[`${local}|${remote ?? ''}`];
+}
+
+function foldKernel(model: Model, e: KernelTcpEvent | KernelUdpEvent): void { // F9
+  const proto = e.type === 'kernel.tcp' ? 'tcp' : 'udp';
+  const id = findSocket(model, e.sock, e.local, e.remote) ?? e.sock ?? `w:${e.local}|${e.remote ?? ''}`;
+  const prev = model.sockets[id] ?? newSocket(id, proto, false, e.seq);
+  const s: SocketModel = { ...prev, lastSeq: e.seq, sendQueue: e.sendQueue, recvQueue: e.recvQueue };
+  if (!s.local) s.local = e.local;
+  if (!s.remote && e.remote) s.remote = e.remote;
+  if (e.gone) s.gone = true; // F10
+  if (e.type === 'kernel.tcp') {
+    if (e.acceptQueue !== undefined) s.acceptQueue = e.acceptQueue;
+    if (e.backlog !== undefined) s.backlog = e.backlog;
+    if (e.info) s.info = e.info;
+    if (!e.gone && prev.state !== e.state) {
+      s.stateHistory = [...prev.stateHistory.slice(-(STATE_HISTORY - 1)), { from: prev.state ?? null, to: e.state, seq: e.seq, ts: e.ts }];
+      s.state = e.state;
+    }
+    if (!prev.owned && s.role === 'unknown') s.role = e.state === 'LISTEN' ? 'listener' : 'unknown';
+    if (!s.conn && e.conn) s.conn = e.conn;
+  } else {
+    s.drops = e.drops;
+  }
+  put(model, s);
+}
+
+function sockFor(model: Model, local: string, remote: string): string | undefined {
+  return model.byEndpoints[`${local}|${remote}`];
+}
+
+function foldSegment(model: Model, e: TcpSegmentEvent): void { // F11
+  const syn = e.flags.includes('SYN');
+  const ack = e.flags.includes('ACK');
+  let key = e.conn;
+  let client: string;
+  let server: string;
+  const ends = key ? splitConnKey(key) : null;
+  if (ends) ({ client, server } = ends);
+  else if (syn && !ack) { client = e.src; server = e.dst; }
+  else if (syn && ack) { client = e.dst; server = e.src; }
+  else {
+    // No SYN seen and no key given: the existing connection in either direction, else src as client.
+    const fwd = `${e.src}>${e.dst}`;
+    const rev = `${e.dst}>${e.src}`;
+    if (model.conns[rev]) { client = e.dst; server = e.src; } else if (model.conns[fwd]) { client = e.src; server = e.dst; } else { client = e.src; server = e.dst; }
+  }
+  key = `${client}>${server}`;
+  const prev = model.conns[key] ?? newConn(key, 'tcp', client, server, e);
+  const c2s = e.src === client;
+  const c: ConnModel = {
+    ...prev,
+    segments: prev.segments + 1,
+    capturedSegments: prev.capturedSegments + (e.inferred ? 0 : 1),
+    inferredSegments: prev.inferredSegments + (e.inferred ? 1 : 0),
+    lastTs: e.ts,
+    lastSeq: e.seq,
+  };
+  if (c2s) c.bytesC2S += e.len; else c.bytesS2C += e.len;
+  if (syn && e.seqNo !== null) {
+    if (c2s && !ack) c.isnC2S = e.seqNo;
+    if (!c2s && ack) c.isnS2C = e.seqNo;
+  }
+  if (!c.clientSock) c.clientSock = sockFor(model, client, server);
+  if (!c.serverSock) c.serverSock = sockFor(model, server, client);
+  if (e.flags.includes('RST')) {
+    c.rst = true;
+    c.stage = prev.stage === 'opening' && prev.bytesC2S === 0 && prev.bytesS2C === 0 && !c.isnS2C ? 'refused' : 'reset';
+  } else {
+    if (e.flags.includes('FIN')) { if (c2s) c.finC2S = true; else c.finS2C = true; }
+    if (c.stage === 'opening' && ack && !syn) c.stage = 'open';
+    if (c.stage === 'open' && (c.finC2S || c.finS2C)) c.stage = 'closing';
+    if (c.stage === 'closing' && c.finC2S && c.finS2C && ack && !e.flags.includes('FIN')) c.stage = 'closed';
+  }
+  putConn(model, c);
+}
+
+function foldDatagram(model: Model, e: UdpDatagramEvent): void {
+  // UDP has no connection; a "flow" per (sender, receiver) pair keeps the counts.
+  const fwd = `${e.src}>${e.dst}`;
+  const rev = `${e.dst}>${e.src}`;
+  const key = model.conns[rev] ? rev : fwd;
+  const ends = splitConnKey(key)!;
+  const prev = model.conns[key] ?? { ...newConn(key, 'udp', ends.client, ends.server, e), stage: 'open' as const };
+  const c2s = e.src === prev.client;
+  const c: ConnModel = {
+    ...prev,
+    segments: prev.segments + 1,
+    capturedSegments: prev.capturedSegments + (e.inferred ? 0 : 1),
+    inferredSegments: prev.inferredSegments + (e.inferred ? 1 : 0),
+    bytesC2S: prev.bytesC2S + (c2s ? e.len : 0),
+    bytesS2C: prev.bytesS2C + (c2s ? 0 : e.len),
+    lastTs: e.ts,
+    lastSeq: e.seq,
+  };
+  putConn(model, c);
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { Host, Payload, Port } from './primitives.ts';
+
+/**
+ * Commands: UI (or CLI) → agent. Each carries a request id and gets exactly one reply.
+ * Anything that fails validation gets an error reply and changes nothing.
+ */
+const SockId = z.string().min(1).max(64);
+const Max = z.number().int().min(1).max(1 << 20);
+
+export const Command = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('tcp.listen'), host: Host.default('127.0.0.1'), port: Port, backlog: z.number().int().min(0).max(4096).default(128), reuseAddr: z.boolean().default(false) }),
+  z.object({ op: z.literal('tcp.connect'), host: Host.default('127.0.0.1'), port: Port.refine((p) => p > 0, 'port must be 1–65535'), localPort: Port.optional() }),
+  z.object({ op: z.literal('tcp.accept'), sock: SockId }),
+  z.object({ op: z.literal('tcp.send'), sock: SockId, data: Payload }),
+  /** bulk data from a generator, so no single frame has to carry it */
+  z.object({ op: z.literal('tcp.sendBulk'), sock: SockId, bytes: z.number().int().min(1).max(1 << 30), chunk: z.number().int().min(1).max(1 << 20).default(65536) }),
+  z.object({ op: z.literal('tcp.recv'), sock: SockId, max: Max.default(1024) }),
+  z.object({ op: z.literal('tcp.shutdown'), sock: SockId }),
+  z.object({ op: z.literal('tcp.close'), sock: SockId }),
+  /** abortive close: SO_LINGER 0 then close, so the kernel sends RST */
+  z.object({ op: z.literal('tcp.abort'), sock: SockId }),
+  z.object({ op: z.literal('udp.bind'), host: Host.default('127.0.0.1'), port: Port, recvBufferSize: z.number().int().min(1024).max(1 << 26).optional() }),
+  z.object({ op: z.literal('udp.socket'), family: z.enum(['ipv4', 'ipv6']).default('ipv4') }),
+  z.object({ op: z.literal('udp.sendto'), sock: SockId, host: Host.default('127.0.0.1'), port: Port.refine((p) => p > 0, 'port must be 1–65535'), data: Payload }),
+  z.object({ op: z.literal('udp.recvfrom'), sock: SockId, max: Max.default(1024) }),
+  z.object({ op: z.literal('udp.setRecvBuffer'), sock: SockId, bytes: z.number().int().min(1024).max(1 << 26) }),
+  z.object({ op: z.literal('udp.close'), sock: SockId }),
+  z.object({ op: z.literal('scenario.run'), name: z.string().min(1).max(64), port: Port.optional() }),
+  z.object({ op: z.literal('capture.set'), mode: z.enum(['auto', 'off']) }),
+  z.object({ op: z.literal('watch.add'), port: Port.refine((p) => p > 0, 'port must be 1–65535') }),
+  z.object({ op: z.literal('watch.remove'), port: Port }),
+  z.object({ op: z.literal('session.reset') }),
+]);
+export type Command = z.infer<typeof Command>;
+export type CommandInput = z.input<typeof Command>;
+export type Op = Command['op'];
+export type CommandOf<O extends Op> = Extract<Command, { op: O }>;

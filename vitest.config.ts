@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/agent/src/**/*.test.ts', 'apps/agent/test/**/*.test.ts', 'apps/web/src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // integration tests open real sockets and read /proc; files run in parallel, tests in a file in order
+    pool: 'forks',
+  },
+});
