@@ -1,0 +1,221 @@
+import { createRequire } from 'node:module';
+import {
+  PROTOCOL_VERSION,
+  type Capabilities, type Command, type ProbeStatus, type SessionEvent,
+} from '@socketscope/shared';
+import { CommandError, type EngineCommand, type SocketEngine } from './engine/types.ts';
+import type { AgentPort, HelloMessage } from './server/connection.ts';
+import { findScenario, runScenario, scenarioIds, type RunResult } from './scenarios/index.ts';
+import { Session, type SessionOptions } from './session/session.ts';
+import type { ObservationSource } from './sources/source.ts';
+
+/** The kernel probe as the agent uses it (kernel/proc-probe.ts). */
+export interface KernelSource extends ObservationSource {
+  /** look now instead of at the next tick (a step just changed something) */
+  poke(): void;
+  /** whether TCP_INFO details (ss -tin) are available; absent means unknown */
+  tcpInfoStatus?(): ProbeStatus;
+}
+
+/** Packet capture as the agent uses it (wire/capture.ts). */
+export interface WireSource extends ObservationSource {
+  setMode(mode: 'auto' | 'off'): unknown;
+  poke(): void;
+}
+
+/** Wire inference (wire/inference.ts): sees every event, emits inferred wire events while capture is off. */
+export interface InferenceSink {
+  observe(e: SessionEvent): void;
+}
+
+export interface AgentParts {
+  session: Session;
+  engine: SocketEngine;
+  kernel?: KernelSource | undefined;
+  wire?: WireSource | undefined;
+  inference?: InferenceSink | undefined;
+  /** ports of other programs to observe (shared with the probe and capture, which read it) */
+  watched: Set<number>;
+  allowRemote: boolean;
+  /** where scenario.run puts a scenario when the command names no port */
+  scenarioPort?: number | undefined;
+  log?: (line: string) => void;
+}
+
+export const MAX_WATCHED_PORTS = 16;
+
+const require = createRequire(import.meta.url);
+export const AGENT_VERSION: string = (require('../package.json') as { version: string }).version;
+
+const UNAVAILABLE = (what: string): ProbeStatus => ({ available: false, reason: `${what} is not available in this build of the agent` });
+
+/**
+ * The agent: one session, the socket engine, the observation sources and the lessons, behind one
+ * exec(command). The server and the CLI both drive it; nothing here knows about WebSockets.
+ */
+export class Agent implements AgentPort {
+  readonly session: Session;
+  readonly engine: SocketEngine;
+  readonly kernel: KernelSource | undefined;
+  readonly wire: WireSource | undefined;
+  readonly watched: Set<number>;
+  readonly allowRemote: boolean;
+  private readonly inference: InferenceSink | undefined;
+  private readonly scenarioPort: number | undefined;
+  private readonly log: (line: string) => void;
+  private running: { name: string; abort: AbortController; done: Promise<RunResult> } | null = null;
+  private cleanups: (() => void)[] = [];
+  private started = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(parts: AgentParts) {
+    this.session = parts.session;
+    this.engine = parts.engine;
+    this.kernel = parts.kernel;
+    this.wire = parts.wire;
+    this.inference = parts.inference;
+    this.watched = parts.watched;
+    this.allowRemote = parts.allowRemote;
+    this.scenarioPort = parts.scenarioPort;
+    this.log = parts.log ?? ((line) => process.stderr.write(`socketscope: ${line}\n`));
+  }
+
+  /** Starts the sources and wires them to the engine's changes. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const emit = this.session.emit.bind(this.session);
+    if (this.inference) {
+      const inference = this.inference;
+      this.cleanups.push(this.session.subscribe((e) => inference.observe(e)));
+    }
+    this.cleanups.push(this.engine.onChange(() => this.poke()));
+    for (const src of this.sources()) {
+      try {
+        src.start(emit);
+      } catch (err) {
+        this.log(`${src.name} source failed to start: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private sources(): ObservationSource[] {
+    return [this.kernel, this.wire].filter((s): s is KernelSource | WireSource => s !== undefined);
+  }
+
+  private poke(): void {
+    this.kernel?.poke();
+    this.wire?.poke();
+  }
+
+  capabilities(): Capabilities {
+    return {
+      kernel: this.kernel?.status() ?? UNAVAILABLE('the kernel probe'),
+      wire: this.wire?.status() ?? UNAVAILABLE('packet capture'),
+      tcpInfo: this.kernel?.tcpInfoStatus?.() ?? (this.kernel ? { available: false, reason: 'not reported by the kernel probe' } : UNAVAILABLE('TCP_INFO')),
+      remoteTargets: this.allowRemote,
+      scenarios: scenarioIds(),
+    };
+  }
+
+  hello(): HelloMessage {
+    return {
+      t: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: AGENT_VERSION,
+      session: { id: this.session.id, startedAt: this.session.startedAt },
+      capabilities: this.capabilities(),
+      readOnly: false,
+    };
+  }
+
+  /** Carries out a validated command. Rejects only with CommandError. */
+  async exec(cmd: Command): Promise<unknown> {
+    if (this.stopping) throw new CommandError('E_BUSY', 'the agent is shutting down');
+    switch (cmd.op) {
+      case 'scenario.run': {
+        const r = await this.runScenario(cmd.name, cmd.port);
+        if (!r.ok) throw new CommandError(r.error?.code ?? 'E_INTERNAL', `${cmd.name}: step ${r.failedStep} failed: ${r.error?.message ?? ''}`);
+        return r;
+      }
+      case 'capture.set': {
+        if (!this.wire) throw new CommandError('E_UNAVAILABLE', 'packet capture is not available in this build of the agent');
+        await this.wire.setMode(cmd.mode);
+        return { mode: cmd.mode, status: this.wire.status() };
+      }
+      case 'watch.add': {
+        if (!this.watched.has(cmd.port) && this.watched.size >= MAX_WATCHED_PORTS) {
+          throw new CommandError('E_LIMIT', `at most ${MAX_WATCHED_PORTS} watched ports; remove one first`);
+        }
+        this.watched.add(cmd.port);
+        this.poke();
+        return { watching: [...this.watched].sort((a, b) => a - b) };
+      }
+      case 'watch.remove':
+        this.watched.delete(cmd.port);
+        this.poke();
+        return { watching: [...this.watched].sort((a, b) => a - b) };
+      case 'session.reset':
+        return this.reset();
+      default:
+        return this.engine.exec(cmd satisfies EngineCommand);
+    }
+  }
+
+  /** Runs a lesson to its end (one at a time). */
+  runScenario(name: string, port?: number, signal?: AbortSignal): Promise<RunResult> {
+    const scenario = findScenario(name);
+    if (!scenario) return Promise.reject(new CommandError('E_INVALID', `no scenario "${name}"; there are: ${scenarioIds().join(', ')}`));
+    if (this.running) return Promise.reject(new CommandError('E_BUSY', `scenario ${this.running.name} is still running`));
+    const abort = new AbortController();
+    signal?.addEventListener('abort', () => abort.abort(), { once: true });
+    const deps = {
+      session: this.session,
+      exec: (c: EngineCommand) => this.engine.exec(c),
+      kernelAvailable: () => this.kernel?.status().available ?? false,
+      pokeKernel: () => this.kernel?.poke(),
+      log: this.log,
+    };
+    const movedPort = port ?? this.scenarioPort;
+    const done = runScenario(scenario, deps, movedPort === undefined ? { signal: abort.signal } : { port: movedPort, signal: abort.signal })
+      .finally(() => { this.running = null; });
+    this.running = { name, abort, done };
+    return done;
+  }
+
+  /** Closes every socket and starts a new session (new id, seq from 0). */
+  async reset(): Promise<{ session: string }> {
+    if (this.running) throw new CommandError('E_BUSY', `scenario ${this.running.name} is still running`);
+    await this.engine.closeAll();
+    this.session.reset();
+    return { session: this.session.id };
+  }
+
+  /** Shutdown: stop a running lesson, close every socket, stop the sources (capture subprocesses). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.running) {
+        this.running.abort.abort();
+        await this.running.done.catch(() => {});
+      }
+      await this.engine.closeAll().catch((err: unknown) => this.log(`closing sockets: ${(err as Error).message}`));
+      await Promise.all(this.sources().map(async (s) => {
+        try {
+          await s.stop();
+        } catch (err) {
+          this.log(`stopping the ${s.name} source: ${(err as Error).message}`);
+        }
+      }));
+      for (const off of this.cleanups.splice(0)) off();
+    })();
+    return this.stopping;
+  }
+}
+
+export interface CreateAgentOptions {
+  allowRemote?: boolean;
+  capture?: 'auto' | 'off';
+  scenarioPort?: number;
+  session?: SessionOptions;
+  log?: (line: string) => void;
+}

@@ -1,0 +1,165 @@
+/**
+ * One browser's WebSocket, after the upgrade was allowed (security.ts). Rules enforced here
+ * (tests in test/server-protocol.test.ts):
+ *
+ * P1 The first message from the agent is `hello` (protocol version, capabilities, session id).
+ * P2 The client answers `sync {protocolVersion, since}`; another protocol version closes the socket
+ *    with CloseCode.protocolMismatch and a reason saying both versions. Events flow only after sync.
+ * P3 Every frame that is not JSON, not a ClientMessage, binary or larger than MAX_FRAME gets an error
+ *    reply (E_INVALID) and changes nothing; the connection keeps being served.
+ * P4 Every `cmd` gets exactly one reply `{re: id}`: its command is validated with parseCommand first;
+ *    an invalid one changes nothing. A CommandError becomes an error reply with its code.
+ * P5 At most MAX_IN_FLIGHT commands per client run at once; more get E_LIMIT.
+ * P6 A session reset sends a new `hello` (new session id); the client syncs again.
+ */
+import type { WebSocket } from 'ws';
+import {
+  ClientMessage, CloseCode, errorHint, parseCommand, PROTOCOL_VERSION,
+  type Command, type ServerMessage, type SocketError,
+} from '@socketscope/shared';
+import { CommandError } from '../engine/types.ts';
+import { Outbound, type OutboundOptions } from '../session/outbound.ts';
+import type { Session } from '../session/session.ts';
+
+export type HelloMessage = Extract<ServerMessage, { t: 'hello' }>;
+
+/** What the server needs of the agent. */
+export interface AgentPort {
+  readonly session: Session;
+  hello(): HelloMessage;
+  /** carries out a validated command; rejects with CommandError for a call that could not be made */
+  exec(cmd: Command): Promise<unknown>;
+}
+
+export const MAX_FRAME = 256 * 1024;
+export const MAX_IN_FLIGHT = 32;
+
+export class ClientConnection {
+  readonly out: Outbound;
+  private inFlight = 0;
+  closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly agent: AgentPort,
+    outbound: OutboundOptions = {},
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    this.out = new Outbound(agent.session, ws, outbound);
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('close', () => this.dispose());
+    ws.on('error', (err) => this.log(`websocket error: ${err.message}`));
+    this.out.control(agent.hello()); // P1
+  }
+
+  /** P6 */
+  sessionReset(): void {
+    this.out.restart();
+    this.out.control(this.agent.hello());
+  }
+
+  private onFrame(data: unknown, isBinary: boolean): void {
+    if (isBinary) return this.replyError('', 'E_INVALID', 'binary frames are not part of the protocol; send JSON text');
+    const size = frameSize(data);
+    if (size > MAX_FRAME) return this.replyError('', 'E_INVALID', `message of ${size} bytes is larger than the ${MAX_FRAME} allowed`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(frameText(data));
+    } catch {
+      return this.replyError('', 'E_INVALID', 'message is not JSON');
+    }
+    const id = idOf(raw);
+    const r = ClientMessage.safeParse(raw);
+    if (!r.success) {
+      const first = r.error.issues[0];
+      return this.replyError(id, 'E_INVALID', `not a client message: ${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'wrong shape'}`);
+    }
+    const msg = r.data;
+    if (msg.t === 'sync') {
+      if (msg.protocolVersion !== PROTOCOL_VERSION) {
+        // P2: close with the reason; nothing else is sent
+        this.out.close(CloseCode.protocolMismatch, `protocol mismatch: agent speaks ${PROTOCOL_VERSION}, page speaks ${msg.protocolVersion}; reload the page`);
+        return;
+      }
+      this.out.sync(msg.since);
+      return;
+    }
+    this.onCommand(msg.id, msg.cmd);
+  }
+
+  private onCommand(id: string, body: unknown): void {
+    const parsed = parseCommand(body);
+    if (!parsed.ok) return this.replyError(id, 'E_INVALID', parsed.error); // P4
+    if (this.inFlight >= MAX_IN_FLIGHT) return this.replyError(id, 'E_LIMIT', `more than ${MAX_IN_FLIGHT} commands at once; wait for replies`);
+    this.inFlight++;
+    let done: Promise<unknown>;
+    try {
+      done = this.agent.exec(parsed.cmd);
+    } catch (err) {
+      done = Promise.reject(err);
+    }
+    done.then(
+      (result) => this.reply({ t: 'reply', re: id, ok: true, result: result ?? null }),
+      (err: unknown) => this.reply({ t: 'reply', re: id, ok: false, error: toSocketError(err, this.log) }),
+    ).finally(() => { this.inFlight--; });
+  }
+
+  private replyError(re: string, code: string, message: string): void {
+    const error: SocketError = { code, message: message.slice(0, 1000) };
+    const hint = errorHint(code);
+    if (hint) error.hint = hint;
+    this.reply({ t: 'reply', re, ok: false, error });
+  }
+
+  private reply(msg: ServerMessage): void {
+    if (this.closed) return;
+    this.out.control(msg);
+  }
+
+  dispose(): void {
+    this.closed = true;
+    this.out.dispose();
+  }
+
+  /** Shutdown: send what is waiting, then close with a stated reason. */
+  shutdown(): void {
+    if (this.closed) return;
+    this.out.flush(true);
+    this.out.close(CloseCode.shuttingDown, 'agent shutting down');
+    this.closed = true;
+  }
+}
+
+function frameSize(data: unknown): number {
+  if (Buffer.isBuffer(data)) return data.length;
+  if (Array.isArray(data)) return data.reduce((n: number, b: Buffer) => n + b.length, 0);
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  return 0;
+}
+
+function frameText(data: unknown): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return String(data);
+}
+
+function idOf(raw: unknown): string {
+  if (raw && typeof raw === 'object' && 'id' in raw) {
+    const id = (raw as { id: unknown }).id;
+    if (typeof id === 'string' && id.length <= 64) return id;
+  }
+  return '';
+}
+
+export function toSocketError(err: unknown, log: (line: string) => void): SocketError {
+  if (err instanceof CommandError) {
+    const e: SocketError = { code: err.code.slice(0, 64), message: err.message.slice(0, 1000) };
+    const hint = errorHint(err.code);
+    if (hint) e.hint = hint;
+    return e;
+  }
+  // a bug, not a refusal: the page gets a plain message, the details go to the agent's log
+  log(`command failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`);
+  return { code: 'E_INTERNAL', message: `the agent failed to carry out the command: ${(err as Error)?.message ?? String(err)}`.slice(0, 1000) };
+}

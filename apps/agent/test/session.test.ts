@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { emptyModel, foldAll, type EventInput, type SessionEvent } from '@socketscope/shared';
+import { InvalidEventError, Session } from '../src/session/session.ts';
+
+function call(i: number): EventInput {
+  return { layer: 'api', type: 'api.call', sock: 's1', call: 'send', args: { i }, durationUs: 1, proto: 'tcp', data: { len: 1, b64: 'YQ==', truncated: false } };
+}
+
+describe('Session.emit', () => {
+  it('stamps v:1, seq strictly increasing from 0 and a monotonic ts', () => {
+    const s = new Session();
+    const got = Array.from({ length: 1000 }, (_, i) => s.emit(call(i)));
+    got.forEach((e, i) => {
+      expect(e.v).toBe(1);
+      expect(e.seq).toBe(i);
+      if (i > 0) expect(e.ts).toBeGreaterThanOrEqual(got[i - 1]!.ts);
+    });
+    expect(s.lastSeq).toBe(999);
+  });
+
+  it('keeps a ts the producer gave (a capture timestamp)', () => {
+    const s = new Session();
+    expect(s.emit({ ...call(0), ts: 42.5 }).ts).toBe(42.5);
+  });
+
+  it('rejects an event that fails the shared schema and does not consume a seq', () => {
+    const s = new Session({ onInvalid: 'throw' });
+    expect(() => s.emit({ layer: 'api', type: 'api.call', call: 'fly' } as unknown as EventInput)).toThrow(InvalidEventError);
+    expect(s.emit(call(0)).seq).toBe(0);
+  });
+
+  it('folds every event into the running model', () => {
+    const s = new Session();
+    for (let i = 0; i < 5; i++) s.emit(call(i));
+    expect(s.current().sockets['s1']!.bytesSent).toBe(5);
+    expect(s.current().lastSeq).toBe(4);
+  });
+
+  it('notifies subscribers in seq order even when a subscriber emits', () => {
+    const s = new Session();
+    const seenA: number[] = [];
+    const seenB: number[] = [];
+    s.subscribe((e) => {
+      seenA.push(e.seq);
+      if (e.type === 'api.call' && e.call === 'send') s.emit({ layer: 'session', type: 'scenario.step', scenario: 'x', step: 'y', index: 0, status: 'start' });
+    });
+    s.subscribe((e) => seenB.push(e.seq));
+    s.emit(call(0));
+    s.emit(call(1));
+    expect(seenA).toEqual([0, 1, 2, 3]);
+    expect(seenB).toEqual([0, 1, 2, 3]);
+  });
+
+  it('stops notifying after unsubscribe and survives a throwing subscriber', () => {
+    const logged: string[] = [];
+    const s = new Session({ log: (l) => logged.push(l) });
+    const seen: number[] = [];
+    s.subscribe(() => { throw new Error('boom'); });
+    const off = s.subscribe((e) => seen.push(e.seq));
+    s.emit(call(0));
+    off();
+    s.emit(call(1));
+    expect(seen).toEqual([0]);
+    expect(s.lastSeq).toBe(1);
+    expect(logged.length).toBe(2);
+    expect(logged[0]).toContain('boom');
+  });
+});
+
+describe('Session recorder', () => {
+  it('keeps at most ringSize events, the newest ones', () => {
+    const s = new Session({ ringSize: 100 });
+    for (let i = 0; i < 350; i++) s.emit(call(i));
+    expect(s.firstHeldSeq).toBe(250);
+    expect(s.range(0).map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 250 + i));
+    expect(s.get(249)).toBeUndefined();
+  });
+
+  it('a client resuming from a seq inside the ring gets exactly the missing events', () => {
+    const s = new Session({ ringSize: 100 });
+    for (let i = 0; i < 150; i++) s.emit(call(i));
+    const b = s.backlog(120);
+    expect(b.snapshot).toBeUndefined();
+    expect(b.gap).toBeUndefined();
+    expect(s.range(b.nextSeq).map((e) => e.seq)).toEqual(Array.from({ length: 29 }, (_, i) => 121 + i));
+    expect(s.backlog(149).nextSeq).toBe(150);
+    expect(new Session().backlog(null).nextSeq).toBe(0);
+  });
+
+  it('a client whose resume point fell out of the ring gets snapshot + gap + the rest, and ends with the live model', () => {
+    const s = new Session({ ringSize: 100, snapshotEvery: 30 });
+    const all: SessionEvent[] = [];
+    for (let i = 0; i < 1000; i++) all.push(s.emit(call(i)));
+    const b = s.backlog(10);
+    expect(b.snapshot).toBeDefined();
+    expect(b.gap!.from).toBe(11);
+    expect(b.gap!.to).toBe(b.snapshot!.atSeq);
+    expect(b.snapshot!.atSeq).toBeGreaterThanOrEqual(s.firstHeldSeq - 1);
+    expect(b.nextSeq).toBe(b.snapshot!.atSeq + 1);
+    const rest = s.range(b.nextSeq);
+    expect(rest[0]!.seq).toBe(b.nextSeq);
+    expect(rest.at(-1)!.seq).toBe(999);
+    // snapshot + rest folds to the same model as every event folded from the start
+    const resumed = foldAll(structuredClone(b.snapshot!.model), rest);
+    const full = foldAll(emptyModel(), all);
+    expect(resumed.sockets).toEqual(full.sockets);
+    expect(resumed.lastSeq).toBe(full.lastSeq);
+  });
+
+  it('a snapshot is not changed by later events', () => {
+    const s = new Session({ ringSize: 10, snapshotEvery: 5 });
+    for (let i = 0; i < 40; i++) s.emit(call(i));
+    const b = s.backlog(-1);
+    const before = b.snapshot!.model.sockets['s1']!.bytesSent;
+    for (let i = 0; i < 5; i++) s.emit(call(i));
+    expect(b.snapshot!.model.sockets['s1']!.bytesSent).toBe(before);
+  });
+
+  it('reset starts a new session: new id, seq from 0, empty model, empty ring', () => {
+    const s = new Session();
+    for (let i = 0; i < 5; i++) s.emit(call(i));
+    const id = s.id;
+    let resets = 0;
+    s.onReset(() => resets++);
+    s.reset();
+    expect(s.id).not.toBe(id);
+    expect(resets).toBe(1);
+    expect(s.lastSeq).toBe(-1);
+    expect(s.range(0)).toEqual([]);
+    expect(s.current().events).toBe(0);
+    expect(s.emit(call(0)).seq).toBe(0);
+    expect(s.nowUs()).toBeLessThan(10_000_000);
+  });
+});

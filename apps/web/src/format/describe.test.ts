@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseEvent } from '@socketscope/shared';
+import { translator } from '../i18n/index.ts';
+import { describeEvent, formatArgs } from './describe.ts';
+
+function ev(raw: Record<string, unknown>) {
+  const r = parseEvent({ v: 1, seq: 1, ts: 1, ...raw });
+  if (!r.ok) throw new Error(r.error);
+  return r.event;
+}
+
+describe('describeEvent', () => {
+  const en = translator('en');
+  const zh = translator('zh-CN');
+
+  it('marks an inferred SYN as inferred and names the handshake step', () => {
+    const e = ev({ layer: 'wire', type: 'tcp.segment', src: '127.0.0.1:5', dst: '127.0.0.1:6', flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, inferred: true });
+    const en1 = describeEvent(e, en);
+    expect(en1.inferred).toBe(true);
+    expect(en1.text).toContain('[SYN]');
+    expect(en1.badge).toBe('three-way handshake 1/3');
+    expect(describeEvent(e, zh).badge).toBe('三次握手 1/3');
+  });
+
+  it('shows a failed call with its errno', () => {
+    const e = ev({ layer: 'api', type: 'api.call', sock: 's1', call: 'connect', args: { host: '127.0.0.1', port: 9 }, durationUs: 1, error: { code: 'ECONNREFUSED', message: 'refused' } });
+    const d = describeEvent(e, en);
+    expect(d.text).toBe('connect(127.0.0.1:9) failed: ECONNREFUSED');
+    expect(d.error).toBe('ECONNREFUSED');
+  });
+
+  it('shows the bytes a recv returned as text', () => {
+    const e = ev({ layer: 'api', type: 'api.call', sock: 's3', call: 'recv', args: { max: 1024 }, durationUs: 1, data: { len: 5, b64: btoa('hello'), truncated: false } });
+    expect(describeEvent(e, en).text).toBe('recv(max=1024) → 5 B “hello”');
+  });
+
+  it('keeps TCP state names untranslated in Chinese', () => {
+    const e = ev({ layer: 'kernel', type: 'kernel.tcp', local: '127.0.0.1:1', remote: '127.0.0.1:2', state: 'TIME_WAIT', sendQueue: 0, recvQueue: 0 });
+    expect(describeEvent(e, zh).text).toContain('TIME_WAIT');
+  });
+
+  it('formats args with host:port together', () => {
+    expect(formatArgs({ host: '::1', port: 80, backlog: 5 })).toBe('::1:80, backlog=5');
+  });
+});

@@ -1,0 +1,108 @@
+import type { SessionEvent } from '@socketscope/shared';
+import type { MessageKey, Translate } from '../i18n/index.ts';
+import { NOTE_KEYS, type LogRow } from '../store/slices.ts';
+import { formatBytes, previewText } from './bytes.ts';
+
+/**
+ * One log row as a line of text in the page's language. Presentation only: it reads the event and
+ * formats it; nothing here feeds back into the model.
+ */
+export interface RowText {
+  text: string;
+  /** course names for what the row shows (三次握手 1/3, 四次挥手 …) */
+  badge?: string;
+  inferred: boolean;
+  error?: string;
+}
+
+export function describeRow(row: LogRow, t: Translate): RowText {
+  if (row.note) return { text: t(NOTE_KEYS[row.note.kind], row.note.params), inferred: false };
+  return describeEvent(row.event, t);
+}
+
+export function describeEvent(e: SessionEvent, t: Translate): RowText {
+  switch (e.type) {
+    case 'api.call': {
+      const args = formatArgs(e.args);
+      if (e.error) return { text: t('ev.call.err', { call: e.call, args, code: e.error.code }), inferred: false, error: e.error.code };
+      return { text: t('ev.call.ok', { call: e.call, args, result: formatResult(e) }), inferred: false };
+    }
+    case 'api.notice': {
+      const text = t(`ev.notice.${e.what}` as MessageKey, { remote: e.remote ?? '?', code: e.error?.code ?? '' });
+      return e.error ? { text, inferred: false, error: e.error.code } : { text, inferred: false };
+    }
+    case 'kernel.tcp': {
+      if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: e.state }), inferred: false };
+      if (e.state === 'LISTEN') {
+        return { text: t('ev.kernel.listen', { local: e.local, acceptQueue: e.acceptQueue ?? 0, backlog: e.backlog ?? '?' }), inferred: false };
+      }
+      return {
+        text: t('ev.kernel.tcp', { local: e.local, remote: e.remote ?? '*', state: e.state, sendQueue: e.sendQueue, recvQueue: e.recvQueue }),
+        inferred: false,
+      };
+    }
+    case 'kernel.udp':
+      if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: 'UDP' }), inferred: false };
+      return { text: t('ev.kernel.udp', { local: e.local, recvQueue: e.recvQueue, drops: e.drops }), inferred: false };
+    case 'tcp.segment': {
+      const text = t('ev.segment', {
+        src: e.src, dst: e.dst, flags: e.flags.join(','),
+        seq: e.relSeq ?? e.seqNo ?? '–', ack: e.relAck ?? e.ackNo ?? '–', win: e.win ?? '–', len: e.len,
+      });
+      const badge = segmentBadge(e.flags, t);
+      return badge ? { text, badge, inferred: e.inferred } : { text, inferred: e.inferred };
+    }
+    case 'udp.datagram':
+      return { text: t('ev.datagram', { src: e.src, dst: e.dst, len: e.len }), inferred: e.inferred };
+    case 'source.status': {
+      const status = t(e.status.running ? 'ev.source.running' : 'ev.source.stopped') + (e.status.reason ? ` — ${e.status.reason}` : '');
+      return { text: t('ev.source', { source: t(e.source === 'kernel' ? 'caps.kernel' : 'caps.wire'), status }), inferred: false };
+    }
+    case 'scenario.step':
+      return { text: t('ev.scenario', { scenario: e.scenario, step: e.step, index: e.index + 1, status: e.status }), inferred: false };
+  }
+}
+
+function segmentBadge(flags: readonly string[], t: Translate): string | undefined {
+  const has = (f: string) => flags.includes(f);
+  if (has('RST')) return t('ev.rst');
+  if (has('SYN') && !has('ACK')) return t('ev.hs1');
+  if (has('SYN') && has('ACK')) return t('ev.hs2');
+  if (has('FIN')) return t('ev.fin');
+  return undefined;
+}
+
+/** Call arguments, short: host:port together, bytes as a size, everything else key=value. */
+export function formatArgs(args: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const host = args['host'];
+  const port = args['port'];
+  if (typeof port === 'number') parts.push(`${typeof host === 'string' ? host : ''}:${port}`);
+  for (const [k, v] of Object.entries(args)) {
+    if (k === 'host' || k === 'port' || v === undefined) continue;
+    parts.push(`${k}=${short(v)}`);
+  }
+  return parts.join(', ');
+}
+
+function formatResult(e: Extract<SessionEvent, { type: 'api.call' }>): string {
+  if (e.data) {
+    const text = previewText(e.data.b64, 'utf8', 40);
+    return e.data.len === 0 ? '0 B' : `${formatBytes(e.data.len)} “${text}”${e.data.truncated ? '…' : ''}`;
+  }
+  if (e.newSock) return `${e.newSock}${e.remote ? ` (${e.remote})` : ''}`;
+  if (e.local && (e.call === 'listen' || e.call === 'bind' || e.call === 'connect')) return e.remote ? `${e.local} → ${e.remote}` : e.local;
+  if (e.result === undefined || e.result === null) return 'ok';
+  return short(e.result);
+}
+
+function short(v: unknown): string {
+  if (typeof v === 'string') return v.length > 40 ? `"${v.slice(0, 40)}…"` : `"${v}"`;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  try {
+    const s = JSON.stringify(v);
+    return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+  } catch {
+    return '?';
+  }
+}

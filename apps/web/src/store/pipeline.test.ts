@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionEvent } from '@socketscope/shared';
+import { createAppStore } from './store.ts';
+import { EventPipeline, type FlushScheduler } from './pipeline.ts';
+import { applyHello, setLayerShown } from './actions.ts';
+
+/** A scheduler the test runs by hand, standing in for requestAnimationFrame. */
+function manualScheduler(): { schedule: FlushScheduler; runs: () => number; tick: () => void } {
+  let pending: (() => void) | null = null;
+  let runs = 0;
+  return {
+    schedule: (flush) => {
+      pending = flush;
+      return () => { pending = null; };
+    },
+    runs: () => runs,
+    tick: () => {
+      const f = pending;
+      pending = null;
+      if (f) { runs++; f(); }
+    },
+  };
+}
+
+const L = '127.0.0.1:8888';
+const C = '127.0.0.1:50000';
+const CONN = `${C}>${L}`;
+
+function sessionEvents(): Record<string, unknown>[] {
+  return [
+    { v: 1, seq: 1, ts: 10, layer: 'api', type: 'api.call', sock: 's1', call: 'listen', args: { backlog: 5 }, durationUs: 3, proto: 'tcp', local: L },
+    { v: 1, seq: 2, ts: 20, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: L, state: 'LISTEN', sendQueue: 0, recvQueue: 0, acceptQueue: 0, backlog: 5 },
+    { v: 1, seq: 3, ts: 30, layer: 'api', type: 'api.call', sock: 's2', call: 'connect', args: { host: '127.0.0.1', port: 8888 }, durationUs: 90, proto: 'tcp', local: C, remote: L, conn: CONN },
+    { v: 1, seq: 4, ts: 31, layer: 'wire', type: 'tcp.segment', conn: CONN, src: C, dst: L, flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, inferred: true },
+    { v: 1, seq: 5, ts: 40, layer: 'api', type: 'api.notice', sock: 's1', what: 'incoming', remote: C },
+    { v: 1, seq: 6, ts: 50, layer: 'api', type: 'api.call', sock: 's1', call: 'accept', args: {}, durationUs: 5, newSock: 's3', local: L, remote: C, conn: CONN },
+    { v: 1, seq: 7, ts: 60, layer: 'api', type: 'api.call', sock: 's2', call: 'send', args: {}, durationUs: 5, data: { len: 5, b64: 'aGVsbG8=', truncated: false } },
+    { v: 1, seq: 8, ts: 70, layer: 'kernel', type: 'kernel.tcp', sock: 's3', local: L, remote: C, state: 'ESTABLISHED', sendQueue: 0, recvQueue: 5 },
+  ];
+}
+
+describe('EventPipeline', () => {
+  it('folds a burst of events with one store update per flush, not one per event', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    let updates = 0;
+    store.subscribe(() => updates++);
+    pipe.push(sessionEvents());
+    expect(store.getState().model.events).toBe(0); // nothing before the frame
+    clock.tick();
+    expect(clock.runs()).toBe(1);
+    expect(updates).toBe(1);
+    const { model, log } = store.getState();
+    expect(model.lastSeq).toBe(8);
+    expect(model.sockets['s1']?.role).toBe('listener');
+    expect(model.sockets['s2']?.role).toBe('client');
+    expect(model.sockets['s3']?.role).toBe('accepted');
+    expect(model.sockets['s3']?.state).toBe('ESTABLISHED');
+    expect(model.sockets['s3']?.recvQueue).toBe(5);
+    expect(model.sockets['s1']?.pendingAccept).toBe(0);
+    expect(log.map((r) => r.event?.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(store.getState().lastData['s2']?.data.b64).toBe('aGVsbG8=');
+  });
+
+  it('caps the events per flush and carries the rest to the next frame', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, maxPerFlush: 3 });
+    pipe.push(sessionEvents());
+    clock.tick();
+    expect(store.getState().model.lastSeq).toBe(3);
+    expect(pipe.pending).toBe(5);
+    clock.tick();
+    clock.tick();
+    expect(store.getState().model.lastSeq).toBe(8);
+    expect(pipe.pending).toBe(0);
+    expect(clock.runs()).toBe(3);
+  });
+
+  it('replaces changed sockets and keeps unchanged ones identical, so selectors by id re-render only what changed', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    pipe.push(sessionEvents());
+    clock.tick();
+    const before = store.getState().model.sockets;
+    const s1 = before['s1'];
+    const s3 = before['s3'];
+    const modelRef = store.getState().model;
+    pipe.push([{ v: 1, seq: 9, ts: 80, layer: 'kernel', type: 'kernel.tcp', sock: 's3', local: L, remote: C, state: 'ESTABLISHED', sendQueue: 0, recvQueue: 0 }]);
+    clock.tick();
+    const after = store.getState().model.sockets;
+    expect(store.getState().model).toBe(modelRef); // folded in place
+    expect(after['s1']).toBe(s1);
+    expect(after['s3']).not.toBe(s3);
+    expect(after['s3']?.recvQueue).toBe(0);
+    expect(store.getState().modelVersion).toBe(modelRef.version);
+  });
+
+  it('counts and drops an invalid event and keeps folding the valid ones around it', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const warnings: string[] = [];
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, onBadEvent: (e) => warnings.push(e) });
+    const events = sessionEvents();
+    events.splice(2, 0, { v: 1, seq: 99, layer: 'api', type: 'api.call' }, 'not an event');
+    pipe.push(events);
+    clock.tick();
+    expect(store.getState().badEvents).toBe(2);
+    expect(warnings).toHaveLength(2);
+    expect(store.getState().model.lastSeq).toBe(8);
+    expect(store.getState().log).toHaveLength(8);
+  });
+
+  it('skips events it already folded, so a resync that resends them adds no duplicate rows', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    const events = sessionEvents();
+    pipe.push(events.slice(0, 6));
+    clock.tick();
+    pipe.push(events.slice(3)); // seq 4..8 again: 4..6 are duplicates
+    clock.tick();
+    const seqs = store.getState().log.map((r) => r.event?.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(store.getState().model.events).toBe(8);
+  });
+
+  it('keeps the log bounded, newest last', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, logCap: 5 });
+    pipe.push(sessionEvents());
+    clock.tick();
+    expect(store.getState().log.map((r) => r.event?.seq)).toEqual([4, 5, 6, 7, 8]);
+    expect(store.getState().visibleLog.map((r) => r.event?.seq)).toEqual([4, 5, 6, 7, 8]);
+  });
+
+  it('filters the visible log by layer, also for events that arrive later', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    const events = sessionEvents();
+    pipe.push(events.slice(0, 4));
+    clock.tick();
+    setLayerShown(store, 'kernel', false);
+    expect(store.getState().visibleLog.map((r) => r.layer)).toEqual(['api', 'api', 'wire']);
+    pipe.push(events.slice(4));
+    clock.tick();
+    expect(store.getState().visibleLog.every((r) => r.layer !== 'kernel')).toBe(true);
+    expect(store.getState().log).toHaveLength(8);
+  });
+});
+
+describe('applyHello', () => {
+  const hello = (id: string) => ({
+    session: { id }, agentVersion: '0.1.0', readOnly: false,
+    capabilities: { kernel: { available: true }, wire: { available: false }, tcpInfo: { available: true }, remoteTargets: false, scenarios: [] },
+  });
+
+  it('asks for everything on first contact and resumes after the last seq in the same session', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    expect(applyHello(store, hello('a'))).toBeNull();
+    pipe.push(sessionEvents());
+    clock.tick();
+    expect(applyHello(store, hello('a'))).toBe(8);
+    expect(store.getState().log.at(-1)?.note?.kind).toBe('resynced');
+  });
+
+  it('drops the old model when the agent started a new session (its seqs start over)', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    applyHello(store, hello('a'));
+    pipe.push(sessionEvents());
+    clock.tick();
+    expect(applyHello(store, hello('b'))).toBeNull();
+    expect(store.getState().model.socketOrder).toEqual([]);
+    expect(store.getState().log.map((r) => r.note?.kind)).toEqual(['newSession']);
+    pipe.push(sessionEvents().slice(0, 2) as SessionEvent[]);
+    clock.tick();
+    expect(store.getState().model.lastSeq).toBe(2);
+  });
+});

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# What the tests need from the system: Debian's Chromium for Playwright, tcpdump and tshark for real
+# packet capture, python3 for the "students' own programs" in watch tests, CJK fonts for screenshots.
+# Installs what is missing when it can (root + apt-get); otherwise says exactly what to run.
+set -u
+need=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
+fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test-deps: installing ${need[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then apt-get update -qq; fi
+  apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
+  exit $?
+fi
+echo "test-deps: missing ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2
+# chromium is required; the others make their tests skip loudly
+for n in "${need[@]}"; do [ "$n" = chromium ] && exit 1; done
+exit 0
