@@ -149,12 +149,12 @@ export class Agent implements AgentPort {
         }
         this.watched.add(cmd.port);
         this.poke();
-        return { watching: [...this.watched].sort((a, b) => a - b) };
+        return { watching: [...this.watched].toSorted((a, b) => a - b) };
       }
       case 'watch.remove':
         this.watched.delete(cmd.port);
         this.poke();
-        return { watching: [...this.watched].sort((a, b) => a - b) };
+        return { watching: [...this.watched].toSorted((a, b) => a - b) };
       case 'session.reset':
         return this.reset();
       default:
@@ -218,4 +218,42 @@ export interface CreateAgentOptions {
   scenarioPort?: number;
   session?: SessionOptions;
   log?: (line: string) => void;
+}
+
+/** import() of a sibling module that another part of the agent provides; null while it is not there yet. */
+async function optionalModule<T>(rel: string): Promise<T | null> {
+  try {
+    return (await import(new URL(rel, import.meta.url).href)) as T;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return null;
+    throw err;
+  }
+}
+
+interface EngineModule { createEngine(o: { emit: (e: never) => SessionEvent; allowRemote: boolean; limits?: unknown }): SocketEngine }
+interface ProbeModule { KernelProbe: new (o: { targets: () => unknown[]; watchedPorts?: () => number[] }) => KernelSource }
+interface CaptureModule { CaptureSource: new (o: Record<string, unknown>) => WireSource }
+interface InferenceModule { WireInference: new (emit: (e: never) => SessionEvent) => InferenceSink }
+
+/** The agent with the real engine, /proc probe, capture and inference. */
+export async function createAgent(opts: CreateAgentOptions = {}): Promise<Agent> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`socketscope: ${line}\n`));
+  const session = new Session({ ...opts.session, log });
+  const emit = session.emit.bind(session);
+  const allowRemote = opts.allowRemote ?? false;
+  const watched = new Set<number>();
+  const engineMod = await optionalModule<EngineModule>('./engine/index.ts');
+  if (!engineMod) throw new Error('the socket engine (apps/agent/src/engine/index.ts) is missing');
+  const engine = engineMod.createEngine({ emit, allowRemote });
+  const targets = () => engine.tracked();
+  const watchedPorts = () => [...watched];
+  const probeMod = await optionalModule<ProbeModule>('./kernel/proc-probe.ts');
+  const kernel = probeMod ? new probeMod.KernelProbe({ targets, watchedPorts }) : undefined;
+  const captureMod = await optionalModule<CaptureModule>('./wire/capture.ts');
+  const wire = captureMod ? new captureMod.CaptureSource({ targets, watchedPorts, mode: opts.capture ?? 'auto' }) : undefined;
+  if (wire && opts.capture) wire.setMode(opts.capture);
+  const inferenceMod = await optionalModule<InferenceModule>('./wire/inference.ts');
+  const inference = inferenceMod ? new inferenceMod.WireInference(emit) : undefined;
+  return new Agent({ session, engine, kernel, wire, inference, watched, allowRemote, scenarioPort: opts.scenarioPort, log });
 }

@@ -77,7 +77,7 @@ describe('Outbound stream', () => {
     const got = sock.events();
     const seqs = got.map((e) => e.seq);
     // order kept
-    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect(seqs.toSorted((a, b) => a - b)).toEqual(seqs);
     // never dropped: api, wire, and each state change
     for (const q of [...lifecycle, ...stateChanges]) expect(seqs).toContain(q);
     // the latest sample of each key survives

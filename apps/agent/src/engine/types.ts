@@ -16,9 +16,14 @@ export interface Limits {
   maxSockets: number;
   maxListeners: number;
   maxBytesPerCommand: number;
+  /**
+   * How long a call that would block (accept, recv, recvfrom, connect) waits before it gives up with
+   * E_NOTHING_TO_ACCEPT / EAGAIN / ETIMEDOUT. Optional so existing Limits objects stay valid.
+   */
+  maxWaitMs?: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { maxSockets: 256, maxListeners: 32, maxBytesPerCommand: 64 * 1024 };
+export const DEFAULT_LIMITS: Limits = { maxSockets: 256, maxListeners: 32, maxBytesPerCommand: 64 * 1024, maxWaitMs: 10_000 };
 
 export interface SocketEngine {
   /** Carries out one socket call. Resolves with the call's result; rejects only with CommandError. */

@@ -88,11 +88,24 @@ function decodeEndpoint(field: string, littleEndian: boolean): { ep: string; por
   return { ep: endpoint(decodeHexAddress(hex, littleEndian), port), port, any };
 }
 
-/** The local and remote port of a row without decoding it, for a cheap filter. */
-function rowPorts(fields: string[]): [number, number] {
-  const l = fields[1]!;
-  const r = fields[2]!;
-  return [parseInt(l.slice(l.indexOf(':') + 1), 16), parseInt(r.slice(r.indexOf(':') + 1), 16)];
+/**
+ * The local and remote port of a row read straight from the line (fields 2 and 3 are "HEX:PORT"), so rows
+ * the probe does not care about cost no split and no decoding. Null for a line that is not a row.
+ */
+function linePorts(line: string): [number, number] | null {
+  let i = line.indexOf(':'); // after "sl"
+  if (i < 0) return null;
+  i++;
+  while (line.charCodeAt(i) === 32) i++;
+  const localEnd = line.indexOf(' ', i);
+  if (localEnd < 0) return null;
+  let j = localEnd;
+  while (line.charCodeAt(j) === 32) j++;
+  const remoteEnd = line.indexOf(' ', j);
+  if (remoteEnd < 0) return null;
+  const lp = parseInt(line.slice(localEnd - 4, localEnd), 16);
+  const rp = parseInt(line.slice(remoteEnd - 4, remoteEnd), 16);
+  return Number.isNaN(lp) || Number.isNaN(rp) ? null : [lp, rp];
 }
 
 export interface ParseOptions {
@@ -112,10 +125,12 @@ export function parseProcNet(text: string, proto: ProcProto, opts: ParseOptions 
     if (end < 0) end = text.length;
     const line = text.slice(start, end);
     start = end + 1;
+    const ports = linePorts(line);
+    if (!ports) continue;
+    const [lp, rp] = ports;
+    if (opts.ports && !opts.ports(lp, rp)) continue;
     const f = line.trim().split(/\s+/);
     if (f.length < 10 || !f[1]!.includes(':') || !f[4]!.includes(':')) continue;
-    const [lp, rp] = rowPorts(f);
-    if (opts.ports && !opts.ports(lp, rp)) continue;
     const local = decodeEndpoint(f[1]!, le);
     const remote = decodeEndpoint(f[2]!, le);
     const q = f[4]!;

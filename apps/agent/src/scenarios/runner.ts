@@ -117,6 +117,17 @@ export function makeContext(scenario: Scenario<any>, deps: RunnerDeps, opts: Run
       deps.log(`${scenario.id}: ${sock} did not reach ${states.join('/')} in time (kernel shows ${s?.state ?? 'nothing'})`);
       return null;
     },
+    socket: (sock) => session.current().sockets[sock],
+    async waitUntil(cond, o = {}) {
+      if (o.needsKernel && !deps.kernelAvailable()) return false;
+      const deadline = Date.now() + (o.timeoutMs ?? DEFAULT_WAIT_MS);
+      for (;;) {
+        if (cond()) return true;
+        if (Date.now() >= deadline || signal.aborted) return false;
+        deps.pokeKernel();
+        await delay(POLL_MS, signal);
+      }
+    },
     pause: (ms) => delay(Math.min(Math.max(ms, 0), 5000), signal),
     log: deps.log,
   };

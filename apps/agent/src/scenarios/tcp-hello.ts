@@ -112,7 +112,7 @@ export const tcpHello: Scenario<HelloState> = {
     },
   ],
   async cleanup(ctx, s) {
-    for (const sock of [...s.open]) await close(ctx, s, sock).catch(() => {});
+    for (const sock of s.open) await close(ctx, s, sock).catch(() => {});
   },
 };
 

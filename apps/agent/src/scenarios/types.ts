@@ -1,4 +1,4 @@
-import type { ApiCallEvent, SessionEvent, TcpState } from '@socketscope/shared';
+import type { ApiCallEvent, SessionEvent, SocketModel, TcpState } from '@socketscope/shared';
 import type { EngineCommand } from '../engine/types.ts';
 
 /**
@@ -59,6 +59,13 @@ export interface ScenarioContext {
    * the time ran out: a lesson goes on without the picture rather than hanging.
    */
   waitForTcpState(sock: string, states: TcpState[], opts?: WaitOptions & { orGone?: boolean }): Promise<TcpState | 'gone' | null>;
+  /** the socket as the session's model sees it now (kernel queues, drops, state), if known */
+  socket(sock: string): SocketModel | undefined;
+  /**
+   * Polls `cond` (poking the kernel probe) until it holds; false after timeoutMs or when the kernel
+   * layer is unavailable and `needsKernel` is set.
+   */
+  waitUntil(cond: () => boolean, opts?: WaitOptions & { needsKernel?: boolean }): Promise<boolean>;
   /** a short pause for the eye (bounded, cut short when the run is stopped) */
   pause(ms: number): Promise<void>;
   readonly signal: AbortSignal;

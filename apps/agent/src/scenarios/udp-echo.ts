@@ -30,8 +30,8 @@ function need(sock: string | undefined, what: string): string {
 }
 
 /** recvfrom(1024) on a socket, retried while nothing has arrived yet; returns the sender and the length. */
-async function recvfrom(ctx: ScenarioContext, sock: string, timeoutMs?: number): Promise<{ from?: string; len: number }> {
-  const r = await ctx.callWhenReady({ op: 'udp.recvfrom', sock, max: 1024 }, timeoutMs === undefined ? {} : { timeoutMs });
+async function recvfrom(ctx: ScenarioContext, sock: string): Promise<{ from?: string; len: number }> {
+  const r = await ctx.callWhenReady({ op: 'udp.recvfrom', sock, max: 1024 });
   const ev = r.calls.find((c) => c.call === 'recvfrom');
   const out: { from?: string; len: number } = { len: ev?.data?.len ?? 0 };
   if (ev?.remote) out.from = ev.remote;
@@ -125,20 +125,22 @@ export const udpEcho: Scenario<EchoState> = {
         if (failed > 0) ctx.log(`udp-echo: ${failed} of ${results.length} flood sends were refused`);
         const server = need(s.server, 'server');
         // bounded wait for the kernel to count the drops (/proc/net/udp `drops`)
-        await ctx.waitForEvent((e) => e.type === 'kernel.udp' && e.sock === server && e.drops > 0, { timeoutMs: 2000 });
+        await ctx.waitUntil(() => (ctx.socket(server)?.drops ?? 0) > 0, { timeoutMs: 2000, needsKernel: true });
       },
     },
     {
-      // what fitted in the small buffer is still there; the rest is gone for good
+      // what fitted in the small buffer is still there; the rest is gone for good. recvfrom() would
+      // block on an empty queue, so read only while the kernel still reports queued datagrams.
       id: 'server.drain', role: 'server',
       async run(ctx, s) {
         const server = need(s.server, 'server');
-        for (let i = 0; i < 8; i++) {
-          try {
-            await recvfrom(ctx, server, 100);
-          } catch {
-            break; // nothing more to read
-          }
+        let queued = ctx.socket(server)?.recvQueue ?? 0;
+        for (let i = 0; i < 32 && queued > 0; i++) {
+          await recvfrom(ctx, server);
+          const before = queued;
+          await ctx.waitUntil(() => (ctx.socket(server)?.recvQueue ?? 0) < before, { timeoutMs: 1000, needsKernel: true });
+          queued = ctx.socket(server)?.recvQueue ?? 0;
+          if (queued >= before) break; // the kernel did not report the read: stop rather than block
         }
       },
     },
@@ -151,6 +153,6 @@ export const udpEcho: Scenario<EchoState> = {
     },
   ],
   async cleanup(ctx, s) {
-    for (const sock of [...s.open]) await close(ctx, s, sock).catch(() => {});
+    for (const sock of s.open) await close(ctx, s, sock).catch(() => {});
   },
 };

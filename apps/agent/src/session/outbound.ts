@@ -181,7 +181,7 @@ export class Outbound {
 
   /** O3: tracks state changes and, when behind, drops samples superseded later in the same batch. */
   private prepare(window: SessionEvent[]): { events: SessionEvent[]; dropped: number; firstDropped: number } {
-    const keys: (string | null)[] = new Array<string | null>(window.length);
+    const keys: (string | null)[] = Array.from({ length: window.length }, () => null);
     for (let i = 0; i < window.length; i++) {
       const e = window[i]!;
       let key = sampleKey(e);
@@ -197,7 +197,7 @@ export class Outbound {
     }
     if (!this.behind) return { events: window, dropped: 0, firstDropped: -1 };
     const seen = new Set<string>();
-    const keep: boolean[] = new Array<boolean>(window.length);
+    const keep: boolean[] = Array.from({ length: window.length }, () => true);
     for (let i = window.length - 1; i >= 0; i--) {
       const k = keys[i];
       if (k === null || k === undefined) { keep[i] = true; continue; }

@@ -11,7 +11,7 @@ export class Ring<T> {
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('ring capacity must be a positive integer');
-    this.buf = new Array<T | undefined>(capacity);
+    this.buf = Array.from({ length: capacity }, () => undefined);
   }
 
   /** Index of the oldest item held (equals `end` when empty). */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './backoff.ts';
 
+const mid = () => 0.5;
+
 describe('backoffDelay', () => {
   it('doubles from the base and stops at the maximum', () => {
-    const mid = () => 0.5;
     expect([1, 2, 3, 4, 5, 6, 20].map((a) => backoffDelay(a, 500, 5000, mid))).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000]);
   });
   it('jitters within ±20 %', () => {

@@ -1,7 +1,8 @@
 import {
-  CloseCode, PROTOCOL_VERSION, ServerMessage, parseCommand, type ClientMessage, type CommandInput, type ServerMessage as ServerMsg,
+  CloseCode, PROTOCOL_VERSION, parseCommand, type ClientMessage, type CommandInput, type ServerMessage as ServerMsg,
 } from '@socketscope/shared';
 import { backoffDelay } from './backoff.ts';
+import { parseServerMessage } from './validate.ts';
 
 /**
  * The page's one WebSocket to the agent.
@@ -41,9 +42,16 @@ export interface ClientOptions {
   WebSocketImpl?: typeof WebSocket;
 }
 
+/**
+ * Calls that block in a real program until something happens (data arrives, a client connects, the
+ * send buffer drains) get no client-side timeout: the agent replies when the call completes, and the
+ * page shows the call as blocked meanwhile. A disconnect still ends them.
+ */
+export const BLOCKING_OPS: ReadonlySet<string> = new Set(['tcp.accept', 'tcp.recv', 'tcp.send', 'tcp.sendBulk', 'udp.recvfrom', 'scenario.run']);
+
 interface Pending {
   resolve: (r: CommandReply) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
 export class AgentClient {
@@ -98,7 +106,7 @@ export class AgentClient {
     }
     const id = `${this.idPrefix}-${++this.nextId}`;
     return new Promise<CommandReply>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = BLOCKING_OPS.has(parsed.cmd.op) ? null : setTimeout(() => {
         this.pending.delete(id);
         resolve({ ok: false, error: { code: 'E_TIMEOUT', message: `no reply within ${this.timeoutMs} ms` } });
       }, this.timeoutMs);
@@ -117,12 +125,12 @@ export class AgentClient {
       return;
     }
     this.ws = ws;
-    ws.onmessage = (ev) => {
+    ws.addEventListener('message', (ev) => {
       if (this.ws === ws) this.onMessage(ev.data);
-    };
-    ws.onclose = (ev) => {
+    });
+    ws.addEventListener('close', (ev) => {
       if (this.ws === ws) this.onClose(ev.code, ev.reason);
-    };
+    });
     // onerror is always followed by onclose, which decides what to do
   }
 
@@ -134,12 +142,12 @@ export class AgentClient {
       this.opts.sink.badMessage('not JSON');
       return;
     }
-    const r = ServerMessage.safeParse(raw);
-    if (!r.success) {
-      this.opts.sink.badMessage(r.error.message);
+    const r = parseServerMessage(raw);
+    if (!r.ok) {
+      this.opts.sink.badMessage(r.error);
       return;
     }
-    const msg = r.data;
+    const msg = r.msg;
     const sink = this.opts.sink;
     switch (msg.t) {
       case 'hello': {
@@ -166,7 +174,7 @@ export class AgentClient {
         const p = this.pending.get(msg.re);
         if (!p) return; // timed out already
         this.pending.delete(msg.re);
-        clearTimeout(p.timer);
+        if (p.timer) clearTimeout(p.timer);
         p.resolve(msg.ok ? { ok: true, result: msg.result } : { ok: false, error: msg.error });
         return;
       }
@@ -212,7 +220,7 @@ export class AgentClient {
 
   private failPending(): void {
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      if (p.timer) clearTimeout(p.timer);
       p.resolve({ ok: false, error: { code: 'E_DISCONNECTED', message: 'the connection to the agent closed before it replied' } });
       this.pending.delete(id);
     }

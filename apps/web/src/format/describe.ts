@@ -13,6 +13,8 @@ export interface RowText {
   badge?: string;
   inferred: boolean;
   error?: string;
+  /** secondary numbers (RTT, cwnd) a projector view may leave out */
+  detail?: string;
 }
 
 export function describeRow(row: LogRow, t: Translate): RowText {
@@ -36,10 +38,11 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
       if (e.state === 'LISTEN') {
         return { text: t('ev.kernel.listen', { local: e.local, acceptQueue: e.acceptQueue ?? 0, backlog: e.backlog ?? '?' }), inferred: false };
       }
-      return {
-        text: t('ev.kernel.tcp', { local: e.local, remote: e.remote ?? '*', state: e.state, sendQueue: e.sendQueue, recvQueue: e.recvQueue }),
-        inferred: false,
-      };
+      const info = e.info && (e.info.rttMs !== undefined || e.info.cwnd !== undefined)
+        ? t('ev.kernel.info', { rtt: e.info.rttMs !== undefined ? e.info.rttMs.toFixed(3) : '–', cwnd: e.info.cwnd ?? '–' })
+        : '';
+      const text = t('ev.kernel.tcp', { local: e.local, remote: e.remote ?? '*', state: e.state, sendQueue: e.sendQueue, recvQueue: e.recvQueue });
+      return info ? { text, detail: info, inferred: false } : { text, inferred: false };
     }
     case 'kernel.udp':
       if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: 'UDP' }), inferred: false };
@@ -93,6 +96,8 @@ function formatResult(e: Extract<SessionEvent, { type: 'api.call' }>): string {
   if (e.newSock) return `${e.newSock}${e.remote ? ` (${e.remote})` : ''}`;
   if (e.local && (e.call === 'listen' || e.call === 'bind' || e.call === 'connect')) return e.remote ? `${e.local} → ${e.remote}` : e.local;
   if (e.result === undefined || e.result === null) return 'ok';
+  const sock = typeof e.result === 'object' ? (e.result as Record<string, unknown>)['sock'] : undefined;
+  if (typeof sock === 'string') return sock;
   return short(e.result);
 }
 

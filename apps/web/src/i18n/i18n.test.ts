@@ -3,12 +3,12 @@ import { ERROR_HINTS } from '@socketscope/shared';
 import { LOCALES, MESSAGES, pickLocale, placeholders, translate } from './index.ts';
 import { en } from './en.ts';
 
-const enKeys = Object.keys(en).sort();
+const enKeys = Object.keys(en).toSorted();
 
 describe('locale files', () => {
   for (const locale of LOCALES) {
     it(`${locale} has exactly the English keys, none missing, none extra`, () => {
-      const keys = Object.keys(MESSAGES[locale]).sort();
+      const keys = Object.keys(MESSAGES[locale]).toSorted();
       expect(enKeys.filter((k) => !keys.includes(k)), 'missing keys').toEqual([]);
       expect(keys.filter((k) => !enKeys.includes(k)), 'unknown keys').toEqual([]);
     });

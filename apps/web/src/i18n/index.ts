@@ -51,5 +51,5 @@ export function errorHintKey(code: string): MessageKey | null {
 }
 
 export function placeholders(template: string): string[] {
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).sort();
+  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).toSorted();
 }

@@ -103,7 +103,7 @@ describe('EventPipeline', () => {
     const clock = manualScheduler();
     const warnings: string[] = [];
     const pipe = new EventPipeline(store, { schedule: clock.schedule, onBadEvent: (e) => warnings.push(e) });
-    const events = sessionEvents();
+    const events: unknown[] = sessionEvents();
     events.splice(2, 0, { v: 1, seq: 99, layer: 'api', type: 'api.call' }, 'not an event');
     pipe.push(events);
     clock.tick();
@@ -153,11 +153,12 @@ describe('EventPipeline', () => {
   });
 });
 
+const hello = (id: string) => ({
+  session: { id }, agentVersion: '0.1.0', readOnly: false,
+  capabilities: { kernel: { available: true }, wire: { available: false }, tcpInfo: { available: true }, remoteTargets: false, scenarios: [] },
+});
+
 describe('applyHello', () => {
-  const hello = (id: string) => ({
-    session: { id }, agentVersion: '0.1.0', readOnly: false,
-    capabilities: { kernel: { available: true }, wire: { available: false }, tcpInfo: { available: true }, remoteTargets: false, scenarios: [] },
-  });
 
   it('asks for everything on first contact and resumes after the last seq in the same session', () => {
     const store = createAppStore();

@@ -136,8 +136,18 @@ export interface StateBand {
   toRow: number;
 }
 
+/** A span of rows the course names: 三次握手 (SYN…ACK) or 四次挥手 (first FIN…last ACK). */
+export interface PhaseSpan {
+  kind: 'handshake' | 'teardown';
+  conn: string;
+  fromRow: number;
+  /** inclusive */
+  toRow: number;
+}
+
 export interface LadderLayout {
   lanes: readonly LaneView[];
+  phases: readonly PhaseSpan[];
   /** lane number in a row → column (0 = leftmost) */
   columnOf: (lane: number) => number;
   rows: readonly LadderRow[];

@@ -1,0 +1,255 @@
+/**
+ * `socketscope` (`pnpm -s socketscope …`). stdout carries only what a command promises (the URL
+ * line, NDJSON events, the summary); every diagnostic goes to stderr. Rules:
+ * C1 The token appears only in the start-up URL line (S6).
+ * C2 `run --json` prints one event per line, in seq order, and nothing else; it exits 0 when the
+ *    scenario completed, 1 when a step failed, 2 for a usage error (unknown scenario or option).
+ * C3 SIGINT/SIGTERM: stop the lesson, close the sockets, stop the sources, flush the clients, exit.
+ *    A second signal exits at once.
+ * C4 `start` fails clearly when its port is taken (it does not silently pick another: a teacher's
+ *    bookmark and the printed URL must agree); `--port 0` asks for any free port.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cac } from 'cac';
+import { emptyModel, fold, type SessionEvent } from '@socketscope/shared';
+import { AGENT_VERSION, createAgent } from './agent.ts';
+import { findScenario, SCENARIOS, scenarioIds } from './scenarios/index.ts';
+import { makeToken } from './server/security.ts';
+import { DEFAULT_PORT, startServer, type RunningServer } from './server/server.ts';
+import { formatEvent, formatSummary } from './session/format.ts';
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const err = (line: string) => process.stderr.write(`socketscope: ${line}\n`);
+
+function portOption(v: unknown, name = '--port'): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${name} must be a port number 0–65535, not "${String(v)}"`);
+  return n;
+}
+
+function captureOption(v: unknown): 'auto' | 'off' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto' || v === 'off') return v;
+  throw new UsageError(`--capture must be auto or off, not "${String(v)}"`);
+}
+
+function tokenOption(v: unknown): string {
+  const t = v === undefined ? process.env['SOCKETSCOPE_TOKEN'] : String(v);
+  if (t === undefined || t === '') return makeToken();
+  // it travels in a URL query, so keep it URL-safe; short tokens are guessable
+  if (!/^[A-Za-z0-9._~-]{16,256}$/.test(t)) throw new UsageError('the token must be 16–256 characters of A–Z a–z 0–9 . _ ~ -');
+  return t;
+}
+
+/** Writes to stdout respecting back-pressure, so nothing is lost when the process exits. */
+function stdoutWriter(): { write(line: string): void; drain(): Promise<void> } {
+  let pending = Promise.resolve();
+  let blocked = false;
+  const queue: string[] = [];
+  return {
+    write(line) {
+      if (blocked) { queue.push(line); return; }
+      if (!process.stdout.write(line)) {
+        blocked = true;
+        pending = new Promise((resolve) => process.stdout.once('drain', () => {
+          blocked = false;
+          const rest = queue.splice(0).join('');
+          if (rest) process.stdout.write(rest);
+          resolve();
+        }));
+      }
+    },
+    async drain() {
+      await pending;
+      if (queue.length) process.stdout.write(queue.splice(0).join(''));
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    },
+  };
+}
+
+/** C3: the first signal runs `stop`, the second exits at once. */
+function onSignals(stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      stop(sig).then(() => process.exit(0), (e: unknown) => { err(`shutdown: ${(e as Error).message}`); process.exit(1); });
+    });
+  }
+}
+
+interface StartFlags { port?: unknown; host?: unknown; open?: boolean; token?: unknown; allowRemote?: boolean; capture?: unknown }
+
+async function start(flags: StartFlags): Promise<void> {
+  const port = portOption(flags.port) ?? DEFAULT_PORT;
+  const host = flags.host === undefined ? '127.0.0.1' : String(flags.host);
+  const token = tokenOption(flags.token);
+  const capture = captureOption(flags.capture);
+  const agent = await createAgent({ allowRemote: flags.allowRemote === true, ...(capture ? { capture } : {}) });
+  agent.start();
+  let server: RunningServer;
+  try {
+    server = await startServer(agent, { host, port, token, log: err });
+  } catch (e) {
+    await agent.stop();
+    if ((e as { code?: string }).code === 'EADDRINUSE') {
+      err(`port ${port} on ${host} is already in use (is another SocketScope running?).`);
+      err(`stop it, or choose another port: pnpm start --port ${port + 1}   (--port 0 picks any free port)`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
+    err(`warning: listening on ${host}, not only on this machine; anyone who can reach it and has the token can open sockets here`);
+  }
+  onSignals(async () => {
+    err('shutting down');
+    await server.close();
+    await agent.stop();
+  });
+  process.stdout.write(`SocketScope: ${server.url}\n`); // C1: the one place the token is printed
+  if (flags.open !== false) {
+    try {
+      const { default: open } = await import('open');
+      const child = await open(server.url);
+      child.on('error', () => err('could not open a browser; open the address above yourself'));
+    } catch {
+      err('could not open a browser; open the address above yourself');
+    }
+  }
+}
+
+interface RunFlags { json?: boolean; port?: unknown; capture?: unknown; pcap?: unknown }
+
+async function run(name: string, flags: RunFlags): Promise<number> {
+  const scenario = findScenario(name);
+  if (!scenario) throw new UsageError(`no scenario "${name}"; there are: ${scenarioIds().join(', ')}`);
+  const port = portOption(flags.port);
+  const capture = captureOption(flags.capture);
+  if (flags.pcap !== undefined) throw new UsageError('--pcap is not available yet (the pcap writer is not part of this build)');
+  const agent = await createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}) });
+  const out = stdoutWriter();
+  const events: SessionEvent[] = [];
+  agent.session.subscribe((e) => {
+    if (flags.json) out.write(`${JSON.stringify(e)}\n`);
+    else { events.push(e); out.write(`${formatEvent(e)}\n`); }
+  });
+  const abort = new AbortController();
+  onSignals(async () => { abort.abort(); await agent.stop(); await out.drain(); });
+  agent.start();
+  const result = await agent.runScenario(name, port, abort.signal);
+  // let the probe report what the last step did (e.g. the socket leaving LAST_ACK) before stopping
+  agent.kernel?.poke();
+  await new Promise((r) => setTimeout(r, 100));
+  await agent.stop();
+  if (!flags.json) {
+    const model = events.reduce((m, e) => fold(m, e), emptyModel());
+    out.write(formatSummary(result, model));
+  }
+  await out.drain();
+  if (!result.ok) err(`${name}: step ${result.failedStep} failed: ${result.error?.code} ${result.error?.message}`);
+  return result.ok ? 0 : 1;
+}
+
+interface WatchFlags { port?: unknown; json?: boolean; for?: unknown; capture?: unknown }
+
+/** Observes another program's port (the students' own scripts) until stopped. */
+async function watch(flags: WatchFlags): Promise<number> {
+  const port = portOption(flags.port);
+  if (!port) throw new UsageError('watch needs --port N (1–65535): the port of the program to observe');
+  const capture = captureOption(flags.capture);
+  const agent = await createAgent(capture ? { capture } : {});
+  if (!agent.kernel) throw new UsageError('watch is not available yet (the kernel probe is not part of this build)');
+  const out = stdoutWriter();
+  agent.session.subscribe((e) => out.write(flags.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`));
+  await agent.exec({ op: 'watch.add', port });
+  agent.start();
+  err(`watching port ${port}; Ctrl+C stops`);
+  const seconds = flags.for === undefined ? undefined : Number(flags.for);
+  await new Promise<void>((resolve) => {
+    onSignals(async () => resolve());
+    if (seconds !== undefined && Number.isFinite(seconds) && seconds > 0) setTimeout(resolve, Math.min(seconds, 86_400) * 1000);
+  });
+  await agent.stop();
+  await out.drain();
+  return 0;
+}
+
+async function importFile(file: string, _flags: { json?: boolean }): Promise<number> {
+  void file;
+  err('import is not available yet (the pcap decoder is not part of this build)');
+  return 3;
+}
+
+/** Runs one command; resolves with its exit code, or -1 for `start`, which runs until a signal. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    if (e instanceof UsageError || (e as Error)?.name === 'CACError') {
+      err((e as Error).message);
+      return 2;
+    }
+    err((e as Error)?.stack ?? String(e));
+    return 1;
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const cli = cac('socketscope');
+  cli.command('start', 'Start the agent and open the page')
+    .option('--port <port>', `Port for the page and its WebSocket (default ${DEFAULT_PORT}; 0 = any free port)`)
+    .option('--host <host>', 'Address to listen on (default 127.0.0.1)')
+    .option('--no-open', 'Do not open a browser')
+    .option('--token <token>', 'Use this token instead of a random one (also SOCKETSCOPE_TOKEN)')
+    .option('--allow-remote', 'Allow sockets to targets outside this machine')
+    .option('--capture <mode>', 'Packet capture: auto or off (default auto)');
+  cli.command('run <scenario>', `Run a lesson headless: ${scenarioIds().join(', ')}`)
+    .option('--json', 'Print every event as one JSON line (NDJSON) and nothing else')
+    .option('--port <port>', "Move the lesson's port (e.g. 8888) to this one")
+    .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
+    .option('--pcap <file>', 'Also write the captured packets to a .pcap file');
+  cli.command('watch', "Observe another program's port (kernel states and packets)")
+    .option('--port <port>', 'The port to watch')
+    .option('--json', 'Print events as NDJSON')
+    .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
+    .option('--for <seconds>', 'Stop after this many seconds');
+  cli.command('import <file>', 'Read a .pcap/.pcapng and print it as events')
+    .option('--json', 'Print events as NDJSON');
+  cli.command('list', 'List the lessons');
+  cli.help();
+  cli.version(AGENT_VERSION);
+
+  const parsed = cli.parse(['node', 'socketscope', ...argv], { run: false });
+  const name = cli.matchedCommandName;
+  const o = parsed.options;
+  if (o['help'] || o['version']) return 0;
+  if (!name) {
+    if (parsed.args.length > 0) throw new UsageError(`unknown command "${parsed.args[0]}"; try --help`);
+    cli.outputHelp();
+    return 0;
+  }
+  // the commands are dispatched here rather than by cac's actions, so they can return exit codes
+  cli.matchedCommand?.checkUnknownOptions();
+  cli.matchedCommand?.checkRequiredArgs();
+  switch (name) {
+    case 'start': await start(o as StartFlags); return -1; // keeps running until a signal
+    case 'run': return run(String(parsed.args[0]), o as RunFlags);
+    case 'watch': return watch(o as WatchFlags);
+    case 'import': return importFile(String(parsed.args[0]), o);
+    case 'list':
+      for (const s of SCENARIOS) process.stdout.write(`${s.id.padEnd(16)}${s.summary}\n`);
+      return 0;
+    default: throw new UsageError(`unknown command "${name}"`);
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+// a finished command exits even if a source left a handle open; `start` (-1) runs on
+if (isMain) void main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exit(code); });

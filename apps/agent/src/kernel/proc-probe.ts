@@ -1,0 +1,285 @@
+/**
+ * The kernel layer: what Linux holds for each socket, read from /proc/net/{tcp,tcp6,udp,udp6}.
+ *
+ * - K1 It polls every intervalMs (20 ms, 50 Hz) while something is live: an open target, a socket it still
+ *   follows (e.g. a closed one in TIME_WAIT), or a watched port. It stops when nothing is; poke() looks
+ *   again at once (the wiring calls it on every engine change).
+ * - K2 It emits kernel.tcp / kernel.udp only when what it shows changed (state, queues, drops, TCP_INFO).
+ * - K3 The agent's own sockets are matched by "local|remote" endpoints (listeners and UDP by local alone)
+ *   and carry `sock`; other programs' sockets on watched ports carry no `sock`. Both carry `conn` where
+ *   there is a connection (client>server).
+ * - K4 A socket it followed that leaves /proc is reported once more with gone: true and its last state.
+ *   A socket that was reported gone is not followed again under the same id (its 4-tuple may be reused).
+ * - K5 A listener's acceptQueue is its LISTEN row's rx_queue; its backlog is the target's (what Node
+ *   gave the kernel, clamped by the engine to somaxconn): /proc does not show it.
+ * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) comes from `ss -tin` at 2 Hz, only where ss exists.
+ * It never throws into the event loop: a failed read means "unavailable", reported by status().
+ */
+import type { EventInput, KernelTcpEvent, KernelUdpEvent, ProbeStatus, TcpInfo } from '@socketscope/shared';
+import { connKey } from '@socketscope/shared';
+import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
+import { rowKey, type ProcProto, type ProcRow } from './proc-parse.ts';
+import { PROC_FILES, readProc, readRows } from './proc-read.ts';
+import { SsRunner } from './tcp-info.ts';
+
+export interface KernelProbeOptions {
+  targets: () => TrackedSocket[];
+  watchedPorts?: () => number[];
+  /** poll period while something is live; default 20 ms (50 Hz) */
+  intervalMs?: number;
+  /** TCP_INFO through `ss`; default true (skipped where ss is missing) */
+  tcpInfo?: boolean;
+  tcpInfoIntervalMs?: number;
+}
+
+type KernelEvent = Extract<EventInput, { type: 'kernel.tcp' | 'kernel.udp' }>;
+
+interface Followed {
+  proto: ProcProto;
+  key: string;
+  sock?: string;
+  last: KernelEvent;
+  sig: string;
+}
+
+interface Meta {
+  sock?: string;
+  conn?: string;
+  backlog?: number;
+}
+
+/** Bounds: sockets followed at once, finished ids remembered. */
+const MAX_FOLLOWED = 4096;
+const MAX_FINISHED = 8192;
+/** states where a connection exists and TCP_INFO means something */
+const CONNECTED = new Set(['ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING']);
+
+export class KernelProbe implements ObservationSource {
+  readonly name = 'kernel' as const;
+  private emitFn: Emit | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = 0;
+  private readonly followed = new Map<string, Followed>();
+  private readonly finished = new Set<string>();
+  private readonly info = new Map<string, TcpInfo>();
+  private readonly ss = new SsRunner();
+  private lastInfoAt = 0;
+  private readonly intervalMs: number;
+  private readonly infoIntervalMs: number;
+  /** cost of the last polls, for the bench and diagnostics */
+  readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0 };
+
+  constructor(private readonly opts: KernelProbeOptions) {
+    this.intervalMs = Math.max(5, opts.intervalMs ?? 20);
+    this.infoIntervalMs = Math.max(100, opts.tcpInfoIntervalMs ?? 500);
+  }
+
+  status(): ProbeStatus {
+    if (readProc(PROC_FILES.tcp[0]) !== null) return { available: true, tool: '/proc/net/tcp' };
+    return {
+      available: false,
+      reason: process.platform === 'linux' ? '/proc/net/tcp cannot be read (is /proc mounted?)' : `the kernel layer reads Linux /proc/net; this is ${process.platform}`,
+      fix: {
+        linux: 'mount /proc (mount -t proc proc /proc), or run the agent outside a sandbox that hides it',
+        macos: 'run the agent in a Linux VM or container (e.g. docker run --network host …) to see kernel states',
+      },
+      tool: '/proc/net/tcp',
+    };
+  }
+
+  tcpInfoStatus(): ProbeStatus {
+    if (this.opts.tcpInfo === false) return { available: false, reason: 'TCP_INFO was turned off' };
+    return this.ss.status();
+  }
+
+  start(emit: Emit): void {
+    this.emitFn = emit;
+    if (this.status().available) this.schedule(0);
+  }
+
+  stop(): void {
+    this.emitFn = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Looks again soon (after the current synchronous work, so api events come before what they caused). */
+  poke(): void {
+    if (this.emitFn) this.schedule(0);
+  }
+
+  private schedule(delay: number): void {
+    const due = Date.now() + delay;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      let live = false;
+      try {
+        live = this.pollOnce();
+      } catch {
+        live = false; // /proc vanished mid-read: status() will say so
+      }
+      if (live) this.schedule(this.intervalMs);
+    }, delay);
+    this.timer.unref();
+  }
+
+  /** One look at /proc: emits what changed; returns whether anything is live (worth another look). */
+  pollOnce(): boolean {
+    const emit = this.emitFn;
+    if (!emit) return false;
+    const t0 = process.hrtime.bigint();
+    const targets = this.opts.targets();
+    const watched = new Set(this.opts.watchedPorts?.() ?? []);
+    // closed sockets too: one closed before the first look may still be in TIME_WAIT
+    const wanted = targets.filter((t) => t.local && !this.finished.has(t.sock));
+    const ports = new Set<number>();
+    const protos = new Set<ProcProto>();
+    for (const t of wanted) {
+      ports.add(portOf(t.local!));
+      protos.add(t.proto);
+    }
+    for (const f of this.followed.values()) protos.add(f.proto);
+    if (watched.size > 0) { protos.add('tcp'); protos.add('udp'); }
+
+    const index = new Map<string, ProcRow[]>();
+    for (const proto of protos) {
+      for (const r of readRows(proto, { ports: (l, rp) => ports.has(l) || watched.has(l) || watched.has(rp) })) {
+        const k = `${proto}|${rowKey(r.local, r.remote)}`;
+        const list = index.get(k);
+        if (list) list.push(r); else index.set(k, [r]);
+      }
+    }
+
+    const seen = new Set<string>();
+    const used = new Set<string>();
+    for (const t of wanted) {
+      const remote = t.role === 'listener' || t.proto === 'udp' ? undefined : t.remote;
+      const k = `${t.proto}|${rowKey(t.local!, remote)}`;
+      const rows = index.get(k);
+      if (!rows) continue;
+      const row = choose(rows, t);
+      seen.add(t.sock);
+      used.add(k);
+      this.follow(emit, t.sock, row, { sock: t.sock, conn: connOf(t, row), backlog: t.backlog });
+    }
+    if (watched.size > 0) {
+      for (const [k, rows] of index) {
+        if (used.has(k)) continue;
+        const row = rows[0]!;
+        if (!watched.has(row.localPort) && !watched.has(row.remotePort)) continue;
+        const id = `w|${k}`;
+        seen.add(id);
+        this.follow(emit, id, row, { conn: watchedConn(row, watched) });
+      }
+    }
+    for (const [id, f] of this.followed) {
+      if (seen.has(id)) continue;
+      this.followed.delete(id);
+      this.info.delete(f.key);
+      if (!id.startsWith('w|')) this.finish(id);
+      this.send(emit, { ...f.last, gone: true } as KernelEvent);
+    }
+
+    this.maybeQueryInfo();
+    const us = Number(process.hrtime.bigint() - t0) / 1000;
+    this.stats.polls++;
+    this.stats.lastPollUs = us;
+    this.stats.maxPollUs = Math.max(this.stats.maxPollUs, us);
+    return watched.size > 0 || this.followed.size > 0 || targets.some((t) => !t.closed && !this.finished.has(t.sock));
+  }
+
+  private follow(emit: Emit, id: string, row: ProcRow, meta: Meta): void {
+    const key = rowKey(row.local, row.remote);
+    const ev = this.event(row, meta, key);
+    const sig = signature(ev);
+    const f = this.followed.get(id);
+    if (f && f.sig === sig) return;
+    if (!f && this.followed.size >= MAX_FOLLOWED) return;
+    this.followed.set(id, { proto: row.proto, key, sock: meta.sock, last: ev, sig });
+    this.send(emit, ev);
+  }
+
+  private event(row: ProcRow, meta: Meta, key: string): KernelEvent {
+    const base: { sock?: string; conn?: string; remote?: string } = {};
+    if (meta.sock) base.sock = meta.sock;
+    if (meta.conn) base.conn = meta.conn;
+    if (row.remote) base.remote = row.remote;
+    if (row.proto === 'udp') {
+      const e: Omit<KernelUdpEvent, 'v' | 'seq' | 'ts'> = { layer: 'kernel', type: 'kernel.udp', local: row.local, ...base, sendQueue: row.txQueue, recvQueue: row.rxQueue, drops: row.drops ?? 0 };
+      return e;
+    }
+    const e: Omit<KernelTcpEvent, 'v' | 'seq' | 'ts'> = { layer: 'kernel', type: 'kernel.tcp', local: row.local, ...base, state: row.state, sendQueue: row.txQueue, recvQueue: row.rxQueue };
+    if (row.state === 'LISTEN') {
+      e.recvQueue = 0;
+      e.acceptQueue = row.rxQueue;
+      if (meta.backlog !== undefined) e.backlog = meta.backlog;
+    }
+    const info = CONNECTED.has(row.state) ? this.info.get(key) : undefined;
+    if (info) e.info = info;
+    return e;
+  }
+
+  private send(emit: Emit, e: KernelEvent): void {
+    try {
+      emit(e);
+      this.stats.emitted++;
+    } catch {
+      // the session's problem; the probe keeps going
+    }
+  }
+
+  private finish(id: string): void {
+    this.finished.add(id);
+    if (this.finished.size > MAX_FINISHED) this.finished.delete(this.finished.values().next().value!);
+  }
+
+  /** K6: at most every infoIntervalMs, ask ss about the connections we follow (async; results apply next poll). */
+  private maybeQueryInfo(): void {
+    if (this.opts.tcpInfo === false || !this.ss.usable) return;
+    const now = Date.now();
+    if (now - this.lastInfoAt < this.infoIntervalMs) return;
+    const ports: number[] = [];
+    for (const f of this.followed.values()) {
+      if (f.proto === 'tcp' && f.last.type === 'kernel.tcp' && CONNECTED.has(f.last.state)) ports.push(portOf(f.last.local));
+    }
+    if (ports.length === 0) return;
+    this.lastInfoAt = now;
+    void this.ss.query(ports).then((m) => {
+      if (!m) return;
+      const keys = new Set([...this.followed.values()].map((f) => f.key));
+      for (const [k, v] of m) if (keys.has(k)) this.info.set(k, v);
+    }).catch(() => { /* ss trouble is reported by tcpInfoStatus() */ });
+  }
+}
+
+function portOf(ep: string): number {
+  return Number(ep.slice(ep.lastIndexOf(':') + 1));
+}
+
+/** Several rows for one key: a listener wants its LISTEN row; an open socket its live row over a TIME_WAIT one. */
+function choose(rows: ProcRow[], t: TrackedSocket): ProcRow {
+  if (rows.length === 1) return rows[0]!;
+  if (t.role === 'listener') return rows.find((r) => r.state === 'LISTEN') ?? rows[0]!;
+  if (!t.closed) return rows.find((r) => r.state !== 'TIME_WAIT') ?? rows[0]!;
+  return rows[0]!;
+}
+
+function connOf(t: TrackedSocket, row: ProcRow): string | undefined {
+  if (t.proto !== 'tcp' || !row.remote) return undefined;
+  return t.role === 'accepted' ? connKey(row.remote, row.local) : connKey(row.local, row.remote);
+}
+
+/** A watched program's connection: the side whose local port is watched is the server. */
+function watchedConn(row: ProcRow, watched: Set<number>): string | undefined {
+  if (row.proto !== 'tcp' || !row.remote || row.state === 'LISTEN') return undefined;
+  return watched.has(row.localPort) ? connKey(row.remote, row.local) : connKey(row.local, row.remote);
+}
+
+function signature(e: KernelEvent): string {
+  if (e.type === 'kernel.udp') return `${e.sendQueue}|${e.recvQueue}|${e.drops}`;
+  const i = e.info;
+  return `${e.state}|${e.sendQueue}|${e.recvQueue}|${e.acceptQueue ?? ''}|${e.backlog ?? ''}|${i ? `${i.rttMs}/${i.cwnd}/${i.sndWnd}/${i.rcvSpace}` : ''}`;
+}

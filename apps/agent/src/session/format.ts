@@ -1,0 +1,52 @@
+import type { Model, SessionEvent } from '@socketscope/shared';
+import type { RunResult } from '../scenarios/runner.ts';
+
+/** Human-readable lines for the CLI (without --json). The page has its own, translated views. */
+
+function ms(ts: number): string {
+  return `${(ts / 1000).toFixed(3).padStart(9)} ms`;
+}
+
+function text(b64: string | undefined, truncated: boolean): string {
+  if (b64 === undefined) return '';
+  const bytes = Buffer.from(b64, 'base64');
+  const printable = bytes.every((c) => c >= 0x20 && c < 0x7f);
+  const body = printable ? JSON.stringify(bytes.toString('latin1')) : `${bytes.subarray(0, 16).toString('hex')}${bytes.length > 16 ? '…' : ''}`;
+  return truncated ? `${body}…` : body;
+}
+
+export function formatEvent(e: SessionEvent): string {
+  const head = `${String(e.seq).padStart(5)} ${ms(e.ts)}  ${e.layer.padEnd(7)}`;
+  switch (e.type) {
+    case 'api.call': {
+      const res = e.error ? `→ ${e.error.code}` : e.data ? `→ ${e.data.len} bytes ${text(e.data.b64, e.data.truncated)}` : e.newSock ? `→ ${e.newSock}` : '';
+      const where = [e.local, e.remote].filter(Boolean).join(' ↔ ');
+      return `${head} ${e.sock ?? '-'} ${e.call}() ${where} ${res}`.trimEnd();
+    }
+    case 'api.notice':
+      return `${head} ${e.sock ?? '-'} (${e.what}${e.error ? ` ${e.error.code}` : ''})`;
+    case 'kernel.tcp':
+      return `${head} ${e.local}${e.remote ? ` ↔ ${e.remote}` : ''} ${e.gone ? `gone (was ${e.state})` : e.state} send-q ${e.sendQueue} recv-q ${e.recvQueue}${e.acceptQueue !== undefined ? ` accept-q ${e.acceptQueue}/${e.backlog ?? '?'}` : ''}`;
+    case 'kernel.udp':
+      return `${head} ${e.local}${e.gone ? ' gone' : ''} send-q ${e.sendQueue} recv-q ${e.recvQueue} drops ${e.drops}`;
+    case 'tcp.segment':
+      return `${head} ${e.src} → ${e.dst} [${e.flags.join(',')}]${e.seqNo !== null ? ` seq ${e.relSeq ?? e.seqNo}` : ''}${e.ackNo !== null ? ` ack ${e.relAck ?? e.ackNo}` : ''} len ${e.len}${e.inferred ? ' (inferred)' : ''}`;
+    case 'udp.datagram':
+      return `${head} ${e.src} → ${e.dst} len ${e.len}${e.inferred ? ' (inferred)' : ''}`;
+    case 'source.status':
+      return `${head} ${e.source} ${e.status.running ? 'running' : 'not running'}${e.status.reason ? `: ${e.status.reason}` : ''}`;
+    case 'scenario.step':
+      return `${head} ${e.scenario} step ${e.index} ${e.step} (${e.role ?? '-'}) ${e.status}`;
+  }
+}
+
+/** The end of `run` without --json: what the lesson did, folded with the shared model. */
+export function formatSummary(result: RunResult, model: Model): string {
+  const lines = ['', `${result.scenario}: ${result.ok ? 'completed' : `FAILED at ${result.failedStep}: ${result.error?.code} ${result.error?.message}`} — ${result.steps} steps, ${model.events} events (api ${model.counts.api}, kernel ${model.counts.kernel}, wire ${model.counts.wire})`];
+  for (const id of model.socketOrder) {
+    const s = model.sockets[id]!;
+    const states = s.stateHistory.map((h) => h.to).join(' → ');
+    lines.push(`  ${id.padEnd(6)} ${s.proto} ${s.role.padEnd(8)} ${s.local ?? '?'}${s.remote ? ` ↔ ${s.remote}` : ''}  sent ${s.bytesSent} B, received ${s.bytesReceived} B${states ? `  kernel: ${states}` : ''}${s.drops ? `  drops ${s.drops}` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,158 @@
+import { parseEndpoint, splitConnKey, type TcpFlag } from '@socketscope/shared';
+
+/**
+ * What wire inference remembers about sockets and connections, so it infers each packet once and
+ * never contradicts itself: which handshake steps and FINs are already on the (inferred or captured)
+ * wire, how many payload bytes crossed each way, how many the receiving program read, and how many
+ * still sit in a sender's kernel send queue. Bounded: the oldest entries are forgotten first.
+ */
+
+export const MAX_CONNS = 4096;
+export const MAX_SOCKS = 8192;
+
+/** One direction of a TCP connection. */
+export interface Dir {
+  /** payload bytes known (inferred or captured) to have crossed the wire */
+  delivered: number;
+  /** bytes the receiving program read with recv() */
+  consumed: number;
+  /** bytes send() accepted that are known to wait in the sender's kernel (window closed), not yet on the wire */
+  pending: number;
+  /** bytes counted as delivered that the kernel later showed still queued: paid off before pending flushes */
+  owed: number;
+  /** the sender's kernel showed bytes waiting, or the engine said send blocked: new sends wait too */
+  stalled: boolean;
+  fin: boolean;
+  /** the peer's ACK of that FIN is on the wire too */
+  finAcked: boolean;
+  /** shutdown/close happened while bytes were pending: the FIN follows them */
+  finAfterPending: boolean;
+}
+
+export interface ConnBook {
+  key: string;
+  client: string;
+  server: string;
+  /** 0 nothing, 1 SYN, 2 SYN+ACK, 3 ACK (established) */
+  handshake: 0 | 1 | 2 | 3;
+  c2s: Dir;
+  s2c: Dir;
+  rst: boolean;
+}
+
+export interface SockInfo {
+  proto: 'tcp' | 'udp';
+  local?: string;
+  remote?: string;
+  conn?: string;
+  listener?: boolean;
+  /** listener: connections the event loop holds for accept(), by conn key */
+  waiting?: string[];
+}
+
+function newDir(): Dir {
+  return { delivered: 0, consumed: 0, pending: 0, owed: 0, stalled: false, fin: false, finAcked: false, finAfterPending: false };
+}
+
+/** Insertion-ordered map that forgets its oldest entry beyond `max`. */
+class Bounded<V> extends Map<string, V> {
+  constructor(private readonly max: number) { super(); }
+  override set(k: string, v: V): this {
+    if (!this.has(k) && this.size >= this.max) this.delete(this.keys().next().value!);
+    return super.set(k, v);
+  }
+}
+
+/** A UDP sender→receiver pair: datagrams known on the wire, and read by recvfrom. */
+export interface Flow {
+  sent: number;
+  read: number;
+}
+
+export class Book {
+  readonly conns = new Bounded<ConnBook>(MAX_CONNS);
+  readonly socks = new Bounded<SockInfo>(MAX_SOCKS);
+  readonly flows = new Bounded<Flow>(MAX_CONNS);
+  /** last receive-queue size per "conn|end", for data a watched program's peer sent */
+  readonly recvQueues = new Bounded<number>(MAX_CONNS);
+
+  clear(): void {
+    this.conns.clear();
+    this.socks.clear();
+    this.flows.clear();
+    this.recvQueues.clear();
+  }
+
+  flow(src: string, dst: string): Flow {
+    const k = `${src}>${dst}`;
+    let f = this.flows.get(k);
+    if (!f) {
+      f = { sent: 0, read: 0 };
+      this.flows.set(k, f);
+    }
+    return f;
+  }
+
+  conn(key: string): ConnBook | null {
+    const have = this.conns.get(key);
+    if (have) return have;
+    const ends = splitConnKey(key);
+    if (!ends) return null;
+    const c: ConnBook = { key, client: ends.client, server: ends.server, handshake: 0, c2s: newDir(), s2c: newDir(), rst: false };
+    this.conns.set(key, c);
+    return c;
+  }
+
+  /** The existing connection between two endpoints, in either direction. */
+  find(a: string, b: string): ConnBook | undefined {
+    return this.conns.get(`${a}>${b}`) ?? this.conns.get(`${b}>${a}`);
+  }
+
+  sock(id: string, proto: 'tcp' | 'udp' = 'tcp'): SockInfo {
+    let s = this.socks.get(id);
+    if (!s) {
+      s = { proto };
+      this.socks.set(id, s);
+    }
+    return s;
+  }
+
+  /** The agent's socket at endpoint `local` talking to `remote`, if any (its sends carry its id). */
+  sockAt(local: string, remote: string): string | undefined {
+    for (const [id, s] of this.socks) if (s.local === local && s.remote === remote && !s.listener) return id;
+    return undefined;
+  }
+}
+
+/** The direction a packet from `src` travels in: client→server or server→client. */
+export function dirOf(c: ConnBook, src: string): Dir {
+  return src === c.client ? c.c2s : c.s2c;
+}
+
+export function peerOf(c: ConnBook, end: string): string {
+  return end === c.client ? c.server : c.client;
+}
+
+/**
+ * A socket bound to the wildcard address sends from the loopback address when it talks to a loopback
+ * peer (the route's preferred source), so that is the endpoint the wire shows.
+ */
+export function wireSource(local: string, toward: string): string {
+  const l = parseEndpoint(local);
+  const t = parseEndpoint(toward);
+  if (!l || !t) return local;
+  if (l.host === '0.0.0.0' || l.host === '::' || l.host === '::ffff:0.0.0.0') {
+    const host = t.host.includes(':') ? '::1' : '127.0.0.1';
+    return host.includes(':') ? `[${host}]:${l.port}` : `${host}:${l.port}`;
+  }
+  return local;
+}
+
+export const F = {
+  syn: ['SYN'] as TcpFlag[],
+  synAck: ['SYN', 'ACK'] as TcpFlag[],
+  ack: ['ACK'] as TcpFlag[],
+  pshAck: ['PSH', 'ACK'] as TcpFlag[],
+  finAck: ['FIN', 'ACK'] as TcpFlag[],
+  rstAck: ['RST', 'ACK'] as TcpFlag[],
+};

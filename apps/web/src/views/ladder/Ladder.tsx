@@ -1,0 +1,213 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactElement } from 'react';
+import type { Model, SessionEvent } from '@socketscope/shared';
+import { laneSubtitle, laneTitle, type T } from './format.ts';
+import { ROW_MAX, ROW_MIN, defaultRowHeight, laneX, metrics } from './geometry.ts';
+import { LadderBuilder } from './layout.ts';
+import { LadderDetail } from './LadderDetail.tsx';
+import { LadderWindow } from './LadderWindow.tsx';
+import type { LadderLayout, LadderRow } from './types.ts';
+import './ladder.css';
+
+export interface LadderProps {
+  events: readonly SessionEvent[];
+  /** the model folded from exactly these events */
+  model: Model;
+  t: T;
+  selectedSeq?: number;
+  onSelect?: (seq: number) => void;
+  /** pixels the whole view may take, toolbar and header included */
+  height: number;
+  /** large type and thick lines for the back of a classroom */
+  projector?: boolean;
+}
+
+const OVERSCAN = 8;
+/** browsers cap an element's height (~33 M px in Chromium); beyond this the scrollbar maps proportionally */
+const MAX_SCROLL_PX = 15_000_000;
+
+export function Ladder(props: LadderProps): ReactElement {
+  const { events, model, t, selectedSeq, onSelect, height } = props;
+  const projector = props.projector ?? false;
+  const [rowH, setRowH] = useState(() => defaultRowHeight(projector));
+  const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
+  const [localSel, setLocalSel] = useState<number | undefined>(undefined);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [box, setBox] = useState({ width: 1200, height: 600 });
+  const width = box.width;
+  const [follow, setFollow] = useState(true);
+  /** the detail panel was closed for this selection (a controlled selectedSeq cannot be cleared from here) */
+  const [closedFor, setClosedFor] = useState<number | undefined>(undefined);
+  const builder = useRef<LadderBuilder | null>(null);
+  const scroller = useRef<HTMLDivElement | null>(null);
+  const raf = useRef(0);
+
+  useEffect(() => setRowH(defaultRowHeight(projector)), [projector]);
+
+  // The builder appends new events to its rows (O(new events)); a different history starts it over.
+  const layout: LadderLayout = useMemo(() => {
+    builder.current ??= new LadderBuilder();
+    builder.current.update(events, model);
+    return builder.current.snapshot(model, expanded);
+    // model is updated in place by fold(); its version says it changed
+  }, [events, events.length, model, model.version, expanded]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const sel = selectedSeq ?? localSel;
+  const m = metrics(projector, rowH, width, layout.lanes.length);
+  const contentW = m.gutter + m.laneW * Math.max(1, layout.lanes.length);
+  const detailW = projector ? 480 : 380;
+  const viewH = Math.max(m.rowH * 2, box.height - m.headerH);
+  const total = layout.rows.length * m.rowH;
+  const scale = total > MAX_SCROLL_PX ? total / MAX_SCROLL_PX : 1;
+  const virtualTop = scrollTop * scale;
+  const topRow = Math.floor(virtualTop / m.rowH);
+  const first = Math.max(0, topRow - OVERSCAN);
+  const last = Math.min(layout.rows.length - 1, Math.ceil((virtualTop + viewH) / m.rowH) + OVERSCAN);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => setBox((b) => (b.width === el.clientWidth && b.height === el.clientHeight ? b : { width: el.clientWidth, height: el.clientHeight }));
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    measure();
+    return () => ro.disconnect();
+  }, []);
+
+  const onScroll = useCallback(() => {
+    if (raf.current) return;
+    raf.current = requestAnimationFrame(() => {
+      raf.current = 0;
+      const el = scroller.current;
+      if (!el) return;
+      setScrollTop(el.scrollTop);
+      setFollow(el.scrollTop + el.clientHeight >= el.scrollHeight - 4);
+    });
+  }, []);
+  useEffect(() => () => cancelAnimationFrame(raf.current), []);
+
+  // live sessions: keep the newest row in view while the teacher has not scrolled away
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && follow && sel === undefined) el.scrollTop = el.scrollHeight;
+  }, [layout.rows.length, rowH, follow, sel]);
+
+  // a selection made elsewhere (event log) scrolls its row into view
+  useEffect(() => {
+    if (selectedSeq === undefined) return;
+    const row = layout.rowOfSeq(selectedSeq);
+    const el = scroller.current;
+    if (row < 0 || !el) return;
+    const y = (row * m.rowH) / scale;
+    if (y < el.scrollTop || y + m.rowH > el.scrollTop + viewH) el.scrollTop = Math.max(0, y - viewH / 2);
+  }, [selectedSeq]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const select = useCallback((seq: number) => {
+    setLocalSel(seq);
+    onSelect?.(seq);
+  }, [onSelect]);
+
+  const onRow = useCallback((row: LadderRow) => {
+    if (row.kind === 'bundle') {
+      setExpanded((prev) => {
+        const next = new Set(prev);
+        if (next.has(row.id)) next.delete(row.id); else next.add(row.id);
+        return next;
+      });
+    }
+    select(row.seq);
+  }, [select]);
+
+  const zoom = (factor: number) => setRowH((h) => Math.round(Math.min(ROW_MAX, Math.max(ROW_MIN, h * factor))));
+
+  const onKey = (ev: KeyboardEvent<HTMLDivElement>) => {
+    if (ev.key === '+' || ev.key === '=') { zoom(1.2); ev.preventDefault(); }
+    else if (ev.key === '-') { zoom(1 / 1.2); ev.preventDefault(); }
+    else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      const cur = sel === undefined ? -1 : layout.rowOfSeq(sel);
+      const next = Math.min(layout.rows.length - 1, Math.max(0, cur + (ev.key === 'ArrowDown' ? 1 : -1)));
+      const row = layout.rows[next];
+      if (row) select(row.seq);
+      const el = scroller.current;
+      if (el && row) {
+        const y = (next * m.rowH) / scale;
+        if (y < el.scrollTop + m.rowH) el.scrollTop = y - m.rowH;
+        else if (y + 2 * m.rowH > el.scrollTop + viewH) el.scrollTop = y + 2 * m.rowH - viewH;
+      }
+      ev.preventDefault();
+    } else if (ev.key === 'Escape') setLocalSel(undefined);
+  };
+
+  const selEvent = sel === undefined || closedFor === sel ? undefined : findEvent(events, sel);
+  const selRow = sel === undefined ? undefined : layout.rows[layout.rowOfSeq(sel)];
+  /** the lane's kernel state at the top of the view, so a band that began above is still named */
+  const stateAtTop = (lane: LadderLayout['lanes'][number]): string => {
+    for (const b of layout.bands) if (b.lane === lane.id && b.fromRow <= topRow && topRow < b.toRow) return b.state;
+    return lane.ended && topRow > lane.lastRow ? t('ladder.lane.ended') : '';
+  };
+
+  return (
+    <div className={`ll-root${projector ? ' projector' : ''}`} style={{ height }} onKeyDown={onKey} tabIndex={0}>
+      <div className="ll-toolbar">
+        <strong>{t('ladder.title')}</strong>
+        <span className="ll-count">{t('ladder.rows', { rows: layout.rows.length.toLocaleString('en-US'), events: layout.events.toLocaleString('en-US') })}</span>
+        <span className="ll-legend" aria-hidden="true">
+          <svg width="34" height="10"><line x1="2" y1="5" x2="32" y2="5" className="ll-legend-solid" /></svg>{t('ladder.legend.captured')}
+          <svg width="34" height="10"><line x1="2" y1="5" x2="32" y2="5" className="ll-legend-dashed" /></svg>{t('ladder.legend.inferred')}
+          <span className="ll-legend-call">f()</span>{t('ladder.legend.call')}
+          <span className="ll-legend-state">STATE</span>{t('ladder.legend.state')}
+        </span>
+        <span className="ll-zoom">
+          <button type="button" onClick={() => zoom(1 / 1.2)} aria-label={t('ladder.zoomOut')} title={t('ladder.zoomOut')}>−</button>
+          <span>{t('ladder.rowHeight', { px: rowH })}</span>
+          <button type="button" onClick={() => zoom(1.2)} aria-label={t('ladder.zoomIn')} title={t('ladder.zoomIn')}>+</button>
+        </span>
+        <label className="ll-follow">
+          <input type="checkbox" checked={follow} onChange={(ev) => { setFollow(ev.target.checked); if (ev.target.checked) setLocalSel(undefined); }} />
+          {t('ladder.follow')}
+        </label>
+      </div>
+      <div className="ll-body">
+        <div className="ll-scroll" ref={scroller} onScroll={onScroll}>
+          <div className="ll-header" style={{ width: contentW, height: m.headerH }}>
+            <div className="ll-header-time" style={{ width: m.gutter }}>{t('ladder.time')}</div>
+            {layout.lanes.map((l) => {
+              return (
+                <div key={l.id} className={`ll-lane-head ll-role-${l.role}${l.synthetic ? ' ll-synthetic' : ''}`}
+                  style={{ left: laneX(m, l.column) - m.laneW / 2 + 6, width: m.laneW - 12 }}>
+                  <div className="ll-lane-title">{laneTitle(l, t)}</div>
+                  <div className="ll-lane-sub">{laneSubtitle(l, t)}</div>
+                  <div className="ll-lane-state">{stateAtTop(l)}</div>
+                </div>
+              );
+            })}
+          </div>
+          <div className="ll-canvas" style={{ width: contentW, height: Math.max(viewH, total / scale) }}>
+            {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
+            {layout.rows.length > 0 && (
+              <div className="ll-window-pos" style={{ top: scale === 1 ? 0 : scrollTop - virtualTop }}>
+                <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} onRow={onRow} />
+              </div>
+            )}
+          </div>
+        </div>
+        {selEvent && (
+          <div style={{ width: detailW, flex: `0 0 ${detailW}px` }}>
+            <LadderDetail event={selEvent} row={selRow} t={t} onClose={() => { setClosedFor(sel); setLocalSel(undefined); }} />
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function findEvent(events: readonly SessionEvent[], seq: number): SessionEvent | undefined {
+  let lo = 0;
+  let hi = events.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = events[mid]!.seq;
+    if (s === seq) return events[mid];
+    if (s < seq) lo = mid + 1; else hi = mid - 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,72 @@
+import type { TcpState } from '@socketscope/shared';
+
+/** Sizes of the ladder for normal and projector mode; everything the SVG draws is derived from these. */
+export interface Metrics {
+  rowH: number;
+  font: number;
+  small: number;
+  gutter: number;
+  laneW: number;
+  headerH: number;
+  stroke: number;
+}
+
+export const ROW_MIN = 24;
+export const ROW_MAX = 120;
+
+export function defaultRowHeight(projector: boolean): number {
+  return projector ? 68 : 46;
+}
+
+export function metrics(projector: boolean, rowH: number, width: number, lanes: number): Metrics {
+  const font = projector ? 20 : 13;
+  const small = projector ? 16 : 11;
+  const gutter = projector ? 190 : 132;
+  const minLane = projector ? 360 : 250;
+  const laneW = Math.max(minLane, lanes > 0 ? (width - gutter) / lanes : minLane);
+  return { rowH, font, small, gutter, laneW, headerH: projector ? 124 : 72, stroke: projector ? 2.5 : 1.5 };
+}
+
+export function laneX(m: Metrics, column: number): number {
+  return m.gutter + m.laneW * (column + 0.5);
+}
+
+/** Estimated rendered width of text, for pill and badge boxes (CJK glyphs are about one em wide). */
+export function textWidth(text: string, px: number, mono = false): number {
+  let em = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    em += c >= 0x2e80 ? 1 : mono ? 0.6 : c >= 0x41 && c <= 0x5a ? 0.66 : 0.55;
+  }
+  return em * px;
+}
+
+/** What is drawn inside one row: label baseline above the arrow, the arrow, a small second line. */
+export function rowLines(m: Metrics): { label: number; y1: number; y2: number; second: number | null; mid: number } {
+  const label = Math.round(Math.min(m.rowH * 0.42, 4 + m.font));
+  const y1 = label + Math.max(3, m.font * 0.3);
+  const y2 = y1 + Math.max(3, m.rowH * 0.14);
+  const second = y2 + m.small + 3 <= m.rowH - 1 ? y2 + m.small + 2 : null;
+  return { label, y1, y2, second, mid: m.rowH / 2 };
+}
+
+/** State families: colour is a second cue only; the state's name is always written. */
+export function stateFamily(state: TcpState): 'listen' | 'opening' | 'open' | 'closing' | 'waiting' | 'closed' {
+  switch (state) {
+    case 'LISTEN': return 'listen';
+    case 'SYN_SENT': case 'SYN_RECV': case 'NEW_SYN_RECV': return 'opening';
+    case 'ESTABLISHED': return 'open';
+    case 'FIN_WAIT1': case 'FIN_WAIT2': case 'CLOSE_WAIT': case 'LAST_ACK': case 'CLOSING': return 'closing';
+    case 'TIME_WAIT': return 'waiting';
+    default: return 'closed';
+  }
+}
+
+/** Arrow kinds for styling: handshake, data, teardown, reset, plain ACK, UDP. */
+export function arrowKind(flags: string, proto: 'tcp' | 'udp', len: number): 'syn' | 'data' | 'fin' | 'rst' | 'ack' | 'udp' {
+  if (proto === 'udp') return 'udp';
+  if (flags.includes('RST')) return 'rst';
+  if (flags.includes('SYN')) return 'syn';
+  if (flags.includes('FIN')) return 'fin';
+  return len > 0 ? 'data' : 'ack';
+}

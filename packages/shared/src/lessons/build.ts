@@ -1,0 +1,81 @@
+import type { Lesson, LessonLang, LessonStep, Listing, ListingLine, StepRole, Text } from './types.ts';
+
+/**
+ * Small builders so a lesson file reads like the listing it describes. Steps name listing lines by
+ * mark rather than by number, so inserting a comment never shifts a step onto the wrong line; the
+ * marks are resolved to line numbers once, here. An unknown mark resolves to line 0, which the lesson
+ * tests reject (a lesson must never throw at import: the browser loads every lesson at start-up).
+ */
+
+export function t(zhCN: string, zhTW: string, en: string): Text {
+  return { 'zh-CN': zhCN, 'zh-TW': zhTW, en };
+}
+
+export function code(text: string, mark?: string): ListingLine {
+  return mark === undefined ? { kind: 'code', code: text } : { kind: 'code', code: text, mark };
+}
+
+/** A comment line: note(indent, zhCN, zhTW, en). */
+export function note(indent: number, zhCN: string, zhTW: string, en: string): ListingLine {
+  return { kind: 'comment', indent, text: t(zhCN, zhTW, en) };
+}
+
+export function blank(): ListingLine {
+  return { kind: 'blank' };
+}
+
+export function listing(file: string, lines: ListingLine[]): Listing {
+  return { file, lines };
+}
+
+/** The listing as text lines in one language (line i+1 of the file is element i). */
+export function renderListing(l: Listing, lang: LessonLang): string[] {
+  return l.lines.map((line) => {
+    switch (line.kind) {
+      case 'code': return line.code;
+      case 'comment': return `${' '.repeat(line.indent)}# ${line.text[lang]}`;
+      case 'blank': return '';
+    }
+  });
+}
+
+/** The whole file, as a student would save it. */
+export function listingText(l: Listing, lang: LessonLang): string {
+  return `${renderListing(l, lang).join('\n')}\n`;
+}
+
+/** 1-based numbers of the lines carrying any of `marks`, in file order; 0 for a mark not found. */
+export function linesOf(l: Listing | undefined, marks: readonly string[]): number[] {
+  if (!l) return marks.map(() => 0);
+  const out: number[] = [];
+  for (const m of marks) {
+    const found: number[] = [];
+    l.lines.forEach((line, i) => { if (line.kind === 'code' && line.mark === m) found.push(i + 1); });
+    out.push(...(found.length > 0 ? found : [0]));
+  }
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+export interface StepSource {
+  id: string;
+  role: StepRole;
+  /** marks of server-listing lines */
+  server?: string[];
+  /** marks of client-listing lines */
+  client?: string[];
+  explain: Text;
+}
+
+export interface LessonSource extends Omit<Lesson, 'steps'> {
+  steps: StepSource[];
+}
+
+export function defineLesson(src: LessonSource): Lesson {
+  const steps: LessonStep[] = src.steps.map((s) => {
+    const lines: { server?: number[]; client?: number[] } = {};
+    if (s.server) lines.server = linesOf(src.listings.server, s.server);
+    if (s.client) lines.client = linesOf(src.listings.client, s.client);
+    return { id: s.id, role: s.role, lines, explain: s.explain };
+  });
+  return { ...src, steps };
+}

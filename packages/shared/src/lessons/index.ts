@@ -1,0 +1,40 @@
+/**
+ * The course's lessons (LESSONS.md), in teaching order. Each lesson's id is the agent's scenario id and
+ * each step id is that scenario's step id, so the page can light a listing line for every
+ * `scenario.step` event. Import from '@socketscope/shared/lessons/index'.
+ */
+import { tcpBuffersLesson } from './tcp-buffers.ts';
+import { tcpEchoLesson } from './tcp-echo.ts';
+import { tcpHandshakeLesson } from './tcp-handshake.ts';
+import { tcpHelloLesson } from './tcp-hello.ts';
+import { tcpRefusedLesson } from './tcp-refused.ts';
+import { tcpStreamLesson } from './tcp-stream.ts';
+import { tcpTeardownLesson } from './tcp-teardown.ts';
+import type { Lesson, LessonStep } from './types.ts';
+import { udpEchoLesson } from './udp-echo.ts';
+
+export * from './types.ts';
+export { listingText, renderListing } from './build.ts';
+export { BUFFERS_BYTES } from './tcp-buffers.ts';
+
+export const LESSONS: readonly Lesson[] = [
+  tcpHelloLesson,
+  tcpHandshakeLesson,
+  tcpTeardownLesson,
+  tcpBuffersLesson,
+  tcpStreamLesson,
+  tcpEchoLesson,
+  tcpRefusedLesson,
+  udpEchoLesson,
+];
+
+const BY_ID = new Map(LESSONS.map((l) => [l.id, l]));
+
+export function lessonById(id: string): Lesson | undefined {
+  return BY_ID.get(id);
+}
+
+/** What a lesson says about one step of its scenario (undefined for an unknown lesson or step). */
+export function lessonStep(lessonId: string, stepId: string): LessonStep | undefined {
+  return BY_ID.get(lessonId)?.steps.find((s) => s.id === stepId);
+}

@@ -1,0 +1,10 @@
+export * from './types.ts';
+export * from './constants.ts';
+export { CaptureReader, readCapture } from './reader.ts';
+export type { ReaderOptions, ReadResult } from './reader.ts';
+export { FrameDecoder, FLAG_NAMES, flagBitsOf } from './decode.ts';
+export { EndpointCache, ipv4ToString, ipv6ToString } from './endpoints.ts';
+export { parseIpv4, parseIpv6 } from './ip-text.ts';
+export { parseTcpOptions, NO_OPTIONS } from './tcp-options.ts';
+export * from './writer.ts';
+export * from './build.ts';
