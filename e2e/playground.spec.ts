@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { freePort } from './support/agent.ts';
-import { card, openLive, ownAgent } from './support/page.ts';
+import { card, consoleProblems, openLive, ownAgent } from './support/page.ts';
 
 const agentUrl = ownAgent();
 
@@ -12,6 +12,7 @@ const agentUrl = ownAgent();
 test('listen, connect, accept, send and recv by hand: the cards show LISTEN, ESTABLISHED and the greeting', async ({ page }) => {
   const port = await freePort();
   const greeting = 'hello, server 你好';
+  const problems = consoleProblems(page);
   await openLive(page, agentUrl({ lang: 'en' }));
   await expect(page.getByRole('heading', { name: 'Playground' })).toBeVisible();
 
@@ -96,6 +97,7 @@ test('listen, connect, accept, send and recv by hand: the cards show LISTEN, EST
   await expect(page.getByRole('heading', { name: '实验台' })).toBeVisible();
   await expect(accepted.getByTestId('sock-last-data')).toContainText(greeting);
   await expect(page).toHaveURL(/lang=zh-CN/);
+  expect(problems, 'no script errors or CSP violations in the console').toEqual([]);
 });
 
 test('a refused connect() shows ECONNREFUSED with its plain-language hint', async ({ page }) => {
@@ -131,4 +133,63 @@ test('reset session closes every socket and the page starts over from the new se
   await page.getByTestId('listen-submit').click();
   await expect(page.getByTestId('reply-listen')).toHaveAttribute('data-ok', 'true');
   await expect(card(page, 'listener', port).getByTestId('sock-state-name')).toHaveText('LISTEN');
+});
+
+test('UDP: bind two sockets, sendto with an address in gbk, recvfrom shows the text and the sender', async ({ page }) => {
+  const [portA, portB] = [await freePort(), await freePort()];
+  await openLive(page, agentUrl({ lang: 'en' }));
+  for (const port of [portA, portB]) {
+    await page.getByTestId('udp-port').fill(String(port));
+    await page.getByTestId('udp-bind-submit').click();
+    await expect(page.getByTestId('reply-udp.bind')).toHaveAttribute('data-ok', 'true');
+    await expect(card(page, 'udp', port)).toBeVisible();
+  }
+  const a = card(page, 'udp', portA).filter({ has: page.getByTestId('sock-local').getByText(`127.0.0.1:${portA}`) });
+  const b = card(page, 'udp', portB).filter({ has: page.getByTestId('sock-local').getByText(`127.0.0.1:${portB}`) });
+  await expect(b.getByTestId('sock-drops')).toContainText('Dropped datagrams');
+
+  // no handshake: the first sendto carries the data and the address
+  await a.getByTestId('send-text').fill('ping 你好');
+  await a.getByTestId('send-encoding').selectOption('gbk');
+  await a.getByTestId('sendto-port').fill(String(portB));
+  await a.getByTestId('act-sendto').click();
+  await expect(a.getByTestId(`reply-${await a.getAttribute('data-sock')}`)).toHaveAttribute('data-ok', 'true');
+  await expect(b.getByTestId('sock-recvq')).not.toHaveAttribute('data-bytes', '0');
+
+  // read as gbk, the text is right; the reply names the sender
+  await b.getByTestId('send-encoding').selectOption('gbk');
+  await b.getByTestId('act-recvfrom').click();
+  const reply = b.getByTestId(`reply-${await b.getAttribute('data-sock')}`);
+  await expect(reply).toHaveAttribute('data-ok', 'true');
+  await expect(reply).toContainText('ping 你好');
+  await expect(reply).toContainText(`127.0.0.1:${portA}`);
+  // 9 bytes in gbk (ping + space + 2×2), not the 11 of utf-8
+  await expect(reply).toContainText('9 bytes');
+  await expect(b.getByTestId('sock-last-data')).toContainText('ping 你好');
+});
+
+test('shutdown() on the client: the server’s recv() returns empty, its card says the peer closed, states move to FIN_WAIT2 / CLOSE_WAIT', async ({ page }) => {
+  const port = await freePort();
+  await openLive(page, agentUrl({ lang: 'en' }));
+  await page.getByTestId('listen-port').fill(String(port));
+  await page.getByTestId('listen-submit').click();
+  await page.getByTestId('connect-port').fill(String(port));
+  await page.getByTestId('connect-submit').click();
+  const listener = card(page, 'listener', port);
+  await listener.getByTestId('act-accept').click();
+  const client = card(page, 'client', port);
+  const accepted = card(page, 'accepted', port);
+  await expect(accepted.getByTestId('sock-state-name')).toHaveText('ESTABLISHED');
+
+  await client.getByTestId('act-shutdown').click();
+  await expect(client.getByTestId('sock-state-name')).toHaveText('FIN_WAIT2');
+  await expect(accepted.getByTestId('sock-state-name')).toHaveText('CLOSE_WAIT');
+  await expect(accepted).toContainText('peer sent FIN: waiting for this program to close()');
+
+  const acceptedId = await accepted.getAttribute('data-sock');
+  await accepted.getByTestId('act-recv').click();
+  await expect(accepted.getByTestId(`reply-${acceptedId}`)).toContainText('empty: the peer closed (recv returned 0 bytes)');
+  await expect(accepted.getByTestId('sock-peer-closed')).toHaveText(/Peer closed its side \(FIN received\)/);
+  // the state strip shows where the client came from
+  await expect(client.locator('.state-strip .chip.past')).toContainText(['ESTABLISHED']);
 });

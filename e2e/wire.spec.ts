@@ -31,6 +31,8 @@ test('wire rows say whether they were captured or inferred, and name the handsha
   }
   await expect(syn.first()).toContainText('三次握手 1/3');
   await expect(syn.first()).toContainText('线路');
+  await expect(wireRows.filter({ hasText: '[SYN,ACK]' }).first()).toContainText('三次握手 2/3');
+  await expect(wireRows.filter({ hasText: '三次握手 3/3' }).first()).toContainText('[ACK]');
   if (captureOn) {
     await expect(syn.first().getByTestId('inferred-tag')).toHaveCount(0);
   } else {

@@ -35,3 +35,16 @@ export function ownAgent(): (params?: Record<string, string>) => string {
     return u.toString();
   };
 }
+
+/**
+ * Collects what would show in the browser console as an error: uncaught exceptions, React errors and
+ * Content-Security-Policy violations (the agent serves the page under a strict CSP).
+ */
+export function consoleProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  return problems;
+}

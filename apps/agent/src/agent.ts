@@ -3,11 +3,15 @@ import {
   PROTOCOL_VERSION,
   type Capabilities, type Command, type ProbeStatus, type SessionEvent,
 } from '@socketscope/shared';
+import { createEngine } from './engine/index.ts';
 import { CommandError, type EngineCommand, type SocketEngine } from './engine/types.ts';
+import { KernelProbe } from './kernel/proc-probe.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
 import { findScenario, runScenario, scenarioIds, type RunResult } from './scenarios/index.ts';
 import { Session, type SessionOptions } from './session/session.ts';
 import type { ObservationSource } from './sources/source.ts';
+import { CaptureSource } from './wire/capture.ts';
+import { WireInference } from './wire/inference.ts';
 
 /** The kernel probe as the agent uses it (kernel/proc-probe.ts). */
 export interface KernelSource extends ObservationSource {
@@ -21,6 +25,13 @@ export interface KernelSource extends ObservationSource {
 export interface WireSource extends ObservationSource {
   setMode(mode: 'auto' | 'off'): unknown;
   poke(): void;
+  readonly mode?: 'auto' | 'off';
+  /** the capture tool is running now */
+  readonly running?: boolean;
+  /** the agent's own page/WebSocket port is never captured */
+  setExcludePorts?(ports: number[]): Promise<void>;
+  /** the captured packets still held, as a classic pcap file */
+  writePcap?(path: string): Promise<{ packets: number; note: string }>;
 }
 
 /** Wire inference (wire/inference.ts): sees every event, emits inferred wire events while capture is off. */
@@ -43,6 +54,8 @@ export interface AgentParts {
 }
 
 export const MAX_WATCHED_PORTS = 16;
+/** how long a lesson waits for packet capture to come up before it starts anyway */
+const CAPTURE_READY_MS = 3000;
 
 const require = createRequire(import.meta.url);
 export const AGENT_VERSION: string = (require('../package.json') as { version: string }).version;
@@ -177,10 +190,27 @@ export class Agent implements AgentPort {
       log: this.log,
     };
     const movedPort = port ?? this.scenarioPort;
-    const done = runScenario(scenario, deps, movedPort === undefined ? { signal: abort.signal } : { port: movedPort, signal: abort.signal })
+    const done = this.captureReady(CAPTURE_READY_MS, abort.signal)
+      .then(() => runScenario(scenario, deps, movedPort === undefined ? { signal: abort.signal } : { port: movedPort, signal: abort.signal }))
       .finally(() => { this.running = null; });
     this.running = { name, abort, done };
     return done;
+  }
+
+  /**
+   * A lesson's first packets are its handshake: when capture can run, give the tool a moment to start
+   * so they are captured rather than inferred. Bounded; a lesson never waits on capture for long.
+   */
+  private async captureReady(ms: number, signal: AbortSignal): Promise<void> {
+    const wire = this.wire;
+    // read through functions: setMode() may change them while we wait
+    const off = () => wire?.mode === 'off';
+    const up = () => wire?.running === true;
+    if (!wire || off() || wire.running === undefined || up() || !wire.status().available) return;
+    const deadline = Date.now() + ms;
+    while (!up() && !off() && Date.now() < deadline && !signal.aborted) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Closes every socket and starts a new session (new id, seq from 0). */
@@ -220,40 +250,18 @@ export interface CreateAgentOptions {
   log?: (line: string) => void;
 }
 
-/** import() of a sibling module that another part of the agent provides; null while it is not there yet. */
-async function optionalModule<T>(rel: string): Promise<T | null> {
-  try {
-    return (await import(new URL(rel, import.meta.url).href)) as T;
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return null;
-    throw err;
-  }
-}
-
-interface EngineModule { createEngine(o: { emit: (e: never) => SessionEvent; allowRemote: boolean; limits?: unknown }): SocketEngine }
-interface ProbeModule { KernelProbe: new (o: { targets: () => unknown[]; watchedPorts?: () => number[] }) => KernelSource }
-interface CaptureModule { CaptureSource: new (o: Record<string, unknown>) => WireSource }
-interface InferenceModule { WireInference: new (emit: (e: never) => SessionEvent) => InferenceSink }
-
-/** The agent with the real engine, /proc probe, capture and inference. */
-export async function createAgent(opts: CreateAgentOptions = {}): Promise<Agent> {
+/** The agent with the real engine, /proc probe, packet capture and wire inference. */
+export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const log = opts.log ?? ((line: string) => process.stderr.write(`socketscope: ${line}\n`));
   const session = new Session({ ...opts.session, log });
   const emit = session.emit.bind(session);
   const allowRemote = opts.allowRemote ?? false;
   const watched = new Set<number>();
-  const engineMod = await optionalModule<EngineModule>('./engine/index.ts');
-  if (!engineMod) throw new Error('the socket engine (apps/agent/src/engine/index.ts) is missing');
-  const engine = engineMod.createEngine({ emit, allowRemote });
+  const engine = createEngine({ emit, allowRemote, log });
   const targets = () => engine.tracked();
   const watchedPorts = () => [...watched];
-  const probeMod = await optionalModule<ProbeModule>('./kernel/proc-probe.ts');
-  const kernel = probeMod ? new probeMod.KernelProbe({ targets, watchedPorts }) : undefined;
-  const captureMod = await optionalModule<CaptureModule>('./wire/capture.ts');
-  const wire = captureMod ? new captureMod.CaptureSource({ targets, watchedPorts, mode: opts.capture ?? 'auto' }) : undefined;
-  if (wire && opts.capture) wire.setMode(opts.capture);
-  const inferenceMod = await optionalModule<InferenceModule>('./wire/inference.ts');
-  const inference = inferenceMod ? new inferenceMod.WireInference(emit) : undefined;
+  const kernel = new KernelProbe({ targets, watchedPorts });
+  const wire = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto', log });
+  const inference = new WireInference(emit);
   return new Agent({ session, engine, kernel, wire, inference, watched, allowRemote, scenarioPort: opts.scenarioPort, log });
 }

@@ -9,11 +9,15 @@
  * C4 `start` fails clearly when its port is taken (it does not silently pick another: a teacher's
  *    bookmark and the printed URL must agree); `--port 0` asks for any free port.
  */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cac } from 'cac';
 import { emptyModel, fold, type SessionEvent } from '@socketscope/shared';
-import { AGENT_VERSION, createAgent } from './agent.ts';
+import { CaptureReader, type CaptureRecord } from '@socketscope/shared/pcap/index';
+import { importRecords } from '@socketscope/shared/wire/index';
+import { AGENT_VERSION, createAgent, type Agent } from './agent.ts';
 import { findScenario, SCENARIOS, scenarioIds } from './scenarios/index.ts';
 import { makeToken } from './server/security.ts';
 import { DEFAULT_PORT, startServer, type RunningServer } from './server/server.ts';
@@ -72,14 +76,17 @@ function stdoutWriter(): { write(line: string): void; drain(): Promise<void> } {
   };
 }
 
-/** C3: the first signal runs `stop`, the second exits at once. */
-function onSignals(stop: (signal: string) => Promise<void>): void {
+/**
+ * C3: the first signal runs `stop` and exits with `code` (0 where a signal is the normal way to end,
+ * as for `start` and `watch`; 130 for an interrupted `run`); the second exits at once.
+ */
+function onSignals(stop: () => Promise<void>, code = 0): void {
   let stopping = false;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       if (stopping) process.exit(130);
       stopping = true;
-      stop(sig).then(() => process.exit(0), (e: unknown) => { err(`shutdown: ${(e as Error).message}`); process.exit(1); });
+      stop().then(() => process.exit(code), (e: unknown) => { err(`shutdown: ${(e as Error).message}`); process.exit(1); });
     });
   }
 }
@@ -91,11 +98,13 @@ async function start(flags: StartFlags): Promise<void> {
   const host = flags.host === undefined ? '127.0.0.1' : String(flags.host);
   const token = tokenOption(flags.token);
   const capture = captureOption(flags.capture);
-  const agent = await createAgent({ allowRemote: flags.allowRemote === true, ...(capture ? { capture } : {}) });
-  agent.start();
+  const agent = createAgent({ allowRemote: flags.allowRemote === true, ...(capture ? { capture } : {}) });
   let server: RunningServer;
   try {
     server = await startServer(agent, { host, port, token, log: err });
+    // the page's own WebSocket traffic is not part of any lesson: capture leaves its port out
+    await agent.wire?.setExcludePorts?.([server.port]);
+    agent.start();
   } catch (e) {
     await agent.stop();
     if ((e as { code?: string }).code === 'EADDRINUSE') {
@@ -132,8 +141,9 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   if (!scenario) throw new UsageError(`no scenario "${name}"; there are: ${scenarioIds().join(', ')}`);
   const port = portOption(flags.port);
   const capture = captureOption(flags.capture);
-  if (flags.pcap !== undefined) throw new UsageError('--pcap is not available yet (the pcap writer is not part of this build)');
-  const agent = await createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}) });
+  const pcap = flags.pcap === undefined ? undefined : String(flags.pcap);
+  if (pcap === '' || flags.pcap === true) throw new UsageError('--pcap needs a file name');
+  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}) });
   const out = stdoutWriter();
   const events: SessionEvent[] = [];
   agent.session.subscribe((e) => {
@@ -141,13 +151,14 @@ async function run(name: string, flags: RunFlags): Promise<number> {
     else { events.push(e); out.write(`${formatEvent(e)}\n`); }
   });
   const abort = new AbortController();
-  onSignals(async () => { abort.abort(); await agent.stop(); await out.drain(); });
+  onSignals(async () => { abort.abort(); await agent.stop(); await out.drain(); }, 130);
   agent.start();
   const result = await agent.runScenario(name, port, abort.signal);
   // let the probe report what the last step did (e.g. the socket leaving LAST_ACK) before stopping
   agent.kernel?.poke();
   await new Promise((r) => setTimeout(r, 100));
   await agent.stop();
+  if (pcap !== undefined) await savePcap(agent, pcap);
   if (!flags.json) {
     const model = events.reduce((m, e) => fold(m, e), emptyModel());
     out.write(formatSummary(result, model));
@@ -157,6 +168,14 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   return result.ok ? 0 : 1;
 }
 
+/** `run --pcap FILE`: the captured packets (not inferred ones: those never existed as bytes). */
+async function savePcap(agent: Agent, file: string): Promise<void> {
+  if (!agent.wire?.writePcap) throw new Error('--pcap: packet capture is not part of this build');
+  const r = await agent.wire.writePcap(file);
+  err(`--pcap: wrote ${r.packets} packets to ${file}${r.note ? ` (${r.note})` : ''}`);
+  if (r.packets === 0) err('--pcap: no packet was captured (capture off or not permitted here: the wire layer was inferred)');
+}
+
 interface WatchFlags { port?: unknown; json?: boolean; for?: unknown; capture?: unknown }
 
 /** Observes another program's port (the students' own scripts) until stopped. */
@@ -164,27 +183,56 @@ async function watch(flags: WatchFlags): Promise<number> {
   const port = portOption(flags.port);
   if (!port) throw new UsageError('watch needs --port N (1–65535): the port of the program to observe');
   const capture = captureOption(flags.capture);
-  const agent = await createAgent(capture ? { capture } : {});
-  if (!agent.kernel) throw new UsageError('watch is not available yet (the kernel probe is not part of this build)');
+  const agent = createAgent(capture ? { capture } : {});
   const out = stdoutWriter();
   agent.session.subscribe((e) => out.write(flags.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`));
   await agent.exec({ op: 'watch.add', port });
   agent.start();
   err(`watching port ${port}; Ctrl+C stops`);
+  const finish = async () => { await agent.stop(); await out.drain(); };
+  onSignals(finish);
   const seconds = flags.for === undefined ? undefined : Number(flags.for);
-  await new Promise<void>((resolve) => {
-    onSignals(async () => resolve());
-    if (seconds !== undefined && Number.isFinite(seconds) && seconds > 0) setTimeout(resolve, Math.min(seconds, 86_400) * 1000);
-  });
-  await agent.stop();
-  await out.drain();
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) {
+    setInterval(() => {}, 1 << 30); // keep running until a signal even while the probe is idle
+    return new Promise<number>(() => {});
+  }
+  await new Promise((r) => setTimeout(r, Math.min(seconds, 86_400) * 1000));
+  await finish();
   return 0;
 }
 
-async function importFile(file: string, _flags: { json?: boolean }): Promise<number> {
-  void file;
-  err('import is not available yet (the pcap decoder is not part of this build)');
-  return 3;
+/** Largest capture file `import` reads (the events it makes stay in memory). */
+const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
+
+/** `import FILE`: a .pcap/.pcapng as session events, decoded like a live capture (shared/wire). */
+async function importFile(file: string, flags: { json?: boolean }): Promise<number> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (size > MAX_IMPORT_BYTES) throw new UsageError(`${file} is ${size} bytes; import reads at most ${MAX_IMPORT_BYTES}`);
+  const reader = new CaptureReader();
+  const records: CaptureRecord[] = [];
+  for await (const chunk of createReadStream(file)) reader.push(chunk as Buffer, records);
+  reader.end(records);
+  const result = importRecords(records, reader.stats);
+  const out = stdoutWriter();
+  for (const e of result.events) out.write(flags.json ? `${JSON.stringify(e)}\n` : `${formatEvent(e)}\n`);
+  if (!flags.json) {
+    const model = result.events.reduce((m, e) => fold(m, e), emptyModel());
+    out.write(`\n${file}: ${reader.stats.format ?? 'unknown format'}, ${reader.stats.frames} frames, ${result.events.length} events (tcp ${reader.stats.tcp}, udp ${reader.stats.udp}, other ${reader.stats.other}), ${model.connOrder.length} connections\n`);
+  }
+  await out.drain();
+  for (const e of result.errors.slice(0, 5)) err(`${file}: ${JSON.stringify(e)}`);
+  if (result.errors.length > 5) err(`${file}: … ${result.errors.length - 5} more errors`);
+  if (result.dropped > 0) err(`${file}: ${result.dropped} packets beyond the event limit were left out`);
+  if (reader.stats.format === null) {
+    err(`${file} is not a pcap or pcapng file`);
+    return 1;
+  }
+  return 0;
 }
 
 /** Runs one command; resolves with its exit code, or -1 for `start`, which runs until a signal. */

@@ -43,6 +43,15 @@ describe('recv takes bytes out of the kernel receive queue, at most max per call
     expect(h.model().sockets[server]!.bytesReceived).toBe(23);
   });
 
+  it('a client socket reads exactly too: recv(3) leaves the rest in its kernel queue', async () => {
+    h = harness();
+    const { client, server } = await connected();
+    await h.exec({ op: 'tcp.send', sock: server, data: { text: '0123456789', encoding: 'utf8' } });
+    await recvQueueIs(client, 10);
+    expect(text(await h.exec({ op: 'tcp.recv', sock: client, max: 3 })).toString()).toBe('012');
+    await recvQueueIs(client, 7);
+  });
+
   it('two sends can arrive as one recv: TCP keeps no message boundaries', async () => {
     h = harness();
     const { client, server } = await connected();
@@ -107,6 +116,25 @@ describe('data are bytes: text is encoded', () => {
     expect(h.calls(client).filter((c) => c.call === 'send').map((c) => [c.args['encoding'], c.data!.len])).toEqual([['gbk', 4], ['utf8', 6], ['hex', 3]]);
     await recvQueueIs(server, 13);
     const r = await h.exec({ op: 'tcp.recv', sock: server, max: 100 });
-    expect(text(r).toString('hex')).toBe('c4e3bac3' + 'e4bda0e5a5bd' + '00ff41');
+    expect(text(r).toString('hex')).toBe('c4e3bac3e4bda0e5a5bd00ff41'); // gbk 你好, utf-8 你好, hex
+  });
+
+  it('a plain send that finds the kernel send buffer full says blocked, and writable once the reader makes room', async () => {
+    h = harness();
+    const { client, server } = await connected();
+    let waiting = 0;
+    let sends = 0;
+    for (; sends < 400 && waiting === 0; sends++) {
+      waiting = (await h.exec({ op: 'tcp.send', sock: client, data: { hex: 'ab'.repeat(32 * 1024) } }))['waiting'] as number;
+    }
+    expect(waiting).toBeGreaterThan(0);
+    const blocked = h.notices(client).filter((n) => n.what === 'blocked');
+    expect(blocked).toHaveLength(1);
+    expect(h.events.indexOf(blocked[0]!)).toBeGreaterThan(h.events.indexOf(h.calls(client).at(-1)!)); // after the send that blocked
+    const total = sends * 32 * 1024;
+    let got = 0;
+    for (let i = 0; i < 4000 && got < total; i++) got += (await h.exec({ op: 'tcp.recv', sock: server, max: 1 << 20 }))['len'] as number;
+    expect(got).toBe(total);
+    await h.waitFor((e) => e.type === 'api.notice' && e.sock === client && e.what === 'writable');
   });
 });

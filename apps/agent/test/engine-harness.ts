@@ -9,7 +9,7 @@ import {
 } from '@socketscope/shared';
 import { createEngine } from '../src/engine/index.ts';
 import { CommandError, type EngineCommand, type Limits, type SocketEngine } from '../src/engine/types.ts';
-import { KernelProbe } from '../src/kernel/proc-probe.ts';
+import { KernelProbe, type KernelProbeOptions } from '../src/kernel/proc-probe.ts';
 
 export type Ev = SessionEvent;
 export type KernelTcp = Extract<Ev, { type: 'kernel.tcp' }>;
@@ -49,7 +49,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function harness(opts: { limits?: Partial<Limits>; allowRemote?: boolean; watchedPorts?: () => number[]; probe?: boolean } = {}): Harness {
+export function harness(opts: { limits?: Partial<Limits>; allowRemote?: boolean; watchedPorts?: () => number[]; probe?: boolean; probeOptions?: Partial<KernelProbeOptions> } = {}): Harness {
   const events: Ev[] = [];
   const invalid: Harness['invalid'] = [];
   const start = performance.now();
@@ -62,7 +62,7 @@ export function harness(opts: { limits?: Partial<Limits>; allowRemote?: boolean;
     return full as Ev;
   };
   const engine = createEngine({ emit, allowRemote: opts.allowRemote ?? false, limits: opts.limits });
-  const probe = new KernelProbe({ targets: () => engine.tracked(), watchedPorts: opts.watchedPorts, tcpInfo: false });
+  const probe = new KernelProbe({ targets: () => engine.tracked(), watchedPorts: opts.watchedPorts, tcpInfo: false, ...opts.probeOptions });
   const off = engine.onChange(() => probe.poke());
   if (opts.probe !== false) probe.start(emit);
 
@@ -85,7 +85,7 @@ export function harness(opts: { limits?: Partial<Limits>; allowRemote?: boolean;
       try {
         await engine.exec(Command.parse(c) as EngineCommand);
       } catch (err) {
-        if (!(err instanceof CommandError)) throw new Error(`rejected with something other than CommandError: ${String(err)}`);
+        if (!(err instanceof CommandError)) throw new Error(`rejected with something other than CommandError: ${String(err)}`, { cause: err });
         return err;
       }
       throw new Error(`${c.op} succeeded but was expected to fail`);

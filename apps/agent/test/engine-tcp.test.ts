@@ -96,4 +96,19 @@ describe('tcp: server steps and the handshake', () => {
     expect(failed[0]).toMatchObject({ call: 'bind', error: { code: 'EADDRINUSE' } });
     expect(failed[0]!.error!.hint).toMatch(/TIME_WAIT/);
   });
+
+  it('connect with a local port binds first (a bind call, then connect); the same 4-tuple again is EADDRNOTAVAIL', async () => {
+    h = harness();
+    const port = await freePort();
+    await h.exec({ op: 'tcp.listen', host: H, port });
+    const localPort = await freePort();
+    const c = await h.exec({ op: 'tcp.connect', host: H, port, localPort });
+    expect(c['local']).toBe(`${H}:${localPort}`);
+    expect(h.calls(c['sock'] as string).map((x) => x.call)).toEqual(['socket', 'bind', 'connect']);
+    // Node binds with SO_REUSEADDR, so the bind succeeds; the kernel refuses a second identical connection
+    const err = await h.fails({ op: 'tcp.connect', host: H, port, localPort });
+    expect(err.code).toBe('EADDRNOTAVAIL');
+    const second = h.calls().filter((x) => x.sock && x.sock !== c['sock'] && x.sock !== 's1');
+    expect(second.map((x) => [x.call, x.error?.code])).toEqual([['socket', undefined], ['bind', undefined], ['connect', 'EADDRNOTAVAIL'], ['close', undefined]]);
+  });
 });

@@ -96,6 +96,18 @@ describe('tcp teardown (四次挥手)', () => {
     expect(await h.exec({ op: 'tcp.recv', sock: server, max: 10 })).toMatchObject({ eof: true });
   });
 
+  it('send to a peer that reset the connection fails (ECONNRESET or EPIPE), as the send call, not a crash', async () => {
+    h = harness();
+    const { client, server } = await connected();
+    await h.exec({ op: 'tcp.abort', sock: client });
+    await h.waitFor((e) => e.type === 'kernel.tcp' && e.sock === server && e.gone === true); // the RST arrived
+    const err = await h.fails({ op: 'tcp.send', sock: server, data: { text: 'anyone?', encoding: 'utf8' } });
+    expect(['ECONNRESET', 'EPIPE']).toContain(err.code);
+    expect(h.calls(server).at(-1)).toMatchObject({ call: 'send', error: { code: err.code } });
+    expect((await h.fails({ op: 'tcp.send', sock: server, data: { text: 'again', encoding: 'utf8' } })).code).toBe('EPIPE');
+    await h.exec({ op: 'tcp.close', sock: server });
+  });
+
   it('closing a listener resets the connections still waiting for accept()', async () => {
     h = harness();
     const port = await freePort();

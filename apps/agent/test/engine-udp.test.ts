@@ -84,4 +84,16 @@ describe('udp: connectionless datagrams', () => {
     await h.exec({ op: 'udp.close', sock: s });
     expect((await h.fails({ op: 'udp.recvfrom', sock: s, max: 10 })).code).toBe('EBADF');
   });
+
+  it('works over IPv6 loopback too', async () => {
+    h = harness();
+    const port = await freePort('::1');
+    const s = (await h.exec({ op: 'udp.bind', host: '::1', port }))['sock'] as string;
+    const c = (await h.exec({ op: 'udp.socket', family: 'ipv6' }))['sock'] as string;
+    await h.exec({ op: 'udp.sendto', sock: c, host: '::1', port, data: { text: 'v6', encoding: 'utf8' } });
+    const r = await h.exec({ op: 'udp.recvfrom', sock: s, max: 10 });
+    expect(text(r)).toBe('v6');
+    expect(r['from']).toMatch(/^\[::1\]:\d+$/);
+    await h.waitFor((e) => e.type === 'kernel.udp' && e.sock === s && e.local === `[::1]:${port}`);
+  });
 });

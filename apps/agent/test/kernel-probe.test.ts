@@ -3,6 +3,7 @@ import net from 'node:net';
 import { endpoint, type EventInput } from '@socketscope/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KernelProbe } from '../src/kernel/proc-probe.ts';
+import { readProc } from '../src/kernel/proc-read.ts';
 import type { TrackedSocket } from '../src/sources/source.ts';
 import { freePort, harness, sleep, trackUnhandled, type Harness } from './engine-harness.ts';
 
@@ -54,21 +55,30 @@ describe('kernel probe (/proc/net)', () => {
     expect(h.events.length).toBe(before);
   });
 
-  it('polls at ≥50 Hz while something is live and stops when nothing is', async () => {
-    h = harness();
+  it('polls at 50 Hz while things happen (unless a poll costs too much), slower when quiet, and stops when nothing is live', async () => {
+    h = harness({ probeOptions: { coolAfterMs: 600, idleIntervalMs: 100 } });
     const port = await freePort();
     const l = (await h.exec({ op: 'tcp.listen', host: H, port }))['sock'] as string;
+    await h.state(l, ['LISTEN']);
     const p0 = h.probe.stats.polls;
+    await sleep(400);
+    const hot = (h.probe.stats.polls - p0) / 0.4;
+    // the period is 20 ms, or 4 × the measured cost of one poll when that is more (K1)
+    const expected = Math.min(50, 1000 / (4 * h.probe.stats.costMs));
+    await sleep(600); // nothing happens: it cools down
+    const p1 = h.probe.stats.polls;
     await sleep(500);
-    const rate = (h.probe.stats.polls - p0) / 0.5;
-    console.log(`probe: ${rate.toFixed(0)} polls/s while a listener is open`);
-    expect(rate).toBeGreaterThanOrEqual(35); // 50 Hz nominal; timers on a busy test machine run late
+    const quiet = (h.probe.stats.polls - p1) / 0.5;
+    console.log(`probe: ${hot.toFixed(0)} polls/s after a change (expected ≈${expected.toFixed(0)}; poll cost ${h.probe.stats.costMs.toFixed(2)} ms), ${quiet.toFixed(0)} polls/s when quiet`);
+    expect(hot).toBeGreaterThanOrEqual(expected * 0.6); // timers on a loaded machine run late
+    expect(quiet).toBeLessThanOrEqual(hot);
+    expect(quiet).toBeLessThanOrEqual(12);
     await h.exec({ op: 'tcp.close', sock: l });
     await h.waitFor((e) => e.type === 'kernel.tcp' && e.sock === l && e.gone === true);
-    await sleep(60);
+    await sleep(250);
     const idle = h.probe.stats.polls;
     await sleep(300);
-    expect(h.probe.stats.polls).toBe(idle);
+    expect(h.probe.stats.polls).toBe(idle); // nothing live: no polling at all
   });
 
   it('follows other programs on watched ports (no sock, with conn), IPv4-mapped IPv6 included, and reports them gone', async () => {
@@ -109,20 +119,28 @@ describe('kernel probe (/proc/net)', () => {
   if (!hasSs) console.warn('SKIPPED: TCP_INFO test — `ss` (iproute2) is not installed here');
 });
 
-describe('kernel probe cost', () => {
-  async function measure(targets: TrackedSocket[], polls = 100): Promise<{ mean: number; max: number }> {
-    const probe = new KernelProbe({ targets: () => targets, tcpInfo: false });
-    let n = 0;
-    probe.start(() => { n++; return undefined as never; });
-    probe.stop(); // drive it by hand
-    (probe as unknown as { emitFn: unknown }).emitFn = () => { n++; };
-    probe.pollOnce(); // first look emits everything
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < polls; i++) probe.pollOnce();
-    const mean = Number(process.hrtime.bigint() - t0) / 1000 / polls;
-    return { mean, max: probe.stats.maxPollUs };
-  }
+/** CPU time (user + system, µs) per call of fn: steadier than wall time on a busy test machine. */
+function cpuPer(fn: () => void, n: number): number {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
+}
 
+/** Reading /proc/net/tcp alone: the kernel's part, which no probe can avoid. */
+const rawRead = (): number => cpuPer(() => readProc('/proc/net/tcp'), 30);
+
+/** One poll, driving the probe by hand between start and stop. */
+function measure(targets: TrackedSocket[], polls = 50): number {
+  const probe = new KernelProbe({ targets: () => targets, tcpInfo: false });
+  probe.start(() => undefined as never);
+  probe.pollOnce(); // the first look emits everything
+  const us = cpuPer(() => probe.pollOnce(), polls);
+  probe.stop();
+  return us;
+}
+
+describe('kernel probe cost', () => {
   it('one poll stays cheap with a few sockets and with 1000', async () => {
     const port = await freePort();
     const server = net.createServer();
@@ -131,7 +149,8 @@ describe('kernel probe cost', () => {
     const accepted: net.Socket[] = [];
     server.on('connection', (s) => accepted.push(s));
     const clients: net.Socket[] = [];
-    cleanups.push(() => { for (const s of [...clients, ...accepted]) s.destroy(); });
+    // RST, not FIN: 500 connections left in TIME_WAIT would slow every /proc reader on the machine for a minute
+    cleanups.push(() => { for (const s of [...clients, ...accepted]) s.resetAndDestroy(); });
     const connectN = async (n: number) => {
       const batch: Promise<void>[] = [];
       for (let i = 0; i < n; i++) {
@@ -147,14 +166,19 @@ describe('kernel probe cost', () => {
     }));
 
     await connectN(2);
-    const few = await measure(tracked());
+    const base = rawRead();
+    const few = measure(tracked());
     await connectN(498); // 500 connections: 1000 sockets in /proc, all followed
     await sleep(100);
-    const many = await measure(tracked(), 50);
-    const fewAmongMany = await measure(tracked().slice(0, 2), 50);
-    console.log(`probe poll cost: 2 conns ${few.mean.toFixed(0)} µs; 500 conns (1000 sockets followed) ${many.mean.toFixed(0)} µs; `
-      + `2 followed among 1000 in /proc ${fewAmongMany.mean.toFixed(0)} µs`);
-    expect(few.mean).toBeLessThan(5_000);
-    expect(many.mean).toBeLessThan(20_000); // well under the 20 ms period even with 1000 sockets
+    const baseMany = rawRead();
+    const many = measure(tracked());
+    const fewAmongMany = measure(tracked().slice(0, 2));
+    console.log(`probe poll CPU cost: 2 conns ${few.toFixed(0)} µs (reading /proc/net/tcp alone ${base.toFixed(0)} µs); `
+      + `500 conns = 1000 sockets followed ${many.toFixed(0)} µs, 2 followed among them ${fewAmongMany.toFixed(0)} µs `
+      + `(reading /proc/net/tcp alone ${baseMany.toFixed(0)} µs)`);
+    // most of a poll is the kernel producing /proc/net/tcp; the probe's own work adds a bounded share.
+    // Loose factors: the machine running the tests is busy and timings wobble.
+    expect(few).toBeLessThan(base * 3 + 3_000);
+    expect(many).toBeLessThan(baseMany * 4 + 10_000);
   });
 });

@@ -31,9 +31,9 @@ try {
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.error(`[${s.name}] ${m.type()}: ${m.text()}`); });
     const t0 = Date.now();
     await page.goto(`${base}harness.html?${s.query}`, { timeout: 60_000 });
-    await page.waitForFunction(() => window.__renderMs !== undefined, null, { timeout: 60_000 });
-    const renderMs = await page.evaluate(() => window.__renderMs);
-    const timings = await page.evaluate(() => window.__timings);
+    await page.waitForFunction(() => window.harnessPaintMs !== undefined, null, { timeout: 60_000 });
+    const renderMs = await page.evaluate(() => window.harnessPaintMs);
+    const timings = await page.evaluate(() => window.harnessTimings);
     console.log(`${s.name}: in-page ms ${JSON.stringify(Object.fromEntries(Object.entries(timings ?? {}).map(([k, v]) => [k, Math.round(v)])))}`);
     if (s.query.includes('scroll=1')) {
       // scroll through the ladder and time frames: windowed rendering must keep frames short

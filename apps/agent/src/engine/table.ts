@@ -48,6 +48,8 @@ export interface ConnEntry extends Common {
   appClosed: boolean;
   /** connect() is in progress: its outcome is reported by the connect call, not as a notice */
   connecting: boolean;
+  /** an error already reported by a call (e.g. a send that failed at once), so it is not noticed twice */
+  errorReported?: Error;
 }
 
 export interface UdpEntry extends Common {

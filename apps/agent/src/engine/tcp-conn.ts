@@ -25,7 +25,7 @@ function facts(e: ConnEntry): CallFacts {
 export function attachConn(ctx: Ctx, e: ConnEntry): void {
   const { socket } = e;
   socket.on('error', (err) => {
-    if (e.connecting || e.reader?.busy) return; // reported by that connect/recv call
+    if (e.connecting || e.reader?.busy || err === e.errorReported) return; // reported by that call
     ctx.rec.notice('error', facts(e), undefined, err);
   });
   e.reader = new TcpReader(socket);
@@ -77,6 +77,7 @@ export async function connect(ctx: Ctx, cmd: CommandOf<'tcp.connect'>): Promise<
   e.connecting = false;
   if (outcome) {
     const bindFailed = (outcome as { syscall?: string }).syscall === 'bind';
+    if (!bindFailed && cmd.localPort !== undefined) ctx.rec.ok('bind', { port: cmd.localPort }, { sock: id, proto: 'tcp' }, t1, {});
     const ce = ctx.rec.fail(bindFailed ? 'bind' : 'connect', bindFailed ? { port: cmd.localPort } : args, { sock: id, proto: 'tcp' }, t1, outcome);
     e.appClosed = true;
     socket.destroy();
@@ -120,12 +121,18 @@ export function send(ctx: Ctx, cmd: CommandOf<'tcp.send'>): unknown {
   try {
     checkBytes(ctx, bytes.length);
     if (e.writeShut) throw new CommandError('EPIPE', 'this side was shut down for writing (shutdown); nothing more can be sent');
-    if (e.socket.destroyed) throw new CommandError('EPIPE', 'the connection is gone (reset or closed); nothing can be sent');
+    if (e.socket.destroyed || e.socket.errored) throw new CommandError('EPIPE', 'the connection is gone (reset or closed); nothing can be sent');
     if (e.writer?.bulkActive) throw new CommandError('E_BUSY', 'a bulk send on this socket is still running');
   } catch (err) {
     throw ctx.rec.fail('send', args, facts(e), t0, err);
   }
   const waiting = e.writer!.write(bytes);
+  const failed = e.socket.errored;
+  if (failed) {
+    // write(2) failed at once (EPIPE, ECONNRESET): send() reports it, as it would for a BSD program
+    e.errorReported = failed;
+    throw ctx.rec.fail('send', args, facts(e), t0, failed);
+  }
   const result = { bytes: bytes.length, waiting };
   ctx.rec.ok('send', args, { ...facts(e), data: preview(bytes) }, t0, result);
   e.writer!.reportBlocked(waiting);
@@ -139,7 +146,7 @@ export async function sendBulk(ctx: Ctx, cmd: CommandOf<'tcp.sendBulk'>): Promis
   try {
     checkBytes(ctx, cmd.chunk);
     if (e.writeShut) throw new CommandError('EPIPE', 'this side was shut down for writing (shutdown); nothing more can be sent');
-    if (e.socket.destroyed) throw new CommandError('EPIPE', 'the connection is gone (reset or closed); nothing can be sent');
+    if (e.socket.destroyed || e.socket.errored) throw new CommandError('EPIPE', 'the connection is gone (reset or closed); nothing can be sent');
     if (e.writer?.bulkActive) throw new CommandError('E_BUSY', 'a bulk send on this socket is still running');
   } catch (err) {
     throw ctx.rec.fail('send', args, facts(e), t0, err);

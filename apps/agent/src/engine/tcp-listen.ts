@@ -96,6 +96,16 @@ function failAndClose(ctx: Ctx, entry: ListenerEntry, call: 'bind' | 'listen', a
 
 function onIncoming(ctx: Ctx, entry: ListenerEntry, socket: net.Socket): void {
   socket.on('error', () => { /* a held connection's errors surface when the app uses it after accept() */ });
+  try {
+    holdIncoming(ctx, entry, socket);
+  } catch (err) {
+    // runs in an event callback: a throw here would end the process (E1)
+    socket.destroy();
+    ctx.rec.notice('error', { sock: entry.id, local: entry.local }, undefined, err);
+  }
+}
+
+function holdIncoming(ctx: Ctx, entry: ListenerEntry, socket: net.Socket): void {
   if (entry.closed || !socket.remoteAddress || socket.localPort === undefined || socket.remotePort === undefined) {
     socket.destroy();
     return;

@@ -52,6 +52,7 @@ describe('parseProcNet', () => {
   it('parses tcp rows: states, queues, listeners without remote, TIME_WAIT without inode', () => {
     const rows = parseProcNet(TCP, 'tcp', { littleEndian: true });
     expect(rows).toHaveLength(5);
+    expect(rows.every((r) => r.family === 4)).toBe(true);
     expect(rows[0]).toMatchObject({ local: '0.0.0.0:2024', state: 'LISTEN', inode: 1598 });
     expect(rows[0]!.remote).toBeUndefined();
     expect(rows[1]).toMatchObject({ local: '127.0.0.1:45678', state: 'LISTEN', rxQueue: 2, txQueue: 3 });
@@ -70,6 +71,7 @@ describe('parseProcNet', () => {
       '[::1]:41297|[::1]:57040',
     ]);
     expect(rows[4]).toMatchObject({ state: 'ESTABLISHED', rxQueue: 3 });
+    expect(rows.every((r) => r.family === 6)).toBe(true); // the v4-mapped one too: it lives in tcp6
   });
 
   it('parses udp rows with the drops column', () => {

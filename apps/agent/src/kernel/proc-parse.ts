@@ -16,6 +16,8 @@ export type ProcProto = 'tcp' | 'udp';
 
 export interface ProcRow {
   proto: ProcProto;
+  /** which file the row came from: tcp/udp (4) or tcp6/udp6 (6; also IPv4-mapped sockets) */
+  family: 4 | 6;
   /** normalised endpoint, "127.0.0.1:8888" or "[::1]:8888"; IPv4-mapped IPv6 is shown as IPv4 */
   local: string;
   /** undefined for a listener or an unconnected UDP socket (the kernel shows 0.0.0.0:0) */
@@ -80,32 +82,73 @@ export function formatIPv6(bytes: number[]): string {
   return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
 }
 
-function decodeEndpoint(field: string, littleEndian: boolean): { ep: string; port: number; any: boolean } {
+/** Decoded addresses by their hex: a poll sees the same few (127.0.0.1, ::1) on every row. Bounded. */
+const addressCache = new Map<string, string>();
+const ADDRESS_CACHE_MAX = 4096;
+
+function cachedAddress(hex: string, littleEndian: boolean): string {
+  const key = littleEndian === LITTLE_ENDIAN ? hex : `${littleEndian ? 'le' : 'be'}:${hex}`;
+  let text = addressCache.get(key);
+  if (text === undefined) {
+    text = decodeHexAddress(hex, littleEndian);
+    if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
+    addressCache.set(key, text);
+  }
+  return text;
+}
+
+function decodeEndpoint(field: string, littleEndian: boolean): { ep: string; any: boolean } {
   const colon = field.indexOf(':');
   const hex = field.slice(0, colon);
   const port = parseInt(field.slice(colon + 1), 16);
   const any = port === 0 && /^0+$/.test(hex);
-  return { ep: endpoint(decodeHexAddress(hex, littleEndian), port), port, any };
+  return { ep: endpoint(cachedAddress(hex, littleEndian), port), any };
+}
+
+/** The whitespace-separated fields of text[start, end), without a regex. */
+function fields(text: string, start: number, end: number): string[] {
+  const out: string[] = [];
+  let i = start;
+  while (i < end) {
+    while (i < end && text.charCodeAt(i) <= 32) i++;
+    if (i >= end) break;
+    let j = i;
+    while (j < end && text.charCodeAt(j) > 32) j++;
+    out.push(text.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+function hex4(text: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 4; i++) {
+    const c = text.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
 }
 
 /**
- * The local and remote port of a row read straight from the line (fields 2 and 3 are "HEX:PORT"), so rows
- * the probe does not care about cost no split and no decoding. Null for a line that is not a row.
+ * The local and remote port of the row starting at `start` (fields 2 and 3 are "HEX:PORT"), read in place,
+ * so rows the probe does not care about cost no slicing, splitting or decoding. Null for a non-row line.
  */
-function linePorts(line: string): [number, number] | null {
-  let i = line.indexOf(':'); // after "sl"
-  if (i < 0) return null;
+function rowPorts(text: string, start: number, end: number): [number, number] | null {
+  let i = text.indexOf(':', start); // after "sl"
+  if (i < 0 || i >= end) return null;
   i++;
-  while (line.charCodeAt(i) === 32) i++;
-  const localEnd = line.indexOf(' ', i);
-  if (localEnd < 0) return null;
+  while (text.charCodeAt(i) === 32) i++;
+  const localEnd = text.indexOf(' ', i);
+  if (localEnd < 0 || localEnd >= end) return null;
   let j = localEnd;
-  while (line.charCodeAt(j) === 32) j++;
-  const remoteEnd = line.indexOf(' ', j);
-  if (remoteEnd < 0) return null;
-  const lp = parseInt(line.slice(localEnd - 4, localEnd), 16);
-  const rp = parseInt(line.slice(remoteEnd - 4, remoteEnd), 16);
-  return Number.isNaN(lp) || Number.isNaN(rp) ? null : [lp, rp];
+  while (text.charCodeAt(j) === 32) j++;
+  const remoteEnd = text.indexOf(' ', j);
+  if (remoteEnd < 0 || remoteEnd >= end) return null;
+  const lp = hex4(text, localEnd - 4);
+  const rp = hex4(text, remoteEnd - 4);
+  return lp < 0 || rp < 0 ? null : [lp, rp];
 }
 
 export interface ParseOptions {
@@ -123,13 +166,13 @@ export function parseProcNet(text: string, proto: ProcProto, opts: ParseOptions 
   while (start > 0 && start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const line = text.slice(start, end);
+    const lineStart = start;
     start = end + 1;
-    const ports = linePorts(line);
+    const ports = rowPorts(text, lineStart, end);
     if (!ports) continue;
     const [lp, rp] = ports;
     if (opts.ports && !opts.ports(lp, rp)) continue;
-    const f = line.trim().split(/\s+/);
+    const f = fields(text, lineStart, end);
     if (f.length < 10 || !f[1]!.includes(':') || !f[4]!.includes(':')) continue;
     const local = decodeEndpoint(f[1]!, le);
     const remote = decodeEndpoint(f[2]!, le);
@@ -137,6 +180,7 @@ export function parseProcNet(text: string, proto: ProcProto, opts: ParseOptions 
     const colon = q.indexOf(':');
     const row: ProcRow = {
       proto,
+      family: f[1]!.indexOf(':') > 8 ? 6 : 4,
       local: local.ep,
       localPort: lp,
       remotePort: rp,

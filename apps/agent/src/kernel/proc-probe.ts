@@ -1,15 +1,22 @@
 /**
  * The kernel layer: what Linux holds for each socket, read from /proc/net/{tcp,tcp6,udp,udp6}.
  *
- * - K1 It polls every intervalMs (20 ms, 50 Hz) while something is live: an open target, a socket it still
- *   follows (e.g. a closed one in TIME_WAIT), or a watched port. It stops when nothing is; poke() looks
- *   again at once (the wiring calls it on every engine change).
+ * - K1 It polls while something is live (an open target, a socket it still follows such as a closed one
+ *   in TIME_WAIT, or a watched port) and stops when nothing is. It polls every intervalMs (20 ms, 50 Hz)
+ *   while things happen: for coolAfterMs (3 s) after a poke() (the wiring pokes on every engine change)
+ *   or after a change it saw; when all is quiet it slows to idleIntervalMs (100 ms). It never spends more
+ *   than a quarter of a core: the period is at least 4 × the measured cost of a poll.
+ *   Why: reading /proc/net/tcp walks the kernel's whole connection hash table (262144 buckets on this
+ *   24 GB machine), a few ms per file however few sockets exist; see the cost test.
+ *   The IPv6 files are read only when a followed socket may be in them (IPv6 targets, watched ports, or a
+ *   target not found in the IPv4 file).
  * - K2 It emits kernel.tcp / kernel.udp only when what it shows changed (state, queues, drops, TCP_INFO).
  * - K3 The agent's own sockets are matched by "local|remote" endpoints (listeners and UDP by local alone)
  *   and carry `sock`; other programs' sockets on watched ports carry no `sock`. Both carry `conn` where
  *   there is a connection (client>server).
  * - K4 A socket it followed that leaves /proc is reported once more with gone: true and its last state.
  *   A socket that was reported gone is not followed again under the same id (its 4-tuple may be reused).
+ *   One the engine stops tracking (session reset) is dropped silently: no claim that the kernel let it go.
  * - K5 A listener's acceptQueue is its LISTEN row's rx_queue; its backlog is the target's (what Node
  *   gave the kernel, clamped by the engine to somaxconn): /proc does not show it.
  * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) comes from `ss -tin` at 2 Hz, only where ss exists.
@@ -25,8 +32,11 @@ import { SsRunner } from './tcp-info.ts';
 export interface KernelProbeOptions {
   targets: () => TrackedSocket[];
   watchedPorts?: () => number[];
-  /** poll period while something is live; default 20 ms (50 Hz) */
+  /** poll period while things happen; default 20 ms (50 Hz) */
   intervalMs?: number;
+  /** poll period once nothing changed for coolAfterMs; default 100 ms */
+  idleIntervalMs?: number;
+  coolAfterMs?: number;
   /** TCP_INFO through `ss`; default true (skipped where ss is missing) */
   tcpInfo?: boolean;
   tcpInfoIntervalMs?: number;
@@ -36,6 +46,7 @@ type KernelEvent = Extract<EventInput, { type: 'kernel.tcp' | 'kernel.udp' }>;
 
 interface Followed {
   proto: ProcProto;
+  family: 4 | 6;
   key: string;
   sock?: string;
   last: KernelEvent;
@@ -65,12 +76,20 @@ export class KernelProbe implements ObservationSource {
   private readonly ss = new SsRunner();
   private lastInfoAt = 0;
   private readonly intervalMs: number;
+  private readonly idleIntervalMs: number;
+  private readonly coolAfterMs: number;
   private readonly infoIntervalMs: number;
+  /** when something last happened (poke or a change seen), for K1's fast/slow choice */
+  private hotUntil = 0;
+  /** smoothed cost of one poll in ms */
+  private costMs = 0;
   /** cost of the last polls, for the bench and diagnostics */
-  readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0 };
+  readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0 };
 
   constructor(private readonly opts: KernelProbeOptions) {
     this.intervalMs = Math.max(5, opts.intervalMs ?? 20);
+    this.idleIntervalMs = Math.max(this.intervalMs, opts.idleIntervalMs ?? 100);
+    this.coolAfterMs = opts.coolAfterMs ?? 3000;
     this.infoIntervalMs = Math.max(100, opts.tcpInfoIntervalMs ?? 500);
   }
 
@@ -105,7 +124,14 @@ export class KernelProbe implements ObservationSource {
 
   /** Looks again soon (after the current synchronous work, so api events come before what they caused). */
   poke(): void {
+    this.hotUntil = Date.now() + this.coolAfterMs;
     if (this.emitFn) this.schedule(0);
+  }
+
+  /** K1: fast while things happen, slower when quiet, never more than ~25 % of a core. */
+  private nextDelay(): number {
+    const base = Date.now() < this.hotUntil ? this.intervalMs : this.idleIntervalMs;
+    return Math.max(base, Math.ceil(this.costMs * 4));
   }
 
   private schedule(delay: number): void {
@@ -121,7 +147,7 @@ export class KernelProbe implements ObservationSource {
       } catch {
         live = false; // /proc vanished mid-read: status() will say so
       }
-      if (live) this.schedule(this.intervalMs);
+      if (live) this.schedule(this.nextDelay());
     }, delay);
     this.timer.unref();
   }
@@ -145,19 +171,27 @@ export class KernelProbe implements ObservationSource {
     if (watched.size > 0) { protos.add('tcp'); protos.add('udp'); }
 
     const index = new Map<string, ProcRow[]>();
-    for (const proto of protos) {
-      for (const r of readRows(proto, { ports: (l, rp) => ports.has(l) || watched.has(l) || watched.has(rp) })) {
-        const k = `${proto}|${rowKey(r.local, r.remote)}`;
+    const filter = { ports: (l: number, rp: number) => ports.has(l) || watched.has(l) || watched.has(rp) };
+    const add = (rows: ProcRow[]) => {
+      for (const r of rows) {
+        const k = `${r.proto}|${rowKey(r.local, r.remote)}`;
         const list = index.get(k);
         if (list) list.push(r); else index.set(k, [r]);
       }
+    };
+    for (const proto of protos) {
+      add(readRows(proto, filter, [4]));
+      // the IPv6 file costs another walk of the hash table: only when a socket we want may be there (K1)
+      const need6 = proto === 'udp' || watched.size > 0
+        || wanted.some((t) => t.proto === proto && (t.local!.startsWith('[') || (!t.closed && !index.has(`${proto}|${targetKey(t)}`))))
+        || [...this.followed.values()].some((f) => f.proto === proto && f.family === 6);
+      if (need6) add(readRows(proto, filter, [6]));
     }
 
     const seen = new Set<string>();
     const used = new Set<string>();
     for (const t of wanted) {
-      const remote = t.role === 'listener' || t.proto === 'udp' ? undefined : t.remote;
-      const k = `${t.proto}|${rowKey(t.local!, remote)}`;
+      const k = `${t.proto}|${targetKey(t)}`;
       const rows = index.get(k);
       if (!rows) continue;
       const row = choose(rows, t);
@@ -175,16 +209,22 @@ export class KernelProbe implements ObservationSource {
         this.follow(emit, id, row, { conn: watchedConn(row, watched) });
       }
     }
+    const trackedIds = new Set(targets.map((t) => t.sock));
     for (const [id, f] of this.followed) {
       if (seen.has(id)) continue;
       this.followed.delete(id);
       this.info.delete(f.key);
-      if (!id.startsWith('w|')) this.finish(id);
-      this.send(emit, { ...f.last, gone: true } as KernelEvent);
+      const watchedRow = id.startsWith('w|');
+      if (!watchedRow) this.finish(id);
+      // K4: gone means the kernel let it go. A socket the engine stopped tracking (session reset, or kept
+      // longer than TIME_WAIT lasts) is forgotten without a claim about the kernel.
+      if (watchedRow || trackedIds.has(id)) this.send(emit, { ...f.last, gone: true } as KernelEvent);
     }
 
     this.maybeQueryInfo();
     const us = Number(process.hrtime.bigint() - t0) / 1000;
+    this.costMs = this.costMs === 0 ? us / 1000 : this.costMs * 0.8 + (us / 1000) * 0.2;
+    this.stats.costMs = this.costMs;
     this.stats.polls++;
     this.stats.lastPollUs = us;
     this.stats.maxPollUs = Math.max(this.stats.maxPollUs, us);
@@ -198,7 +238,8 @@ export class KernelProbe implements ObservationSource {
     const f = this.followed.get(id);
     if (f && f.sig === sig) return;
     if (!f && this.followed.size >= MAX_FOLLOWED) return;
-    this.followed.set(id, { proto: row.proto, key, sock: meta.sock, last: ev, sig });
+    this.followed.set(id, { proto: row.proto, family: row.family, key, sock: meta.sock, last: ev, sig });
+    this.hotUntil = Date.now() + this.coolAfterMs; // something moves: look closely for a while
     this.send(emit, ev);
   }
 
@@ -253,6 +294,11 @@ export class KernelProbe implements ObservationSource {
       for (const [k, v] of m) if (keys.has(k)) this.info.set(k, v);
     }).catch(() => { /* ss trouble is reported by tcpInfoStatus() */ });
   }
+}
+
+/** The "local|remote" a target's row has: listeners and (unconnected) UDP sockets have no remote. */
+function targetKey(t: TrackedSocket): string {
+  return rowKey(t.local!, t.role === 'listener' || t.proto === 'udp' ? undefined : t.remote);
 }
 
 function portOf(ep: string): number {

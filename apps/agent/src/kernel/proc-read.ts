@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { TcpState } from '@socketscope/shared';
 import { parseProcNet, type ParseOptions, type ProcProto, type ProcRow } from './proc-parse.ts';
 
 /** The /proc files per protocol, IPv4 then IPv6 (an IPv6 socket carrying IPv4 shows up in the v6 file). */
@@ -17,21 +16,12 @@ export function readProc(path: string): string | null {
   }
 }
 
-export function readRows(proto: ProcProto, opts: ParseOptions = {}): ProcRow[] {
+/** Rows of one protocol; `families` picks the IPv4 file, the IPv6 file or both. */
+export function readRows(proto: ProcProto, opts: ParseOptions = {}, families: (4 | 6)[] = [4, 6]): ProcRow[] {
   const out: ProcRow[] = [];
-  for (const path of PROC_FILES[proto]) {
-    const text = readProc(path);
+  for (const fam of families) {
+    const text = readProc(PROC_FILES[proto][fam === 4 ? 0 : 1]);
     if (text) for (const r of parseProcNet(text, proto, opts)) out.push(r);
   }
-  return out;
-}
-
-/**
- * The TCP sockets the kernel holds on a local port, counted by state (e.g. { TIME_WAIT: 2 }): what decides
- * whether bind() on that port fails with EADDRINUSE. Empty when /proc is unreadable.
- */
-export function tcpPortHolders(port: number): Partial<Record<TcpState, number>> {
-  const out: Partial<Record<TcpState, number>> = {};
-  for (const r of readRows('tcp', { ports: (l) => l === port })) out[r.state] = (out[r.state] ?? 0) + 1;
   return out;
 }

@@ -99,7 +99,7 @@ export async function close(ctx: ScenarioContext, s: TcpLessonState, sock: strin
 /** cleanup: everything still open, connections before listeners (so a listener never resets a held one needlessly). */
 export async function closeAll(ctx: ScenarioContext, s: TcpLessonState, listeners: (string | undefined)[] = []): Promise<void> {
   const last = new Set(listeners.filter((x): x is string => !!x));
-  const order = [...s.open].sort((a, b) => Number(last.has(a)) - Number(last.has(b)));
+  const order = [...s.open].toSorted((a, b) => Number(last.has(a)) - Number(last.has(b)));
   for (const sock of order) await close(ctx, s, sock).catch((err: unknown) => ctx.log(`${ctx.scenario} cleanup: ${(err as Error).message}`));
 }
 

@@ -20,6 +20,8 @@ export interface Dir {
   pending: number;
   /** bytes counted as delivered that the kernel later showed still queued: paid off before pending flushes */
   owed: number;
+  /** of pending, bytes still waiting inside the agent (Node's queue), not yet in the kernel */
+  inAgent: number;
   /** the sender's kernel showed bytes waiting, or the engine said send blocked: new sends wait too */
   stalled: boolean;
   fin: boolean;
@@ -51,7 +53,7 @@ export interface SockInfo {
 }
 
 function newDir(): Dir {
-  return { delivered: 0, consumed: 0, pending: 0, owed: 0, stalled: false, fin: false, finAcked: false, finAfterPending: false };
+  return { delivered: 0, consumed: 0, pending: 0, owed: 0, inAgent: 0, stalled: false, fin: false, finAcked: false, finAfterPending: false };
 }
 
 /** Insertion-ordered map that forgets its oldest entry beyond `max`. */
@@ -148,11 +150,12 @@ export function wireSource(local: string, toward: string): string {
   return local;
 }
 
+/** Flag sets, in TCP_FLAGS order as the decoder spells captured ones, so both read alike. */
 export const F = {
   syn: ['SYN'] as TcpFlag[],
   synAck: ['SYN', 'ACK'] as TcpFlag[],
   ack: ['ACK'] as TcpFlag[],
-  pshAck: ['PSH', 'ACK'] as TcpFlag[],
-  finAck: ['FIN', 'ACK'] as TcpFlag[],
-  rstAck: ['RST', 'ACK'] as TcpFlag[],
+  pshAck: ['ACK', 'PSH'] as TcpFlag[],
+  finAck: ['ACK', 'FIN'] as TcpFlag[],
+  rstAck: ['ACK', 'RST'] as TcpFlag[],
 };

@@ -86,9 +86,13 @@ export class WireInference {
         const n = e.data?.len ?? 0;
         if (!c || !s.local || n === 0) return;
         const d = dirOf(c, s.local);
+        const waiting = (e.result as { waiting?: number } | undefined)?.waiting ?? 0;
         if (!this.enabled) return;
-        if (d.stalled || d.pending > 0) {
-          d.pending += n; // I2: the kernel holds them until the window opens
+        if (d.stalled || d.pending > 0 || waiting > 0) {
+          // I2: the kernel (or the agent, when its buffer is full) holds them until the window opens
+          d.pending += n;
+          d.inAgent = Math.min(d.pending, waiting);
+          if (waiting > 0) d.stalled = true;
           return;
         }
         this.data(c, s.local, n, `send() of ${n} bytes${n > 65483 ? ' (several segments on the wire)' : ''}`, e.data?.b64);
@@ -115,7 +119,7 @@ export class WireInference {
   }
 
   private close(e: ApiCallEvent, local: string | undefined, c: ConnBook | null, waiting: string[] | undefined): void {
-    const r = (e.result ?? {}) as { rst?: boolean; resetWaiting?: number; alreadyClosedByRuntime?: boolean };
+    const r = (e.result ?? {}) as { rst?: boolean; resetWaiting?: number; alreadyClosedByRuntime?: boolean; discarded?: number };
     if (waiting && (r.resetWaiting ?? 0) > 0) {
       // a listener closed with connections still waiting for accept(): Linux resets each of them
       for (const k of waiting) {
@@ -125,6 +129,12 @@ export class WireInference {
       return;
     }
     if (!c || !local || r.alreadyClosedByRuntime) return;
+    const out = dirOf(c, local);
+    if (r.discarded) {
+      // bytes still waiting inside the agent die with the socket: they never reach the kernel
+      out.pending = Math.max(0, out.pending - r.discarded);
+      out.inAgent = 0;
+    }
     if (r.rst === true) {
       this.rst(c, local, 'abortive close (SO_LINGER 0): the kernel sends RST');
       return;
@@ -182,9 +192,13 @@ export class WireInference {
         }
         return;
       }
-      case 'blocked': {
+      case 'blocked':
+      case 'writable': {
         const s = e.sock ? this.book.socks.get(e.sock) : undefined;
-        if (c && s?.local) dirOf(c, s.local).stalled = true;
+        if (!c || !s?.local) return;
+        const d = dirOf(c, s.local);
+        if (e.what === 'blocked') d.stalled = true;
+        else d.inAgent = 0; // the agent's queue drained into the kernel (it may still hold them)
         return;
       }
       default: return;
@@ -266,6 +280,7 @@ export class WireInference {
     }
     // bytes the reader got that nobody saw leave the sender had been waiting in its kernel: no longer
     d.pending = Math.max(0, d.pending - unseen);
+    d.inAgent = Math.min(d.inAgent, d.pending);
     this.data(c, src, unseen, `recv() returned ${n} bytes that had crossed from the peer`, b64);
     if (d.pending === 0) this.flushFin(c, src);
   }
@@ -276,15 +291,16 @@ export class WireInference {
    */
   sendQueue(c: ConnBook, src: string, queued: number): void {
     const d = dirOf(c, src);
-    d.stalled = queued > 0;
-    const total = d.owed + d.pending;
+    d.stalled = queued > 0 || d.inAgent > 0;
+    const inKernel = d.pending - d.inAgent;
+    const total = d.owed + inKernel;
     if (queued >= total) {
-      d.owed = queued - d.pending; // send() calls we put on the wire were in fact still queued
+      d.owed = queued - inKernel; // send() calls we put on the wire were in fact still queued
       return;
     }
     const leaving = total - queued;
     const fromOwed = Math.min(d.owed, leaving);
-    const fromPending = leaving - fromOwed;
+    const fromPending = Math.min(leaving - fromOwed, inKernel);
     d.owed -= fromOwed;
     if (fromPending > 0) {
       d.pending -= fromPending;

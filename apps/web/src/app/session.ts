@@ -1,7 +1,7 @@
 import type { CommandInput } from '@socketscope/shared';
 import { AgentClient } from '../connection/client.ts';
 import { wsUrl } from '../connection/url.ts';
-import { addNote, applyHello, applySnapshot, finishReply, setConn, startReply } from '../store/actions.ts';
+import { applyHello, finishReply, setConn, startReply } from '../store/actions.ts';
 import { EventPipeline } from '../store/pipeline.ts';
 import type { AppStore } from '../store/store.ts';
 import type { CommandReply } from '../store/slices.ts';
@@ -27,13 +27,13 @@ export function startSession(appStore: AppStore, token: string): AgentClient {
         return applyHello(appStore, hello);
       },
       events: (raw) => pipeline.push(raw),
+      // in stream order through the pipeline, so a big resync is still folded a frame at a time
       snapshot: (atSeq, model) => {
-        pipeline.flushAll();
-        if (!applySnapshot(appStore, atSeq, model)) console.warn('SocketScope: ignored a snapshot that is not a model');
+        if (!pipeline.pushSnapshot(atSeq, model)) console.warn('SocketScope: ignored a snapshot that is not a model');
       },
-      gap: (from, to, reason) => { pipeline.flushAll(); addNote(appStore, 'gap', { from, to, reason }); },
-      merged: (count) => { pipeline.flushAll(); addNote(appStore, 'merged', { count }); },
-      synced: () => pipeline.flushAll(),
+      gap: (from, to, reason) => pipeline.pushNote('gap', { from, to, reason }),
+      merged: (count) => pipeline.pushNote('merged', { count }),
+      synced: () => {},
       badMessage: (error) => {
         console.warn(`SocketScope: dropped an invalid message from the agent: ${error}`);
         appStore.setState({ badEvents: appStore.getState().badEvents + 1 });

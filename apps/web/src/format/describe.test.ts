@@ -17,9 +17,16 @@ describe('describeEvent', () => {
     const e = ev({ layer: 'wire', type: 'tcp.segment', src: '127.0.0.1:5', dst: '127.0.0.1:6', flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, inferred: true });
     const en1 = describeEvent(e, en);
     expect(en1.inferred).toBe(true);
-    expect(en1.text).toContain('[SYN]');
+    expect(en1.text).toBe('127.0.0.1:5 → 127.0.0.1:6 [SYN] len=0');
     expect(en1.badge).toBe('three-way handshake 1/3');
     expect(describeEvent(e, zh).badge).toBe('三次握手 1/3');
+  });
+
+  it('shows relative sequence numbers of a captured segment', () => {
+    const e = ev({ layer: 'wire', type: 'tcp.segment', src: 'a:1', dst: 'b:2', flags: ['ACK'], seqNo: 1000, ackNo: 2000, relSeq: 1, relAck: 1, win: 512, len: 5, inferred: false });
+    const d = describeEvent(e, en);
+    expect(d.text).toBe('a:1 → b:2 [ACK] seq=1 ack=1 win=512 len=5');
+    expect(d.inferred).toBe(false);
   });
 
   it('shows a failed call with its errno', () => {

@@ -13,13 +13,17 @@ export interface RowText {
   badge?: string;
   inferred: boolean;
   error?: string;
+  /** what an inferred wire event was inferred from (the agent's words) */
+  inferredFrom?: string;
   /** secondary numbers (RTT, cwnd) a projector view may leave out */
   detail?: string;
 }
 
 export function describeRow(row: LogRow, t: Translate): RowText {
   if (row.note) return { text: t(NOTE_KEYS[row.note.kind], row.note.params), inferred: false };
-  return describeEvent(row.event, t);
+  const d = describeEvent(row.event, t);
+  if (row.mark === 'hs3') d.badge = t('ev.hs3');
+  return d;
 }
 
 export function describeEvent(e: SessionEvent, t: Translate): RowText {
@@ -48,15 +52,20 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
       if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: 'UDP' }), inferred: false };
       return { text: t('ev.kernel.udp', { local: e.local, recvQueue: e.recvQueue, drops: e.drops }), inferred: false };
     case 'tcp.segment': {
-      const text = t('ev.segment', {
-        src: e.src, dst: e.dst, flags: e.flags.join(','),
-        seq: e.relSeq ?? e.seqNo ?? '–', ack: e.relAck ?? e.ackNo ?? '–', win: e.win ?? '–', len: e.len,
-      });
+      // inferred segments have no sequence numbers: say nothing rather than show placeholders
+      const nums = e.seqNo === null && e.ackNo === null && e.win === null ? ''
+        : t('ev.segment.nums', { seq: e.relSeq ?? e.seqNo ?? '–', ack: e.relAck ?? e.ackNo ?? '–', win: e.win ?? '–' });
+      const text = t('ev.segment', { src: e.src, dst: e.dst, flags: e.flags.join(','), nums, len: e.len });
+      const d: RowText = { text, inferred: e.inferred };
       const badge = segmentBadge(e.flags, t);
-      return badge ? { text, badge, inferred: e.inferred } : { text, inferred: e.inferred };
+      if (badge) d.badge = badge;
+      if (e.inferredFrom) d.inferredFrom = e.inferredFrom;
+      return d;
     }
     case 'udp.datagram':
-      return { text: t('ev.datagram', { src: e.src, dst: e.dst, len: e.len }), inferred: e.inferred };
+      return e.inferredFrom
+        ? { text: t('ev.datagram', { src: e.src, dst: e.dst, len: e.len }), inferred: e.inferred, inferredFrom: e.inferredFrom }
+        : { text: t('ev.datagram', { src: e.src, dst: e.dst, len: e.len }), inferred: e.inferred };
     case 'source.status': {
       const status = t(e.status.running ? 'ev.source.running' : 'ev.source.stopped') + (e.status.reason ? ` — ${e.status.reason}` : '');
       return { text: t('ev.source', { source: t(e.source === 'kernel' ? 'caps.kernel' : 'caps.wire'), status }), inferred: false };

@@ -23,6 +23,8 @@ export function describeResult(result: unknown, t: Translate, encoding: TextEnco
   if (data) {
     if (data.len === 0) parts.push(t('reply.empty'));
     else parts.push(`${t('reply.bytes', { len: data.len })}: “${previewText(data.b64, encoding)}”${data.truncated ? '…' : ''}`);
+    const whole = r['datagramLen'];
+    if (typeof whole === 'number' && whole > data.len) parts.push(t('reply.datagramCut', { len: whole }));
   } else if (typeof r['bytes'] === 'number') {
     parts.push(t('reply.bytes', { len: r['bytes'] as number }));
   } else if (typeof r['len'] === 'number') {

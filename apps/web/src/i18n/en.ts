@@ -1,7 +1,8 @@
 /**
  * English. This file defines the keys: zh-CN.ts and zh-TW.ts must have exactly the same keys with the
  * same {placeholders} (i18n.test.ts checks). Technical terms (SYN, ACK, LISTEN, TIME_WAIT, Send-Q …)
- * stay as they are in every locale.
+ * stay as they are in every locale. Log row templates spell Send‑Q/Recv‑Q with a non-breaking hyphen
+ * (U+2011) so a projector-width line never breaks inside the name.
  */
 export const en = {
   'lang.name': 'English',
@@ -77,6 +78,7 @@ export const en = {
   'reply.empty': 'empty: the peer closed (recv returned 0 bytes)',
   'reply.nothing': 'nothing to read yet',
 
+  'reply.datagramCut': 'the datagram had {len} bytes; the rest beyond max is lost',
   'cards.title': 'Sockets',
   'cards.count': '{count} sockets',
   'cards.empty': 'No sockets yet. Use the playground: listen() makes a server, connect() a client.',
@@ -171,12 +173,13 @@ export const en = {
   'ev.notice.closed': 'the socket handle closed',
   'ev.notice.writable': 'the send buffer has room again',
   'ev.notice.blocked': 'send blocked: the send buffer is full',
-  'ev.kernel.tcp': '{local} ⇄ {remote} {state} · Send-Q {sendQueue} · Recv-Q {recvQueue}',
+  'ev.kernel.tcp': '{local} ⇄ {remote} {state} · Send‑Q {sendQueue} · Recv‑Q {recvQueue}',
   'ev.kernel.info': ' · RTT {rtt} ms · cwnd {cwnd}',
   'ev.kernel.listen': '{local} LISTEN · accept queue {acceptQueue}/{backlog}',
-  'ev.kernel.udp': 'UDP {local} · Recv-Q {recvQueue} · drops {drops}',
+  'ev.kernel.udp': 'UDP {local} · Recv‑Q {recvQueue} · drops {drops}',
   'ev.kernel.gone': '{local} ⇄ {remote}: gone from the kernel (last state {state})',
-  'ev.segment': '{src} → {dst} [{flags}] seq={seq} ack={ack} win={win} len={len}',
+  'ev.segment': '{src} → {dst} [{flags}]{nums} len={len}',
+  'ev.segment.nums': ' seq={seq} ack={ack} win={win}',
   'ev.datagram': '{src} → {dst} UDP len={len}',
   'ev.source': '{source}: {status}',
   'ev.source.running': 'running',
@@ -184,6 +187,7 @@ export const en = {
   'ev.scenario': '{scenario}: step {index} “{step}” {status}',
   'ev.hs1': 'three-way handshake 1/3',
   'ev.hs2': 'three-way handshake 2/3',
+  'ev.hs3': 'three-way handshake 3/3',
   'ev.fin': 'four-way teardown',
   'ev.rst': 'reset',
 
@@ -219,6 +223,10 @@ export const en = {
   'err.E_READ_ONLY': 'This is a read-only view of the session; only the teacher’s page can make calls.',
   'err.E_NOTHING_TO_ACCEPT': 'No connection is waiting: accept() would block until a client connects.',
   'err.E_BUSY': 'Another call on this socket is still in progress.',
+  'err.E_INTERNAL': 'The agent failed unexpectedly while making this call; its terminal shows the details.',
+  'err.E_UNSUPPORTED': 'This call is not supported by the Node.js version the agent runs on.',
+  'err.E_UNAVAILABLE': 'That part of the agent is not available on this machine.',
+  'err.EAI_NONAME': 'That host name could not be resolved to an address.',
 } as const;
 
 export type MessageKey = keyof typeof en;

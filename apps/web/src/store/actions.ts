@@ -1,4 +1,4 @@
-import { emptyModel, type Capabilities, type Layer, type Model } from '@socketscope/shared';
+import { emptyModel, type Capabilities, type Layer } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { AppStore } from './store.ts';
 import type { AppState, CommandReply, ConnectionSlice, LogRow, NoteKind } from './slices.ts';
@@ -66,23 +66,6 @@ export function applyHello(
 export function resetModel(store: AppStore): void {
   const replies = Object.fromEntries(Object.entries(store.getState().replies).filter(([k]) => !store.getState().model.sockets[k]));
   store.setState({ model: emptyModel(), modelVersion: 0, lastData: {}, log: [], visibleLog: [], replies });
-}
-
-/** The model at atSeq from the agent (we joined late, or our resume point is gone). */
-export function applySnapshot(store: AppStore, atSeq: number, raw: unknown): boolean {
-  if (!looksLikeModel(raw)) return false;
-  const model = raw;
-  model.lastSeq = atSeq;
-  store.setState({ model, modelVersion: model.version });
-  addNote(store, 'snapshot', { seq: atSeq });
-  return true;
-}
-
-function looksLikeModel(m: unknown): m is Model {
-  if (typeof m !== 'object' || m === null) return false;
-  const o = m as Record<string, unknown>;
-  return typeof o['sockets'] === 'object' && Array.isArray(o['socketOrder']) && typeof o['conns'] === 'object'
-    && Array.isArray(o['connOrder']) && typeof o['byEndpoints'] === 'object' && typeof o['counts'] === 'object';
 }
 
 export function startReply(store: AppStore, target: string, op: string): number {

@@ -158,6 +158,52 @@ const hello = (id: string) => ({
   capabilities: { kernel: { available: true }, wire: { available: false }, tcpInfo: { available: true }, remoteTargets: false, scenarios: [] },
 });
 
+describe('EventPipeline: snapshot and notes in stream order', () => {
+  it('a snapshot replaces the model where it falls, and later events fold onto it', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    // the agent's model after seq 0..8, built with the same fold
+    const agentSide = createAppStore();
+    const agentPipe = new EventPipeline(agentSide, { schedule: manualScheduler().schedule });
+    agentPipe.push(sessionEvents());
+    agentPipe.flushAll();
+    const snapshot = JSON.parse(JSON.stringify(agentSide.getState().model)) as unknown;
+
+    pipe.pushNote('gap', { from: 1, to: 8, reason: 'ring overwritten' });
+    expect(pipe.pushSnapshot(8, snapshot)).toBe(true);
+    pipe.push([{ v: 1, seq: 9, ts: 90, layer: 'api', type: 'api.call', sock: 's3', call: 'close', args: {}, durationUs: 1 }]);
+    clock.tick();
+    const st = store.getState();
+    expect(st.model.lastSeq).toBe(9);
+    expect(st.model.sockets['s1']?.role).toBe('listener');
+    expect(st.model.sockets['s3']?.apiState).toBe('closed');
+    expect(st.log.map((r) => r.note?.kind ?? r.event?.seq)).toEqual(['gap', 'snapshot', 9]);
+  });
+
+  it('refuses a snapshot that is not a model and changes nothing', () => {
+    const store = createAppStore();
+    const pipe = new EventPipeline(store, { schedule: manualScheduler().schedule });
+    expect(pipe.pushSnapshot(3, { sockets: 'no' })).toBe(false);
+    pipe.flushAll();
+    expect(store.getState().model.lastSeq).toBe(-1);
+  });
+});
+
+const seg = (seq: number, src: string, dst: string, flags: string[]) =>
+  ({ v: 1, seq, ts: seq, layer: 'wire', type: 'tcp.segment', src, dst, flags, seqNo: null, ackNo: null, win: null, len: 0, inferred: true });
+
+describe('EventPipeline: handshake steps', () => {
+  it('marks the client ACK that follows the server SYN+ACK as the third step, and only that one', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
+    pipe.push([seg(1, C, L, ['SYN']), seg(2, L, C, ['SYN', 'ACK']), seg(3, C, L, ['ACK']), seg(4, C, L, ['ACK'])]);
+    clock.tick();
+    expect(store.getState().log.map((r) => r.mark ?? '-')).toEqual(['-', '-', 'hs3', '-']);
+  });
+});
+
 describe('applyHello', () => {
 
   it('asks for everything on first contact and resumes after the last seq in the same session', () => {

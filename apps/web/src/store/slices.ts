@@ -42,8 +42,11 @@ export const NOTE_KEYS: Record<NoteKind, MessageKey> = {
 
 /** One row of the event log: an event, or a note the page itself adds (gap, resync …). n orders rows. */
 export type LogRow =
-  | { n: number; layer: Layer; event: SessionEvent; note?: undefined }
-  | { n: number; layer: 'session'; event?: undefined; note: { kind: NoteKind; params: Record<string, string | number> } };
+  | { n: number; layer: Layer; event: SessionEvent; note?: undefined; mark?: RowMark }
+  | { n: number; layer: 'session'; event?: undefined; note: { kind: NoteKind; params: Record<string, string | number> }; mark?: undefined };
+
+/** What the pipeline learnt about a row from the rows before it (the describer sees one row at a time). */
+export type RowMark = 'hs3';
 
 export const LAYERS = ['api', 'kernel', 'wire', 'session'] as const satisfies readonly Layer[];
 export const LOG_CAP = 5000;

@@ -112,7 +112,7 @@ const LogLine = memo(function LogLine({ row }: { row: LogRow }) {
         {d.text}
         {d.detail ? <span className="detail">{d.detail}</span> : null}
         {d.badge ? <span className="course"> ({d.badge})</span> : null}
-        {d.inferred ? <span className="inferred-tag" data-testid="inferred-tag" title={t('log.inferredWhy')}>{t('log.inferred')}</span> : null}
+        {d.inferred ? <span className="inferred-tag" data-testid="inferred-tag" title={d.inferredFrom ? `${t('log.inferredWhy')}: ${d.inferredFrom}` : t('log.inferredWhy')}>{t('log.inferred')}</span> : null}
       </span>
     </div>
   );

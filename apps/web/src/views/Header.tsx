@@ -78,11 +78,11 @@ function CapBadge({ label, status, offNote, testId }: { label: string; status: P
   const summary = (
     <>
       <span aria-hidden="true">{on ? '✓' : '✗'}</span> {label}: <strong>{t(on ? 'caps.on' : 'caps.off')}</strong>
-      {status.tool ? <span className="muted"> ({status.tool})</span> : null}
+      {status.tool ? <span className="muted tool"> ({status.tool})</span> : null}
     </>
   );
   if (on || (!status.reason && !status.fix)) {
-    return <span className={`badge cap ${on ? 'cap-on' : 'cap-off'}`} data-testid={testId} data-available={on}>{summary}</span>;
+    return <span className={`badge cap ${on ? 'cap-on' : 'cap-off'}`} data-testid={testId} data-available={on} title={status.tool}>{summary}</span>;
   }
   return (
     <details className="badge cap cap-off" data-testid={testId} data-available={on}>

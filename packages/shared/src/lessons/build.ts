@@ -28,11 +28,24 @@ export function listing(file: string, lines: ListingLine[]): Listing {
   return { file, lines };
 }
 
+/** A lesson run with `--port N` moves its tutorial port; the listing can show the port really used. */
+export interface MovedPort {
+  from: number;
+  to: number;
+}
+
+function movePort(line: string, moved?: MovedPort): string {
+  if (!moved || moved.from === moved.to) return line;
+  return line
+    .replaceAll(`'127.0.0.1', ${moved.from})`, `'127.0.0.1', ${moved.to})`)
+    .replaceAll(`127.0.0.1:${moved.from}`, `127.0.0.1:${moved.to}`);
+}
+
 /** The listing as text lines in one language (line i+1 of the file is element i). */
-export function renderListing(l: Listing, lang: LessonLang): string[] {
+export function renderListing(l: Listing, lang: LessonLang, moved?: MovedPort): string[] {
   return l.lines.map((line) => {
     switch (line.kind) {
-      case 'code': return line.code;
+      case 'code': return movePort(line.code, moved);
       case 'comment': return `${' '.repeat(line.indent)}# ${line.text[lang]}`;
       case 'blank': return '';
     }
@@ -40,8 +53,8 @@ export function renderListing(l: Listing, lang: LessonLang): string[] {
 }
 
 /** The whole file, as a student would save it. */
-export function listingText(l: Listing, lang: LessonLang): string {
-  return `${renderListing(l, lang).join('\n')}\n`;
+export function listingText(l: Listing, lang: LessonLang, moved?: MovedPort): string {
+  return `${renderListing(l, lang, moved).join('\n')}\n`;
 }
 
 /** 1-based numbers of the lines carrying any of `marks`, in file order; 0 for a mark not found. */
@@ -53,7 +66,7 @@ export function linesOf(l: Listing | undefined, marks: readonly string[]): numbe
     l.lines.forEach((line, i) => { if (line.kind === 'code' && line.mark === m) found.push(i + 1); });
     out.push(...(found.length > 0 ? found : [0]));
   }
-  return [...new Set(out)].sort((a, b) => a - b);
+  return [...new Set(out)].toSorted((a, b) => a - b);
 }
 
 export interface StepSource {

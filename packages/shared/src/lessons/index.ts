@@ -14,7 +14,7 @@ import type { Lesson, LessonStep } from './types.ts';
 import { udpEchoLesson } from './udp-echo.ts';
 
 export * from './types.ts';
-export { listingText, renderListing } from './build.ts';
+export { listingText, renderListing, type MovedPort } from './build.ts';
 export { BUFFERS_BYTES } from './tcp-buffers.ts';
 
 export const LESSONS: readonly Lesson[] = [

@@ -71,7 +71,7 @@ describe('lessons', () => {
             expect(n >= 1 && n <= listing!.lines.length, `${l.id}/${s.id} ${side} line ${n} of ${listing!.lines.length}`).toBe(true);
             expect(listing!.lines[n - 1]!.kind, `${l.id}/${s.id} ${side} line ${n}`).toBe('code');
           }
-          expect([...nums].sort((a, b) => a - b)).toEqual(nums);
+          expect([...nums].toSorted((a, b) => a - b)).toEqual(nums);
         }
       }
     }
@@ -96,6 +96,15 @@ describe('lessons', () => {
     const en = renderListing(hello, 'en');
     expect(en.join('\n')).toContain('# 1. create a socket');
     expect(en.filter((line) => line.trimStart().startsWith('#')).some((line) => CJK.test(line))).toBe(false);
+  });
+
+  it('a lesson moved with --port shows the port really used, on the same lines', () => {
+    const lesson = lessonById('tcp-hello')!;
+    const moved = renderListing(lesson.listings.server!, 'en', { from: 8888, to: 20000 });
+    expect(moved.join('\n')).toContain("server.bind(('127.0.0.1', 20000))");
+    expect(moved.join('\n')).toContain("print('waiting on 127.0.0.1:20000')");
+    expect(moved.join('\n')).not.toContain('8888');
+    expect(moved.length).toBe(lesson.listings.server!.lines.length);
   });
 
   it('each listing uses its lesson’s tutorial port and the steps the course teaches', () => {

@@ -13,8 +13,8 @@ export function ipv4ToString(a: number): string {
 
 /** RFC 5952 text form (lower case, longest run of zero groups as "::"), IPv4-mapped as ::ffff:a.b.c.d. */
 export function ipv6ToString(b: Uint8Array, off: number): string {
-  const g = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!;
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
   }
@@ -39,11 +39,11 @@ export class EndpointCache {
   // IPv4: slot → address, port (-1 = empty) and the string
   private readonly v4Addr = new Int32Array(SLOTS);
   private readonly v4Port = new Int32Array(SLOTS).fill(-1);
-  private readonly v4Str: string[] = new Array<string>(SLOTS).fill('');
+  private readonly v4Str: string[] = Array.from({ length: SLOTS }, () => '');
   // IPv6: slot → 4 address words, port and the string
   private readonly v6Addr = new Int32Array(SLOTS * 4);
   private readonly v6Port = new Int32Array(SLOTS).fill(-1);
-  private readonly v6Str: string[] = new Array<string>(SLOTS).fill('');
+  private readonly v6Str: string[] = Array.from({ length: SLOTS }, () => '');
 
   /** addr: the IPv4 address as a 32-bit integer (signed or unsigned). */
   v4(addr: number, port: number): string {

@@ -26,22 +26,23 @@ export function parseIpv6(s: string): Uint8Array | null {
   }
   const halves = text.split('::');
   if (halves.length > 2) return null;
-  const parse = (part: string): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const g of part.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const head = parse(halves[0]!);
-  const rest = halves.length === 2 ? parse(halves[1]!) : [];
+  const head = parseGroups(halves[0]!);
+  const rest = halves.length === 2 ? parseGroups(halves[1]!) : [];
   if (!head || !rest) return null;
   const given = head.length + rest.length + tail.length;
   if (halves.length === 2 ? given > 7 : given !== 8) return null;
-  words.push(...head, ...new Array<number>(8 - given).fill(0), ...rest, ...tail);
+  words.push(...head, ...Array.from({ length: 8 - given }, () => 0), ...rest, ...tail);
   const out = new Uint8Array(16);
   for (let i = 0; i < 8; i++) { out[2 * i] = words[i]! >> 8; out[2 * i + 1] = words[i]! & 255; }
+  return out;
+}
+
+function parseGroups(part: string): number[] | null {
+  if (part === '') return [];
+  const out: number[] = [];
+  for (const g of part.split(':')) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    out.push(parseInt(g, 16));
+  }
   return out;
 }

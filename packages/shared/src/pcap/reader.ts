@@ -85,7 +85,7 @@ export class CaptureReader {
         pos += take;
         if (this.pendLen < this.need) return out;
         const used = this.parse(this.pend, 0, this.pendLen, out);
-        if (this.state === 'failed') return out;
+        if (this.failed()) return out;
         if (used === this.pendLen) {
           // records may hold views into this buffer: never write into it again
           this.pend = EMPTY;
@@ -98,7 +98,7 @@ export class CaptureReader {
         }
       }
       pos += this.parse(chunk, pos, chunk.length, out);
-      if (this.state === 'failed') return out;
+      if (this.failed()) return out;
       if (pos < chunk.length) {
         const rest = chunk.length - pos;
         this.pend = new Uint8Array(Math.max(this.need, rest));
@@ -109,6 +109,11 @@ export class CaptureReader {
       this.fail(out, `internal decoder error: ${err instanceof Error ? err.message : String(err)}`, this.base);
     }
     return out;
+  }
+
+  /** a method, so the compiler does not narrow `state` across the parse calls that change it */
+  private failed(): boolean {
+    return this.state === 'failed';
   }
 
   /** The input is complete: reports a record cut off at the end. Further pushes are ignored. */

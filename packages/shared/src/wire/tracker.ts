@@ -26,8 +26,8 @@ export type TcpAnalysis = (typeof TCP_ANALYSIS)[number];
  *    window-update  no data, same seq and ack as before, a different window;
  *    dup-ack        no data, same seq, ack and non-zero window as before;
  *    rst-after-data RST on a conversation that carried payload.
- * T5 A SYN (without ACK) on a known 4-tuple starts a new conversation when the old one had ended
- *    (FIN both ways or RST) or the SYN carries a different ISN; a repeated SYN is a retransmission.
+ * T5 A SYN (without ACK) on a known 4-tuple starts a new conversation (the port was reused), unless
+ *    it repeats the client's SYN (same ISN) on a conversation that has not ended: a retransmission.
  * T6 At most maxConversations are kept; the least recently used eighth is dropped when full, and a
  *    dropped conversation that comes back starts again as if first seen.
  */
@@ -119,12 +119,10 @@ export class TcpTracker {
     const fin = (bits & FIN) !== 0;
     const rst = (bits & RST) !== 0;
     let conv = this.pairs.get(p.src)?.get(p.dst);
-    if (conv && syn && !ack) { // T5
-      const old = conv.src === undefined ? conv : conv;
-      const c = p.src === old.client ? old.c : old.s;
-      const ended = old.rst || (old.c.fin && old.s.fin);
-      if (ended || (c.synSeen && c.base !== p.seq) || p.src !== old.client) {
-        this.remove(old);
+    if (conv && syn && !ack) { // T5: only a repeat of the same SYN stays in the conversation
+      const ended = conv.rst || (conv.c.fin && conv.s.fin);
+      if (ended || p.src !== conv.client || !conv.c.synSeen || conv.c.base !== p.seq) {
+        this.remove(conv);
         conv = undefined;
       }
     }

@@ -16,7 +16,7 @@ export const machineEn: Record<string, string> = {
   'machine.tr.CLOSED.LISTEN': 'listen() (passive open)',
   'machine.tr.LISTEN.CLOSED': 'close()',
   'machine.tr.CLOSED.SYN_SENT': 'connect() / snd SYN',
-  'machine.tr.SYN_SENT.CLOSED': 'rcv RST (ECONNREFUSED) or close()',
+  'machine.tr.SYN_SENT.CLOSED': 'rcv RST / — (ECONNREFUSED)',
   'machine.tr.LISTEN.SYN_RECV': 'rcv SYN / snd SYN,ACK',
   'machine.tr.SYN_SENT.SYN_RECV': 'rcv SYN / snd SYN,ACK (simultaneous open)',
   'machine.tr.SYN_RECV.ESTABLISHED': 'rcv ACK / —',

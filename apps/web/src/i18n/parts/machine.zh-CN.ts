@@ -13,7 +13,7 @@ export const machineZhCN: Record<string, string> = {
   'machine.tr.CLOSED.LISTEN': 'listen()（被动打开）',
   'machine.tr.LISTEN.CLOSED': 'close()',
   'machine.tr.CLOSED.SYN_SENT': 'connect() / 发送 SYN',
-  'machine.tr.SYN_SENT.CLOSED': '收到 RST（ECONNREFUSED）或 close()',
+  'machine.tr.SYN_SENT.CLOSED': '收到 RST / —（ECONNREFUSED）',
   'machine.tr.LISTEN.SYN_RECV': '收到 SYN / 发送 SYN,ACK',
   'machine.tr.SYN_SENT.SYN_RECV': '收到 SYN / 发送 SYN,ACK（同时打开）',
   'machine.tr.SYN_RECV.ESTABLISHED': '收到 ACK / —',
@@ -36,7 +36,7 @@ export const machineZhCN: Record<string, string> = {
   'machine.desc.FIN_WAIT1': '本端调用了 close() 并发送了 FIN',
   'machine.desc.FIN_WAIT2': '本端的 FIN 已被确认，等待对方的 FIN',
   'machine.desc.CLOSING': '双方同时发送了 FIN',
-  'machine.desc.TIME_WAIT': '先关闭的一方：等待 2MSL 后端口才可再用',
+  'machine.desc.TIME_WAIT': '先关闭的一方停在 TIME_WAIT：等待 2MSL 后端口才可再用',
   'machine.desc.CLOSE_WAIT': '对方已关闭，等待本程序调用 close()',
   'machine.desc.LAST_ACK': '在对方之后发出了 FIN，等待最后一个 ACK',
 };

@@ -13,7 +13,7 @@ export const machineZhTW: Record<string, string> = {
   'machine.tr.CLOSED.LISTEN': 'listen()（被動開啟）',
   'machine.tr.LISTEN.CLOSED': 'close()',
   'machine.tr.CLOSED.SYN_SENT': 'connect() / 送出 SYN',
-  'machine.tr.SYN_SENT.CLOSED': '收到 RST（ECONNREFUSED）或 close()',
+  'machine.tr.SYN_SENT.CLOSED': '收到 RST / —（ECONNREFUSED）',
   'machine.tr.LISTEN.SYN_RECV': '收到 SYN / 送出 SYN,ACK',
   'machine.tr.SYN_SENT.SYN_RECV': '收到 SYN / 送出 SYN,ACK（同時開啟）',
   'machine.tr.SYN_RECV.ESTABLISHED': '收到 ACK / —',
@@ -36,7 +36,7 @@ export const machineZhTW: Record<string, string> = {
   'machine.desc.FIN_WAIT1': '本端呼叫了 close() 並送出了 FIN',
   'machine.desc.FIN_WAIT2': '本端的 FIN 已被確認，等待對方的 FIN',
   'machine.desc.CLOSING': '雙方同時送出了 FIN',
-  'machine.desc.TIME_WAIT': '先關閉的一方：等待 2MSL 後埠號才可再用',
+  'machine.desc.TIME_WAIT': '先關閉的一方停在 TIME_WAIT：等待 2MSL 後埠號才可再用',
   'machine.desc.CLOSE_WAIT': '對方已關閉，等待本程式呼叫 close()',
   'machine.desc.LAST_ACK': '在對方之後送出了 FIN，等待最後一個 ACK',
 };

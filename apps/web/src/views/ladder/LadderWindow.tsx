@@ -88,7 +88,7 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
     out.push(
       <g key={`ph${ph.kind}${ph.fromRow}`} className={`ll-phase ll-phase-${ph.kind}`}>
         <path d={`M${bx + 6},${y0}H${bx}V${y1}H${bx + 6}`} />
-        <text transform={`translate(${bx - m.small * 0.45} ${(y0 + y1) / 2}) rotate(-90)`} textAnchor="middle" fontSize={m.small}>{t(`ladder.phase.${ph.kind}`)}</text>
+        <PhaseLabel text={t(`ladder.phase.${ph.kind}`)} x={bx - m.font * 0.75} y={(y0 + y1) / 2} size={m.font * 0.95} />
       </g>,
     );
   }
@@ -108,6 +108,21 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
 });
 
 type Lines = ReturnType<typeof rowLines>;
+
+/** Vertical label beside a phase bracket: 三次握手 stacked upright, Latin text turned a quarter. */
+function PhaseLabel({ text, x, y, size }: { text: string; x: number; y: number; size: number }): ReactElement {
+  if (!/[\u2e80-\u9fff]/.test(text)) {
+    return <text transform={`translate(${x + size * 0.35} ${y}) rotate(-90)`} textAnchor="middle" fontSize={size}>{text}</text>;
+  }
+  const chars = [...text];
+  const step = size * 1.1;
+  const top = y - (step * (chars.length - 1)) / 2 + size * 0.35;
+  return (
+    <text textAnchor="middle" fontSize={size}>
+      {chars.map((c, i) => <tspan key={i} x={x} y={top + i * step}>{c}</tspan>)}
+    </text>
+  );
+}
 
 function rowBody(row: LadderRow, p: LadderWindowProps, x: (lane: number) => number, lines: Lines): ReactElement | null {
   switch (row.kind) {

@@ -24,9 +24,12 @@ function utf8Len(text: string): number {
 }
 
 class Recorder {
-  readonly events: SessionEvent[] = [];
-  ts = 0;
-  constructor(private readonly validate: boolean) {}
+  readonly events: SessionEvent[];
+  ts: number;
+  constructor(private readonly validate: boolean, start: readonly SessionEvent[] = []) {
+    this.events = [...start];
+    this.ts = start.at(-1)?.ts ?? 0;
+  }
   /** adds an event `gapUs` after the previous one */
   add(input: EventInput, gapUs = 20): SessionEvent {
     this.ts += gapUs;
@@ -126,6 +129,53 @@ export function demoTcpHello(opts: DemoOptions = {}): SessionEvent[] {
   ktcp('s3', S, C, 'LAST_ACK', { gone: true }, 5);
   call('s1', 'close', { durationUs: 5 }, 2000);
   ktcp('s1', S, undefined, 'LISTEN', { gone: true, acceptQueue: 0, backlog: 5 }, 40);
+  return r.events;
+}
+
+/**
+ * Lesson tcp-stream (粘包): after the hello handshake the client sends "hello" and "world", the server's
+ * one recv(1024) returns both; then one send of ten bytes is read by three recv(4).
+ */
+export function demoStream(): SessionEvent[] {
+  const hello = demoTcpHello();
+  const established = hello.findIndex((e) => e.type === 'api.call' && e.call === 'send');
+  const r = new Recorder(true, hello.slice(0, established));
+  const S = DEMO_SERVER;
+  const C = DEMO_CLIENT;
+  const info = { rcvSpace: 65483, sndWnd: 65536, rttMs: 0.05, cwnd: 10 };
+  const bytesC = { sent: 1 };
+  const send = (text: string, tracked: boolean): void => {
+    const len = utf8Len(text);
+    r.add({ layer: 'api', type: 'api.call', sock: 's2', call: 'send', args: { len }, durationUs: 8, result: len, data: { len, b64: b64(text), truncated: false } }, 400);
+    r.add({ layer: 'wire', type: 'tcp.segment', conn: CONN, src: C, dst: S, flags: ['PSH', 'ACK'], seqNo: 3_091_253_201 + bytesC.sent, ackNo: 1_848_712_907,
+      relSeq: bytesC.sent, relAck: 1, win: 65536, len, options: {}, inferred: false, bytes: b64(text) }, 12);
+    if (tracked) r.add({ layer: 'kernel', type: 'kernel.tcp', sock: 's2', conn: CONN, local: C, remote: S, state: 'ESTABLISHED', sendQueue: len, recvQueue: 0, info }, 4);
+    bytesC.sent += len;
+    r.add({ layer: 'wire', type: 'tcp.segment', conn: CONN, src: S, dst: C, flags: ['ACK'], seqNo: 1_848_712_907, ackNo: 3_091_253_201 + bytesC.sent,
+      relSeq: 1, relAck: bytesC.sent, win: 65536, len: 0, options: {}, inferred: false, bytes: '' }, 25);
+    if (tracked) r.add({ layer: 'kernel', type: 'kernel.tcp', sock: 's2', conn: CONN, local: C, remote: S, state: 'ESTABLISHED', sendQueue: 0, recvQueue: 0, info }, 4);
+  };
+  const queue = (n: number): void => {
+    r.add({ layer: 'kernel', type: 'kernel.tcp', sock: 's3', conn: CONN, local: S, remote: C, state: 'ESTABLISHED', sendQueue: 0, recvQueue: n, info }, 30);
+  };
+  const recv = (max: number, text: string): void => {
+    const len = utf8Len(text);
+    r.add({ layer: 'api', type: 'api.call', sock: 's3', call: 'recv', args: { max }, durationUs: 9, result: len, data: { len, b64: b64(text), truncated: false } }, 600);
+  };
+  send('hello', true);
+  queue(5);
+  send('world', false);
+  queue(10);
+  recv(1024, 'helloworld');
+  queue(0);
+  send('abcdefghij', false);
+  queue(10);
+  recv(4, 'abcd');
+  queue(6);
+  recv(4, 'efgh');
+  queue(2);
+  recv(4, 'ij');
+  queue(0);
   return r.events;
 }
 

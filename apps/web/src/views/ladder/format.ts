@@ -10,9 +10,9 @@ import type { ArrowRow, BundleRow, LaneView, MarkInfo, NoteRow } from './types.t
 
 export type T = (key: string, vars?: Record<string, string | number>) => string;
 
-/** 41 → "0.041 ms", 12_345 → "12.345 ms", 2_500_000 → "2.500 s" (µs in, real time out). */
+/** 41 → "0.041 ms", 12_345 → "12.345 ms", 2_500_000 → "2.500000 s": µs in, real time out, never rounded past a µs. */
 export function formatTime(us: number): string {
-  return us >= 1_000_000 ? `${(us / 1_000_000).toFixed(3)} s` : `${(us / 1000).toFixed(3)} ms`;
+  return us >= 1_000_000 ? `${(us / 1_000_000).toFixed(6)} s` : `${(us / 1000).toFixed(3)} ms`;
 }
 
 export function formatDelta(us: number | null): string {

@@ -36,7 +36,8 @@ export function textWidth(text: string, px: number, mono = false): number {
   let em = 0;
   for (const ch of text) {
     const c = ch.codePointAt(0)!;
-    em += c >= 0x2e80 ? 1 : mono ? 0.6 : c >= 0x41 && c <= 0x5a ? 0.66 : 0.55;
+    // CJK, and symbols such as ▶ → ✗, are about one em wide; capitals wider than lower case
+    em += c >= 0x2000 ? 1 : mono ? 0.6 : c >= 0x41 && c <= 0x5a ? 0.66 : 0.55;
   }
   return em * px;
 }

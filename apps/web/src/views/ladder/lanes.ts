@@ -104,15 +104,6 @@ export class LaneRegistry {
   views(model: Model, rowOfIdx: (idx: number) => number): { lanes: LaneView[]; columns: Int32Array } {
     const roots: number[] = [];
     for (let i = 0; i < this.recs.length; i++) if (this.recs[i]!.parent === i && this.recs[i]!.firstIdx >= 0) roots.push(i);
-    const sideOf = (r: LaneRec, role: LaneRole): number => {
-      switch (role) {
-        case 'client': return 0;
-        case 'listener': return 1;
-        case 'accepted': return 2;
-        case 'udp': return r.udpFirst === 'recv' ? 2 : 0;
-        default: return r.hint === 'client' ? 0 : r.hint === 'listener' ? 1 : 2;
-      }
-    };
     const lanes = roots.map((id): LaneView => {
       const r = this.recs[id]!;
       const s = r.sock ? model.sockets[r.sock] : undefined;
@@ -139,7 +130,7 @@ export class LaneRegistry {
     });
     const order = lanes
       .map((v, i) => ({ v, side: sideOf(this.recs[v.id]!, v.role), first: this.recs[v.id]!.firstIdx, i }))
-      .sort((a, b) => a.side - b.side || a.first - b.first || a.i - b.i);
+      .toSorted((a, b) => a.side - b.side || a.first - b.first || a.i - b.i);
     const columns = new Int32Array(this.recs.length).fill(-1);
     order.forEach((o, col) => {
       o.v.column = col;
@@ -151,6 +142,17 @@ export class LaneRegistry {
 
 /** Listening sockets by port, so a SYN to 127.0.0.1:8888 finds a listener bound to 0.0.0.0:8888. */
 export type ListenerIndex = Map<number, { sock: string; local: string; firstSeq: number; wildcard: boolean }[]>;
+
+/** L3: clients left, listeners in the middle, accepted sockets right; a UDP receiver right of its sender. */
+function sideOf(r: LaneRec, role: LaneRole): number {
+  switch (role) {
+    case 'client': return 0;
+    case 'listener': return 1;
+    case 'accepted': return 2;
+    case 'udp': return r.udpFirst === 'recv' ? 2 : 0;
+    default: return r.hint === 'client' ? 0 : r.hint === 'listener' ? 1 : 2;
+  }
+}
 
 const WILDCARD = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
 

@@ -13,6 +13,10 @@ function laneOf(layout: LadderLayout, pred: (l: LadderLayout['lanes'][number]) =
   return lane.column;
 }
 
+/** rows as [kind, seq, columns…]: compares layouts independent of lane numbering */
+const shape = (l: LadderLayout) => l.rows.map((r) => (r.kind === 'arrow' || r.kind === 'bundle'
+  ? [r.kind, r.seq, l.columnOf(r.from), l.columnOf(r.to)]
+  : [r.kind, r.seq, r.kind === 'note' ? -1 : l.columnOf(r.lane)]));
 const arrows = (l: LadderLayout) => l.rows.filter((r): r is ArrowRow => r.kind === 'arrow');
 const marks = (l: LadderLayout) => l.rows.filter((r): r is MarkRow => r.kind === 'mark');
 
@@ -200,9 +204,6 @@ describe('LadderBuilder (L6)', () => {
       b.update(prefix, model);
     }
     const inc = b.snapshot(model);
-    const shape = (l: LadderLayout) => l.rows.map((r) => (r.kind === 'arrow' || r.kind === 'bundle'
-      ? [r.kind, r.seq, l.columnOf(r.from), l.columnOf(r.to)]
-      : [r.kind, r.seq, r.kind === 'note' ? -1 : l.columnOf(r.lane)]));
     expect(shape(inc)).toEqual(shape(whole));
     expect(inc.lanes.map((l) => [l.role, l.sock])).toEqual(whole.lanes.map((l) => [l.role, l.sock]));
   });

@@ -102,8 +102,8 @@ export class LadderBuilder {
 
   /** Takes the current events; appends when they extend the ones seen, else starts over. Returns whether anything changed. */
   update(events: readonly SessionEvent[], model: Model): boolean {
-    const extends_ = this.processed > 0 && events.length >= this.processed && events[this.processed - 1] === this.events[this.processed - 1];
-    if (!extends_ && this.processed > 0) this.reset();
+    const appended = this.processed > 0 && events.length >= this.processed && events[this.processed - 1] === this.events[this.processed - 1];
+    if (!appended && this.processed > 0) this.reset();
     this.events = events;
     this.model = model;
     if (events.length === this.processed) return false;

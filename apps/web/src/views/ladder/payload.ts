@@ -46,6 +46,6 @@ export function shortPreview(b64: string, max = 12): string {
     const cut = chars.length > max ? `${chars.slice(0, max).join('')}…` : p.text;
     return `'${cut.replace(/'/g, "\\'")}'`;
   }
-  const hex = [...p.bytes.slice(0, Math.ceil(max / 2))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = Array.from(p.bytes.subarray(0, Math.ceil(max / 2)), (b) => b.toString(16).padStart(2, '0')).join('');
   return `0x${hex}${p.bytes.length > Math.ceil(max / 2) ? '…' : ''}`;
 }

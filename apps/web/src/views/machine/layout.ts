@@ -45,24 +45,24 @@ export interface MachineEdge {
   endY: number;
 }
 
-export const VIEW_W = 1000;
-export const VIEW_H = 900;
-const NW = 190;
+export const VIEW_W = 1100;
+export const VIEW_H = 910;
+const NW = 210;
 const NH = 52;
 
 const NODE_POS: Record<NodeId, [number, number]> = {
-  CLOSED: [500, 50],
-  LISTEN: [235, 165],
-  SYN_RECV: [150, 335],
-  SYN_SENT: [850, 335],
-  ESTABLISHED: [500, 460],
-  FIN_WAIT1: [150, 590],
-  CLOSE_WAIT: [850, 590],
-  FIN_WAIT2: [150, 725],
-  CLOSING: [500, 660],
-  LAST_ACK: [850, 725],
-  TIME_WAIT: [500, 840],
-  CLOSED_END: [850, 840],
+  CLOSED: [560, 50],
+  LISTEN: [260, 165],
+  SYN_RECV: [175, 335],
+  SYN_SENT: [950, 335],
+  ESTABLISHED: [560, 460],
+  FIN_WAIT1: [175, 590],
+  CLOSE_WAIT: [950, 590],
+  FIN_WAIT2: [175, 740],
+  CLOSING: [560, 640],
+  LAST_ACK: [950, 740],
+  TIME_WAIT: [560, 850],
+  CLOSED_END: [950, 850],
 };
 
 export const NODES: readonly MachineNode[] = (Object.keys(NODE_POS) as NodeId[]).map((id) => ({
@@ -92,24 +92,24 @@ interface EdgeSpec {
 }
 
 const SPECS: EdgeSpec[] = [
-  { from: 'CLOSED', to: 'LISTEN', kind: 'server', via: [300, 60], label: [262, 92, 'end'] },
-  { from: 'LISTEN', to: 'CLOSED', kind: 'other', via: [420, 150], label: [375, 143, 'start'] },
-  { from: 'CLOSED', to: 'SYN_SENT', kind: 'client', via: [850, 55], label: [700, 118, 'start'] },
-  { from: 'SYN_SENT', to: 'CLOSED', kind: 'other', via: [640, 210], label: [700, 262, 'middle'] },
-  { from: 'LISTEN', to: 'SYN_RECV', kind: 'server', label: [205, 242, 'end'] },
-  { from: 'SYN_SENT', to: 'SYN_RECV', kind: 'other', label: [500, 325, 'middle'] },
-  { from: 'SYN_RECV', to: 'ESTABLISHED', kind: 'server', label: [240, 430, 'end'] },
-  { from: 'SYN_SENT', to: 'ESTABLISHED', kind: 'client', label: [760, 430, 'start'] },
-  { from: 'ESTABLISHED', to: 'FIN_WAIT1', kind: 'client', label: [255, 520, 'middle'] },
-  { from: 'ESTABLISHED', to: 'CLOSE_WAIT', kind: 'server', label: [745, 520, 'middle'] },
-  { from: 'FIN_WAIT1', to: 'FIN_WAIT2', kind: 'client', label: [162, 662, 'start'] },
-  { from: 'FIN_WAIT1', to: 'CLOSING', kind: 'other', label: [330, 605, 'middle'] },
-  { from: 'FIN_WAIT1', to: 'TIME_WAIT', kind: 'other', via: [300, 790], label: [348, 738, 'middle'] },
-  { from: 'FIN_WAIT2', to: 'TIME_WAIT', kind: 'client', via: [160, 835], label: [220, 878, 'middle'] },
-  { from: 'CLOSING', to: 'TIME_WAIT', kind: 'other', label: [512, 755, 'start'] },
-  { from: 'CLOSE_WAIT', to: 'LAST_ACK', kind: 'server', label: [862, 662, 'start'] },
-  { from: 'LAST_ACK', to: 'CLOSED_END', kind: 'server', label: [862, 788, 'start'] },
-  { from: 'TIME_WAIT', to: 'CLOSED_END', kind: 'client', label: [675, 828, 'middle'] },
+  { from: 'CLOSED', to: 'LISTEN', kind: 'server', via: [330, 60], label: [285, 95, 'end'] },
+  { from: 'LISTEN', to: 'CLOSED', kind: 'other', via: [470, 150], label: [430, 150, 'start'] },
+  { from: 'CLOSED', to: 'SYN_SENT', kind: 'client', via: [950, 55], label: [800, 120, 'start'] },
+  { from: 'SYN_SENT', to: 'CLOSED', kind: 'other', via: [740, 215], label: [745, 238, 'end'] },
+  { from: 'LISTEN', to: 'SYN_RECV', kind: 'server', label: [218, 275, 'start'] },
+  { from: 'SYN_SENT', to: 'SYN_RECV', kind: 'other', label: [560, 322, 'middle'] },
+  { from: 'SYN_RECV', to: 'ESTABLISHED', kind: 'server', label: [330, 442, 'end'] },
+  { from: 'SYN_SENT', to: 'ESTABLISHED', kind: 'client', label: [790, 442, 'start'] },
+  { from: 'ESTABLISHED', to: 'FIN_WAIT1', kind: 'client', label: [300, 505, 'end'] },
+  { from: 'ESTABLISHED', to: 'CLOSE_WAIT', kind: 'server', label: [820, 505, 'start'] },
+  { from: 'FIN_WAIT1', to: 'FIN_WAIT2', kind: 'client', label: [163, 672, 'end'] },
+  { from: 'FIN_WAIT1', to: 'CLOSING', kind: 'other', label: [398, 598, 'middle'] },
+  { from: 'FIN_WAIT1', to: 'TIME_WAIT', kind: 'other', via: [420, 700], label: [414, 792, 'middle'] },
+  { from: 'FIN_WAIT2', to: 'TIME_WAIT', kind: 'client', via: [160, 850], label: [250, 895, 'middle'] },
+  { from: 'CLOSING', to: 'TIME_WAIT', kind: 'other', label: [572, 762, 'start'] },
+  { from: 'CLOSE_WAIT', to: 'LAST_ACK', kind: 'server', label: [938, 672, 'end'] },
+  { from: 'LAST_ACK', to: 'CLOSED_END', kind: 'server', label: [938, 802, 'end'] },
+  { from: 'TIME_WAIT', to: 'CLOSED_END', kind: 'client', label: [755, 838, 'middle'] },
 ];
 
 export const EDGES: readonly MachineEdge[] = SPECS.map((s) => {

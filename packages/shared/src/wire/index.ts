@@ -1,0 +1,7 @@
+export { TcpTracker } from './tracker.ts';
+export type { TcpAnalysis, TrackedSegment, TrackerOptions } from './tracker.ts';
+export { toWireEvents, WIRE_PREVIEW_BYTES } from './to-events.ts';
+export type { TcpSegmentInput, UdpDatagramInput, WireEventInput, WireEventOptions } from './to-events.ts';
+export { importCapture, importRecords } from './import.ts';
+export type { ImportOptions, ImportResult } from './import.ts';
+export { bytesToBase64, base64ToBytes } from './base64.ts';
