@@ -1,3 +1,5 @@
+// the reporter runs in this (main) process: polyfill what vitest 5 expects of Node ≥ 22
+import './scripts/node20-polyfills.ts';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -21,6 +21,7 @@ const steps = [
   ['typecheck shared', bin('tsc'), ['-p', 'packages/shared']],
   ['typecheck agent', bin('tsc'), ['-p', 'apps/agent']],
   ['typecheck web', bin('tsc'), ['-p', 'apps/web']],
+  ['typecheck e2e + bench', 'bash', ['-c', `"${bin('tsc')}" -p e2e && "${bin('tsc')}" -p bench`]],
   ['lint', bin('oxlint'), ['-c', '.oxlintrc.json', '--deny-warnings', 'apps', 'packages', 'scripts', 'bench', 'e2e']],
   ['unit + integration', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]],
   ['build', 'pnpm', ['--filter', '@socketscope/web', 'build']],

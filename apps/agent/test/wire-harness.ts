@@ -13,6 +13,7 @@ import { KernelProbe } from '../src/kernel/proc-probe.ts';
 import { Session } from '../src/session/session.ts';
 import { CaptureSource, type CaptureMode } from '../src/wire/capture.ts';
 import { WireInference } from '../src/wire/inference.ts';
+import { PortWatcher } from '../src/watch/port-watcher.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -26,7 +27,7 @@ export interface WireHarness {
   kernel: KernelProbe;
   capture: CaptureSource;
   inference: WireInference;
-  watched: Set<number>;
+  watcher: PortWatcher;
   exec(c: CommandInput): Promise<Record<string, unknown>>;
   segments(conn?: string): Seg[];
   waitFor(pred: (e: SessionEvent) => boolean, ms?: number, what?: string): Promise<SessionEvent>;
@@ -39,13 +40,14 @@ export async function wireHarness(opts: { capture?: CaptureMode; waitRunning?: b
   const events: SessionEvent[] = [];
   session.subscribe((e) => events.push(e));
   const engine = createEngine({ emit, allowRemote: false });
-  const watched = new Set<number>();
   const targets = () => engine.tracked();
-  const watchedPorts = () => [...watched];
+  const poke = () => { kernel.poke(); capture.poke(); };
+  const watcher = new PortWatcher({ onChange: poke });
+  const watchedPorts = () => watcher.ports();
   const kernel = new KernelProbe({ targets, watchedPorts, tcpInfo: false });
   const capture = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto' });
   const inference = new WireInference(emit);
-  const offs = [session.subscribe((e) => inference.observe(e)), engine.onChange(() => { kernel.poke(); capture.poke(); })];
+  const offs = [session.subscribe((e) => inference.observe(e)), engine.onChange(poke)];
   kernel.start(emit);
   capture.start(emit);
 
@@ -62,7 +64,7 @@ export async function wireHarness(opts: { capture?: CaptureMode; waitRunning?: b
     await waitFor((e) => e.type === 'source.status' && e.source === 'wire' && e.status.running, 5000, 'capture running');
   }
   return {
-    session, events, engine, kernel, capture, inference, watched,
+    session, events, engine, kernel, capture, inference, watcher,
     exec: (c) => engine.exec(c as EngineCommand) as Promise<Record<string, unknown>>,
     segments: (conn) => events.filter((e): e is Seg => e.type === 'tcp.segment' && (conn === undefined || e.conn === conn)),
     waitFor,

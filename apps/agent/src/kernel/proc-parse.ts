@@ -97,19 +97,28 @@ function cachedAddress(hex: string, littleEndian: boolean): string {
   return text;
 }
 
+/** "0100007F:1F90" → endpoint, cached by the field's text (bounded like the address cache). */
+const endpointCache = new Map<string, { ep: string; any: boolean }>();
+
 function decodeEndpoint(field: string, littleEndian: boolean): { ep: string; any: boolean } {
+  const cacheKey = littleEndian === LITTLE_ENDIAN ? field : `${littleEndian ? 'le' : 'be'}:${field}`;
+  const hit = endpointCache.get(cacheKey);
+  if (hit) return hit;
   const colon = field.indexOf(':');
   const hex = field.slice(0, colon);
   const port = parseInt(field.slice(colon + 1), 16);
   const any = port === 0 && /^0+$/.test(hex);
-  return { ep: endpoint(cachedAddress(hex, littleEndian), port), any };
+  const out = { ep: endpoint(cachedAddress(hex, littleEndian), port), any };
+  if (endpointCache.size >= ADDRESS_CACHE_MAX * 4) endpointCache.clear();
+  endpointCache.set(cacheKey, out);
+  return out;
 }
 
-/** The whitespace-separated fields of text[start, end), without a regex. */
-function fields(text: string, start: number, end: number): string[] {
+/** The first `max` whitespace-separated fields of text[start, end), without a regex. */
+function fields(text: string, start: number, end: number, max: number): string[] {
   const out: string[] = [];
   let i = start;
-  while (i < end) {
+  while (i < end && out.length < max) {
     while (i < end && text.charCodeAt(i) <= 32) i++;
     if (i >= end) break;
     let j = i;
@@ -172,7 +181,7 @@ export function parseProcNet(text: string, proto: ProcProto, opts: ParseOptions 
     if (!ports) continue;
     const [lp, rp] = ports;
     if (opts.ports && !opts.ports(lp, rp)) continue;
-    const f = fields(text, lineStart, end);
+    const f = fields(text, lineStart, end, 10); // sl local remote st queues tr retrnsmt uid timeout inode
     if (f.length < 10 || !f[1]!.includes(':') || !f[4]!.includes(':')) continue;
     const local = decodeEndpoint(f[1]!, le);
     const remote = decodeEndpoint(f[2]!, le);
@@ -190,7 +199,12 @@ export function parseProcNet(text: string, proto: ProcProto, opts: ParseOptions 
       inode: Number(f[9]),
     };
     if (!remote.any) row.remote = remote.ep;
-    if (proto === 'udp') row.drops = Number(f[f.length - 1]);
+    if (proto === 'udp') {
+      // drops is the last field of a udp row
+      let e = end;
+      while (e > lineStart && text.charCodeAt(e - 1) <= 32) e--;
+      row.drops = Number(text.slice(text.lastIndexOf(' ', e - 1) + 1, e));
+    }
     rows.push(row);
   }
   return rows;

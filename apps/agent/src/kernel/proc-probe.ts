@@ -197,7 +197,7 @@ export class KernelProbe implements ObservationSource {
       const row = choose(rows, t);
       seen.add(t.sock);
       used.add(k);
-      this.follow(emit, t.sock, row, { sock: t.sock, conn: connOf(t, row), backlog: t.backlog });
+      this.follow(emit, t.sock, row, () => ({ sock: t.sock, conn: connOf(t, row), backlog: t.backlog }));
     }
     if (watched.size > 0) {
       for (const [k, rows] of index) {
@@ -206,7 +206,7 @@ export class KernelProbe implements ObservationSource {
         if (!watched.has(row.localPort) && !watched.has(row.remotePort)) continue;
         const id = `w|${k}`;
         seen.add(id);
-        this.follow(emit, id, row, { conn: watchedConn(row, watched) });
+        this.follow(emit, id, row, () => ({ conn: watchedConn(row, watched) }));
       }
     }
     const trackedIds = new Set(targets.map((t) => t.sock));
@@ -231,19 +231,22 @@ export class KernelProbe implements ObservationSource {
     return watched.size > 0 || this.followed.size > 0 || targets.some((t) => !t.closed && !this.finished.has(t.sock));
   }
 
-  private follow(emit: Emit, id: string, row: ProcRow, meta: Meta): void {
+  /** K2: emits when the row differs from what was last shown; the event (and its conn) is built only then. */
+  private follow(emit: Emit, id: string, row: ProcRow, meta: () => Meta): void {
     const key = rowKey(row.local, row.remote);
-    const ev = this.event(row, meta, key);
-    const sig = signature(ev);
     const f = this.followed.get(id);
+    const info = row.proto === 'tcp' && CONNECTED.has(row.state) ? this.info.get(key) : undefined;
+    const sig = `${row.state}|${row.txQueue}|${row.rxQueue}|${row.drops ?? ''}|${info ? `${info.rttMs}/${info.cwnd}/${info.sndWnd}/${info.rcvSpace}` : ''}`;
     if (f && f.sig === sig) return;
     if (!f && this.followed.size >= MAX_FOLLOWED) return;
-    this.followed.set(id, { proto: row.proto, family: row.family, key, sock: meta.sock, last: ev, sig });
+    const m = meta();
+    const ev = this.event(row, m, info);
+    this.followed.set(id, { proto: row.proto, family: row.family, key, sock: m.sock, last: ev, sig });
     this.hotUntil = Date.now() + this.coolAfterMs; // something moves: look closely for a while
     this.send(emit, ev);
   }
 
-  private event(row: ProcRow, meta: Meta, key: string): KernelEvent {
+  private event(row: ProcRow, meta: Meta, info: TcpInfo | undefined): KernelEvent {
     const base: { sock?: string; conn?: string; remote?: string } = {};
     if (meta.sock) base.sock = meta.sock;
     if (meta.conn) base.conn = meta.conn;
@@ -258,7 +261,6 @@ export class KernelProbe implements ObservationSource {
       e.acceptQueue = row.rxQueue;
       if (meta.backlog !== undefined) e.backlog = meta.backlog;
     }
-    const info = CONNECTED.has(row.state) ? this.info.get(key) : undefined;
     if (info) e.info = info;
     return e;
   }
@@ -322,10 +324,4 @@ function connOf(t: TrackedSocket, row: ProcRow): string | undefined {
 function watchedConn(row: ProcRow, watched: Set<number>): string | undefined {
   if (row.proto !== 'tcp' || !row.remote || row.state === 'LISTEN') return undefined;
   return watched.has(row.localPort) ? connKey(row.remote, row.local) : connKey(row.local, row.remote);
-}
-
-function signature(e: KernelEvent): string {
-  if (e.type === 'kernel.udp') return `${e.sendQueue}|${e.recvQueue}|${e.drops}`;
-  const i = e.info;
-  return `${e.state}|${e.sendQueue}|${e.recvQueue}|${e.acceptQueue ?? ''}|${e.backlog ?? ''}|${i ? `${i.rttMs}/${i.cwnd}/${i.sndWnd}/${i.rcvSpace}` : ''}`;
 }

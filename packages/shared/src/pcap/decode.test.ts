@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildIpPacket, type PacketSpec } from './build.ts';
 import { FrameDecoder } from './decode.ts';
-import { concat, link } from './testkit.ts';
+import { ascii, asciiOf, concat, link } from './testkit.ts';
 import type { CaptureRecord, DecodedPacket, TcpPacket } from './types.ts';
 
 const dec = new FrameDecoder();
@@ -19,7 +19,7 @@ function tcp(frame: Uint8Array, linkType: number, origLen = frame.length): TcpPa
   return p;
 }
 
-const hello = new TextEncoder().encode('hello, server');
+const hello = ascii('hello, server');
 const v4: PacketSpec = { proto: 'tcp', src: '127.0.0.1:51234', dst: '127.0.0.1:8888', flags: ['ACK', 'PSH'], seq: 0xfffffff0, ack: 77, win: 512, payload: hello };
 const v6: PacketSpec = { ...v4, src: '[::1]:51234', dst: '[fd00::2:0:0:1]:8888' };
 
@@ -55,7 +55,7 @@ describe('link layers', () => {
     expect([p.srcPort, p.dstPort, p.seq, p.ack, p.win, p.len, p.headerLen]).toEqual([51234, 8888, 0xfffffff0, 77, 512, hello.length, 20]);
     expect(p.flags).toEqual(['ACK', 'PSH']);
     expect(p.flagBits).toBe(0x18);
-    expect(new TextDecoder().decode(p.payload)).toBe('hello, server');
+    expect(asciiOf(p.payload)).toBe('hello, server');
     expect(p.frameLen).toBe(frame.length);
   });
 
@@ -242,7 +242,7 @@ describe('UDP', () => {
     const pkt = buildIpPacket({ proto: 'udp', src: '127.0.0.1:40000', dst: '127.0.0.1:9998', payload: hello });
     const p = packet(link.ethernet(pkt.data), 1);
     expect(p).toMatchObject({ proto: 'udp', src: '127.0.0.1:40000', dst: '127.0.0.1:9998', len: hello.length });
-    expect(new TextDecoder().decode(p.payload)).toBe('hello, server');
+    expect(asciiOf(p.payload)).toBe('hello, server');
   });
 
   it('keeps the true length of a datagram cut by snaplen, and falls back to the IP length for a bad UDP length', () => {

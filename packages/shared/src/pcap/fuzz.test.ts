@@ -13,7 +13,8 @@ import type { CaptureRecord } from './types.ts';
  * CI; `pnpm bench` is the place for long runs.
  */
 
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 300);
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
+const RUNS = Number(env?.['FUZZ_RUNS'] ?? 300);
 
 const ip = [
   buildIpPacket({ proto: 'tcp', src: '127.0.0.1:51000', dst: '127.0.0.1:8888', flags: ['SYN'], seq: 1, options: { mss: 1460, wscale: 7, sackPermitted: true, ts: [1, 0] } }).data,

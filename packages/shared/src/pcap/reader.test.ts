@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildIpPacket } from './build.ts';
 import { CaptureReader, readCapture } from './reader.ts';
-import { classicPcap, concat, link, pcapng } from './testkit.ts';
+import { ascii, classicPcap, concat, link, pcapng } from './testkit.ts';
 import type { CaptureRecord, DecodedPacket } from './types.ts';
 import { writePcap, writePcapHeader, writePcapRecord } from './writer.ts';
 
 const syn = buildIpPacket({ proto: 'tcp', src: '127.0.0.1:51000', dst: '127.0.0.1:8888', flags: ['SYN'], seq: 100, options: { mss: 65495, wscale: 7, sackPermitted: true } }).data;
-const data = buildIpPacket({ proto: 'tcp', src: '127.0.0.1:51000', dst: '127.0.0.1:8888', flags: ['ACK', 'PSH'], seq: 101, ack: 9, payload: new TextEncoder().encode('hi') }).data;
+const data = buildIpPacket({ proto: 'tcp', src: '127.0.0.1:51000', dst: '127.0.0.1:8888', flags: ['ACK', 'PSH'], seq: 101, ack: 9, payload: ascii('hi') }).data;
 const dgram = buildIpPacket({ proto: 'udp', src: '[::1]:5000', dst: '[::1]:9998', payload: new Uint8Array([1, 2, 3]) }).data;
 
 const packets = (rs: CaptureRecord[]): DecodedPacket[] => rs.filter((r): r is DecodedPacket => r.kind === 'packet');
@@ -69,7 +69,7 @@ describe('classic pcap', () => {
   });
 
   it('rejects input that is not a capture, and empty input', () => {
-    expect(readCapture(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n')).records).toEqual([
+    expect(readCapture(ascii('GET / HTTP/1.1\r\n\r\n')).records).toEqual([
       expect.objectContaining({ kind: 'error', fatal: true, message: expect.stringContaining('not a pcap or pcapng file') }),
     ]);
     expect(readCapture(new Uint8Array(0)).records).toEqual([expect.objectContaining({ kind: 'error', message: expect.stringContaining('empty') })]);
@@ -135,7 +135,7 @@ describe('pcapng', () => {
   it('reports a block whose trailing length disagrees, and goes on', () => {
     const file = pcapng([{ type: 'shb' }, { type: 'idb', linkType: 101 }, { type: 'epb', iface: 0, ts: 0n, data: syn }, { type: 'epb', iface: 0, ts: 0n, data: data }]);
     const firstEpbEnd = 28 + 24 + 28 + syn.length + 4;
-    file[firstEpbEnd - 4] ^= 0xff;
+    file[firstEpbEnd - 4] = file[firstEpbEnd - 4]! ^ 0xff;
     const { records } = readCapture(file);
     expect(records.map((r) => r.kind)).toEqual(['error', 'packet']);
   });

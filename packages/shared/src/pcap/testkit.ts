@@ -130,3 +130,11 @@ export const link = {
     return concat([h, ip]);
   },
 };
+
+/** ASCII text → bytes and back (TextEncoder is not in this package's ES2023 lib). */
+export function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0) & 255);
+}
+export function asciiOf(b: Uint8Array): string {
+  return String.fromCharCode(...b);
+}

@@ -43,8 +43,11 @@ export const ServerMessage = z.discriminatedUnion('t', [
   /** kernel samples were merged because this client fell behind */
   z.object({ t: z.literal('merged'), count: z.number().int(), sinceSeq: z.number().int() }),
   z.object({ t: z.literal('synced'), lastSeq: z.number().int() }),
-  z.object({ t: z.literal('reply'), re: z.string(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ t: z.literal('reply'), re: z.string(), ok: z.literal(false), error: SocketError }),
+  // exactly one reply per command: ok with a result, or an error
+  z.discriminatedUnion('ok', [
+    z.object({ t: z.literal('reply'), re: z.string(), ok: z.literal(true), result: z.unknown() }),
+    z.object({ t: z.literal('reply'), re: z.string(), ok: z.literal(false), error: SocketError }),
+  ]),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 

@@ -101,9 +101,10 @@ export class LaneRegistry {
   }
 
   /** Canonical lanes that carry rows, in column order: clients left, listener, accepted sockets right. */
-  views(model: Model, rowOfIdx: (idx: number) => number): { lanes: LaneView[]; columns: Int32Array } {
+  views(model: Model, rowOfIdx: (idx: number) => number, base = 0): { lanes: LaneView[]; columns: Int32Array } {
     const roots: number[] = [];
-    for (let i = 0; i < this.recs.length; i++) if (this.recs[i]!.parent === i && this.recs[i]!.firstIdx >= 0) roots.push(i);
+    // a lane whose rows all left a sliding window is not drawn
+    for (let i = 0; i < this.recs.length; i++) if (this.recs[i]!.parent === i && this.recs[i]!.firstIdx >= 0 && this.recs[i]!.lastIdx >= base) roots.push(i);
     const lanes = roots.map((id): LaneView => {
       const r = this.recs[id]!;
       const s = r.sock ? model.sockets[r.sock] : undefined;
@@ -111,7 +112,7 @@ export class LaneRegistry {
       const view: LaneView = {
         id, column: 0, role, synthetic: !s,
         ended: s ? s.gone || (s.apiState === 'closed' && (s.state === undefined || s.state === 'CLOSE' || s.state === 'CLOSED')) : false,
-        firstRow: rowOfIdx(r.firstIdx),
+        firstRow: rowOfIdx(Math.max(r.firstIdx, base)),
         lastRow: rowOfIdx(r.lastIdx),
       };
       const proto = s?.proto ?? r.proto;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Model, SessionEvent } from '@socketscope/shared';
 import { emptyModel, foldAll } from '@socketscope/shared';
-import { DEMO_CLIENT, DEMO_SERVER, demoRefused, demoSynthetic, demoTcpHello, demoUdpEcho } from './demo.ts';
+import { DEMO_CLIENT, DEMO_SERVER, demoRefused, demoStream, demoSynthetic, demoTcpHello, demoUdpEcho } from './demo.ts';
 import { LadderBuilder, layoutLadder } from './layout.ts';
 import type { ArrowRow, BundleRow, LadderLayout, MarkRow, StateRow } from './types.ts';
 
@@ -17,6 +17,8 @@ function laneOf(layout: LadderLayout, pred: (l: LadderLayout['lanes'][number]) =
 const shape = (l: LadderLayout) => l.rows.map((r) => (r.kind === 'arrow' || r.kind === 'bundle'
   ? [r.kind, r.seq, l.columnOf(r.from), l.columnOf(r.to)]
   : [r.kind, r.seq, r.kind === 'note' ? -1 : l.columnOf(r.lane)]));
+/** a lane's socket id (or endpoint), independent of its column */
+const laneName = (l: LadderLayout, lane: number) => l.lanes[l.columnOf(lane)]?.sock ?? l.lanes[l.columnOf(lane)]?.endpoint;
 const arrows = (l: LadderLayout) => l.rows.filter((r): r is ArrowRow => r.kind === 'arrow');
 const marks = (l: LadderLayout) => l.rows.filter((r): r is MarkRow => r.kind === 'mark');
 
@@ -206,6 +208,33 @@ describe('LadderBuilder (L6)', () => {
     const inc = b.snapshot(model);
     expect(shape(inc)).toEqual(shape(whole));
     expect(inc.lanes.map((l) => [l.role, l.sock])).toEqual(whole.lanes.map((l) => [l.role, l.sock]));
+  });
+
+  it('a sliding window (events dropped at the front) keeps appending: the rows are the full layout\'s rows for the window', () => {
+    const events = [...demoStream(), ...demoSynthetic({ pattern: 'bulk', segments: 30 }).slice(4).map((e, i) => ({ ...e, seq: 1000 + i }))];
+    const model = modelOf(events);
+    const whole = layoutLadder(events, model);
+    const b = new LadderBuilder();
+    const WINDOW = 25;
+    let resets = 0;
+    for (let end = 5; end <= events.length; end += 4) {
+      const before = b.snapshot(model).rows.length;
+      b.update(events.slice(Math.max(0, end - WINDOW), end), model);
+      if (b.snapshot(model).rows.length < before - 10) resets++;
+    }
+    b.update(events.slice(events.length - WINDOW), model);
+    const win = b.snapshot(model);
+    const firstSeq = events[events.length - WINDOW]!.seq;
+    // lanes named by their socket: columns differ once the listener's rows have left the window
+    const tail = (l: LadderLayout) => l.rows
+      .filter((row) => (row.kind === 'bundle' ? row.lastSeq : row.seq) >= firstSeq)
+      .map((r) => (r.kind === 'arrow' || r.kind === 'bundle' ? [r.kind, r.seq, laneName(l, r.from), laneName(l, r.to)] : [r.kind, r.seq, r.kind === 'note' ? '' : laneName(l, r.lane)]));
+    expect(tail(win)).toEqual(tail(whole));
+    expect(resets).toBe(0);
+    expect(win.lanes.map((l) => l.sock)).toEqual(['s2', 's3']);
+    // the accepted socket was ESTABLISHED before the window began; its band still says so
+    const s3 = win.lanes.find((l) => l.sock === 's3')!;
+    expect(win.bands.find((bd) => bd.lane === s3.id)).toMatchObject({ state: 'ESTABLISHED', fromRow: 0 });
   });
 
   it('starts over when the events are not an extension (seek back in a replay)', () => {

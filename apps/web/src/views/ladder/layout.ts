@@ -21,7 +21,9 @@ import type { ArrowRow, BundleRow, LadderLayout, LadderOptions, LadderRow, Phase
  *     else in between, no SYN/FIN/RST and no analysis flag) collapses into one bundle row; an
  *     expanded bundle shows its segments after it.
  * L5  A call's mark carries the index of the first event after it started, for its activation bar.
- * L6  O(1) amortised per event; LadderBuilder.update() appends when the events array only grew.
+ * L6  O(1) amortised per event; LadderBuilder.update() appends when the events array only grew, and
+ *     also when the caller keeps a sliding window (events dropped at the front): rows of dropped
+ *     events go, everything learnt from them (lanes, handshake phases, states) stays.
  */
 
 const BUNDLE_MIN = 8;
@@ -80,7 +82,10 @@ export function layoutLadder(events: readonly SessionEvent[], model: Model, opti
 
 export class LadderBuilder {
   private events: readonly SessionEvent[] = [];
+  /** events of this.events already processed */
   private processed = 0;
+  /** absolute index of this.events[0]: rows, lanes and states use absolute indices, so a window may slide */
+  private base = 0;
   private lanes = new LaneRegistry();
   private rows: LadderRow[] = [];
   private states: { lane: number; idx: number; to: StateBand['state'] }[] = [];
@@ -102,19 +107,58 @@ export class LadderBuilder {
 
   /** Takes the current events; appends when they extend the ones seen, else starts over. Returns whether anything changed. */
   update(events: readonly SessionEvent[], model: Model): boolean {
-    const appended = this.processed > 0 && events.length >= this.processed && events[this.processed - 1] === this.events[this.processed - 1];
-    if (!appended && this.processed > 0) this.reset();
-    this.events = events;
     this.model = model;
+    if (this.processed > 0) {
+      const last = this.events[this.processed - 1]!;
+      if (events.length >= this.processed && events[this.processed - 1] === last) {
+        // appended (the common live case)
+      } else {
+        const p = indexOfSeq(events, last.seq);
+        if (p >= 0 && events[p] === last && p < this.processed - 1) this.trimFront(this.processed - 1 - p);
+        else this.reset();
+      }
+    }
+    this.events = events;
     if (events.length === this.processed) return false;
-    for (let i = this.processed; i < events.length; i++) this.process(events[i]!, i);
+    for (let i = this.processed; i < events.length; i++) this.process(events[i]!, this.base + i);
     this.processed = events.length;
     this.version++;
     return true;
   }
 
+  /** The caller dropped `dropped` events at the front of its window: forget their rows, keep what they taught. */
+  private trimFront(dropped: number): void {
+    const base = this.base + dropped;
+    let k = 0;
+    while (k < this.rows.length) {
+      const r = this.rows[k]!;
+      if ((r.kind === 'bundle' ? r.lastIdx : r.idx) >= base) break;
+      k++;
+    }
+    this.rows = this.rows.slice(k);
+    const run = this.run;
+    if (run) {
+      run.startPos -= k;
+      if (run.bundlePos >= 0) run.bundlePos -= k;
+      else if (run.startPos < 0) this.run = null;
+    }
+    // each lane keeps the state it was in when the window starts
+    const kept: typeof this.states = [];
+    const before = new Map<number, (typeof this.states)[number]>();
+    for (const st of this.states) {
+      if (st.idx >= base) kept.push(st);
+      else before.set(this.lanes.find(st.lane), st);
+    }
+    this.states = [...[...before.values()].map((st) => ({ ...st, idx: base })), ...kept];
+    this.phases = this.phases.filter((ph) => ph.toIdx >= base).map((ph) => ({ ...ph, fromIdx: Math.max(ph.fromIdx, base) }));
+    this.memberCache.clear();
+    this.processed -= dropped;
+    this.base = base;
+  }
+
   private reset(): void {
     this.processed = 0;
+    this.base = 0;
     this.lanes = new LaneRegistry();
     this.rows = [];
     this.states = [];
@@ -473,7 +517,7 @@ export class LadderBuilder {
       }
       return lo;
     };
-    const { lanes, columns } = this.lanes.views(model, rowOfIdx);
+    const { lanes, columns } = this.lanes.views(model, rowOfIdx, this.base);
     const lanesById = new Map(lanes.map((l) => [l.id, l]));
     const find = (lane: number) => this.lanes.find(lane);
     const events = this.events;
@@ -484,10 +528,11 @@ export class LadderBuilder {
         const mid = (lo + hi) >> 1;
         const s = events[mid]!.seq;
         if (s === seq) {
-          const row = rowOfIdx(mid);
+          const idx = mid + this.base;
+          const row = rowOfIdx(idx);
           const r = rows[row];
           if (!r) return -1;
-          return r.idx === mid || (r.kind === 'bundle' && mid <= r.lastIdx) ? row : -1;
+          return r.idx === idx || (r.kind === 'bundle' && idx >= r.firstIdx && idx <= r.lastIdx) ? row : -1;
         }
         if (s < seq) lo = mid + 1; else hi = mid - 1;
       }
@@ -539,11 +584,11 @@ export class LadderBuilder {
   private members(b: BundleRow): ArrowRow[] {
     const cached = this.memberCache.get(b.id);
     if (cached && cached.lastIdx === b.lastIdx) return cached.rows;
-    const first = this.events[b.firstIdx] as TcpSegmentEvent;
+    const first = this.events[Math.max(b.firstIdx, this.base) - this.base] as TcpSegmentEvent;
     const rows: ArrowRow[] = [];
     let prevTs: number | null = null;
-    for (let i = b.firstIdx; i <= b.lastIdx; i++) {
-      const e = this.events[i]!;
+    for (let i = Math.max(b.firstIdx, this.base); i <= b.lastIdx; i++) {
+      const e = this.events[i - this.base]!;
       if (e.type !== 'tcp.segment') continue;
       const ts = e.wireTs ?? e.ts;
       const fwd = e.src === first.src;
@@ -575,6 +620,19 @@ function arrowRow(e: TcpSegmentEvent, bits: number, idx: number, ts: number, dt:
     relSeq, relAck, len: e.len, win: e.win, inferred: e.inferred,
     analysis: e.analysis ?? NO_ANALYSIS, dt, bytes: e.bytes,
   };
+}
+
+/** Position of the event with this seq (events are in seq order), or −1. */
+function indexOfSeq(events: readonly SessionEvent[], seq: number): number {
+  let lo = 0;
+  let hi = events.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = events[mid]!.seq;
+    if (s === seq) return mid;
+    if (s < seq) lo = mid + 1; else hi = mid - 1;
+  }
+  return -1;
 }
 
 function remoteFromArgs(args: Record<string, unknown>): string | undefined {
