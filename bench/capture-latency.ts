@@ -7,7 +7,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { EventInput, SessionEvent } from '@socketscope/shared';
+import type { EventInput, SessionEvent } from '../packages/shared/src/index.ts';
 import { CaptureSource } from '../apps/agent/src/wire/capture.ts';
 import type { BenchResult } from './result.ts';
 
@@ -95,7 +95,7 @@ export async function run(): Promise<BenchResult[]> {
   server.close();
   await capture.stop();
 
-  if (process.env["BENCH_DEBUG"]) console.error(capLat.map((x, i) => [i, +x.toFixed(2)]).filter(([, x]) => x > 2).join(" "));
+  if (process.env['BENCH_DEBUG']) console.error(capLat.map((x, i) => `${i}:${x.toFixed(2)}`).filter((_, i) => capLat[i]! > 2).join(' '));
   const p50 = pct(capLat, 50);
   const p95 = pct(capLat, 95);
   const b50 = pct(baseLat, 50);

@@ -10,6 +10,7 @@ import type { AgentPort, HelloMessage } from './server/connection.ts';
 import { findScenario, runScenario, scenarioIds, type RunResult } from './scenarios/index.ts';
 import { Session, type SessionOptions } from './session/session.ts';
 import type { ObservationSource } from './sources/source.ts';
+import { PortWatcher } from './watch/port-watcher.ts';
 import { CaptureSource } from './wire/capture.ts';
 import { WireInference } from './wire/inference.ts';
 
@@ -45,15 +46,14 @@ export interface AgentParts {
   kernel?: KernelSource | undefined;
   wire?: WireSource | undefined;
   inference?: InferenceSink | undefined;
-  /** ports of other programs to observe (shared with the probe and capture, which read it) */
-  watched: Set<number>;
+  /** ports of other programs to observe (the probe and capture read watcher.ports()) */
+  watcher: PortWatcher;
   allowRemote: boolean;
   /** where scenario.run puts a scenario when the command names no port */
   scenarioPort?: number | undefined;
   log?: (line: string) => void;
 }
 
-export const MAX_WATCHED_PORTS = 16;
 /** how long a lesson waits for packet capture to come up before it starts anyway */
 const CAPTURE_READY_MS = 3000;
 
@@ -71,7 +71,7 @@ export class Agent implements AgentPort {
   readonly engine: SocketEngine;
   readonly kernel: KernelSource | undefined;
   readonly wire: WireSource | undefined;
-  readonly watched: Set<number>;
+  readonly watcher: PortWatcher;
   readonly allowRemote: boolean;
   private readonly inference: InferenceSink | undefined;
   private readonly scenarioPort: number | undefined;
@@ -79,6 +79,9 @@ export class Agent implements AgentPort {
   private running: { name: string; abort: AbortController; done: Promise<RunResult> } | null = null;
   private cleanups: (() => void)[] = [];
   private started = false;
+  private uiPorts: number[] = [];
+  /** for the watcher: ports that must never be watched */
+  readonly refusedWatchPorts = (): number[] => this.uiPorts;
   private stopping: Promise<void> | null = null;
 
   constructor(parts: AgentParts) {
@@ -87,7 +90,7 @@ export class Agent implements AgentPort {
     this.kernel = parts.kernel;
     this.wire = parts.wire;
     this.inference = parts.inference;
-    this.watched = parts.watched;
+    this.watcher = parts.watcher;
     this.allowRemote = parts.allowRemote;
     this.scenarioPort = parts.scenarioPort;
     this.log = parts.log ?? ((line) => process.stderr.write(`socketscope: ${line}\n`));
@@ -156,18 +159,9 @@ export class Agent implements AgentPort {
         await this.wire.setMode(cmd.mode);
         return { mode: cmd.mode, status: this.wire.status() };
       }
-      case 'watch.add': {
-        if (!this.watched.has(cmd.port) && this.watched.size >= MAX_WATCHED_PORTS) {
-          throw new CommandError('E_LIMIT', `at most ${MAX_WATCHED_PORTS} watched ports; remove one first`);
-        }
-        this.watched.add(cmd.port);
-        this.poke();
-        return { watching: [...this.watched].toSorted((a, b) => a - b) };
-      }
-      case 'watch.remove':
-        this.watched.delete(cmd.port);
-        this.poke();
-        return { watching: [...this.watched].toSorted((a, b) => a - b) };
+      // the watcher pokes the probe and capture on every change (its onChange)
+      case 'watch.add': return { watching: this.watcher.add(cmd.port) };
+      case 'watch.remove': return { watching: this.watcher.remove(cmd.port) };
       case 'session.reset':
         return this.reset();
       default:
@@ -195,6 +189,15 @@ export class Agent implements AgentPort {
       .finally(() => { this.running = null; });
     this.running = { name, abort, done };
     return done;
+  }
+
+  /**
+   * The port(s) the page and its WebSocket are served on: never watched (a watched UI port would
+   * observe the page's own traffic, which grows with every event it shows) and never captured.
+   */
+  async setUiPorts(ports: number[]): Promise<void> {
+    this.uiPorts = [...ports];
+    await this.wire?.setExcludePorts?.(ports);
   }
 
   /**
@@ -256,12 +259,15 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const session = new Session({ ...opts.session, log });
   const emit = session.emit.bind(session);
   const allowRemote = opts.allowRemote ?? false;
-  const watched = new Set<number>();
   const engine = createEngine({ emit, allowRemote, log });
   const targets = () => engine.tracked();
-  const watchedPorts = () => [...watched];
+  // the agent does not exist yet when the watcher is made: reach it through this late binding
+  let agent: Agent | null = null;
+  const watcher = new PortWatcher({ refused: () => agent?.refusedWatchPorts() ?? [], onChange: () => { kernel.poke(); wire.poke(); } });
+  const watchedPorts = () => watcher.ports();
   const kernel = new KernelProbe({ targets, watchedPorts });
   const wire = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto', log });
   const inference = new WireInference(emit);
-  return new Agent({ session, engine, kernel, wire, inference, watched, allowRemote, scenarioPort: opts.scenarioPort, log });
+  agent = new Agent({ session, engine, kernel, wire, inference, watcher, allowRemote, scenarioPort: opts.scenarioPort, log });
+  return agent;
 }

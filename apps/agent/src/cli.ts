@@ -103,7 +103,7 @@ async function start(flags: StartFlags): Promise<void> {
   try {
     server = await startServer(agent, { host, port, token, log: err });
     // the page's own WebSocket traffic is not part of any lesson: capture leaves its port out
-    await agent.wire?.setExcludePorts?.([server.port]);
+    await agent.setUiPorts([server.port]);
     agent.start();
   } catch (e) {
     await agent.stop();

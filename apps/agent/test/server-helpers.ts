@@ -39,6 +39,7 @@ export async function startHarness(opts: { webRoot?: string | null; outbound?: O
     webRoot: opts.webRoot === null ? path.join(dir, 'missing') : opts.webRoot ?? webRoot,
     ...(opts.outbound ? { outbound: opts.outbound } : {}),
   });
+  await agent.setUiPorts([server.port]);
   return {
     agent, server, port: server.port, base: `http://127.0.0.1:${server.port}`, webRoot, logs,
     async close() {

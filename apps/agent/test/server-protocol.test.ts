@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Capabilities, CloseCode, PROTOCOL_VERSION } from '@socketscope/shared';
+import { CloseCode, PROTOCOL_VERSION, ServerMessage } from '@socketscope/shared';
 import { connect, inboxOf, startHarness, type Harness } from './server-helpers.ts';
 
 let h: Harness;
@@ -24,7 +24,7 @@ describe('protocol (P1–P6)', () => {
     const c = await client();
     const hello = await c.next(() => true);
     expect(c.all[0]).toBe(hello);
-    expect(Capabilities.safeParse(hello.capabilities).success).toBe(true);
+    expect(ServerMessage.safeParse(hello).success).toBe(true);
     expect(hello).toMatchObject({ t: 'hello', protocolVersion: PROTOCOL_VERSION, readOnly: false, session: { id: h.agent.session.id } });
     expect(hello.capabilities.scenarios).toEqual(expect.arrayContaining(['tcp-hello', 'udp-echo']));
     c.ws.close();
@@ -53,7 +53,10 @@ describe('protocol (P1–P6)', () => {
     const bad2 = cmd(c, { op: 'nuke' });
     const bad3 = cmd(c, { op: 'tcp.send', sock: 's1', data: { hex: 'zz' } });
     const errors = await Promise.all([c.reply(bad1), c.reply(bad2), c.reply(bad3)]);
-    for (const e of errors) expect(e).toMatchObject({ ok: false, error: { code: 'E_INVALID' } });
+    for (const e of errors) {
+      expect(e).toMatchObject({ ok: false, error: { code: 'E_INVALID' } });
+      expect(ServerMessage.safeParse(e).success).toBe(true);
+    }
     // a frame too large to read is answered without an id (it is not parsed at all)
     await c.next((m) => m.t === 'reply' && /larger than/.test(m.error?.message ?? ''));
     const anonymous = c.all.filter((m) => m.t === 'reply' && m.re === '');
@@ -89,6 +92,8 @@ describe('protocol (P1–P6)', () => {
     const c = await client();
     expect(await c.reply(cmd(c, { op: 'watch.add', port: 5555 }))).toMatchObject({ ok: true, result: { watching: [5555] } });
     expect(await c.reply(cmd(c, { op: 'watch.remove', port: 5555 }))).toMatchObject({ ok: true, result: { watching: [] } });
+    // the page's own port is never watched: it would observe its own traffic
+    expect(await c.reply(cmd(c, { op: 'watch.add', port: h.port }))).toMatchObject({ ok: false, error: { code: 'E_INVALID' } });
     expect(await c.reply(cmd(c, { op: 'scenario.run', name: 'no-such-lesson' }))).toMatchObject({ ok: false, error: { code: 'E_INVALID' } });
     c.ws.close();
   });

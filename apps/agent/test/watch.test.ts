@@ -48,7 +48,7 @@ function py(code: string): { proc: ChildProcess; out: Promise<string>; exited: P
   const proc = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += String(d); });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (status) => r(status)));
   return { proc, out: exited.then(() => out), exited };
 }
 

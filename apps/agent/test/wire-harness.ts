@@ -146,13 +146,13 @@ export async function tsharkCapture(port: number, file: string): Promise<{ stop(
 
 export interface TsharkRow { src: string; dst: string; flags: string; seqRaw: number; ackRaw: number; seq: number; ack: number; len: number }
 
-/** Reads a capture file with tshark: one row per TCP packet, in file order. */
-export function tsharkRows(file: string, filter = 'tcp'): TsharkRow[] {
+/** Reads a capture file with tshark: one row per TCP packet, in file order (partial: a file still being written). */
+export function tsharkRows(file: string, filter = 'tcp', partial = false): TsharkRow[] {
   const r = spawnSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-E', 'separator=|',
     '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'ip.dst', '-e', 'tcp.dstport', '-e', 'tcp.flags.str',
     '-e', 'tcp.seq_raw', '-e', 'tcp.ack_raw', '-e', 'tcp.seq', '-e', 'tcp.ack', '-e', 'tcp.len'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tshark -r failed: ${r.stderr}`);
-  return r.stdout.trim().split('\n').filter(Boolean).map((line) => {
+  if (r.status !== 0 && !partial) throw new Error(`tshark -r failed: ${r.stderr}`);
+  return (r.stdout ?? '').trim().split('\n').filter(Boolean).map((line) => {
     const [sip, sport, dip, dport, flags, seqRaw, ackRaw, seq, ack, len] = line.split('|');
     return {
       src: `${sip}:${sport}`, dst: `${dip}:${dport}`, flags: flagNames(flags ?? ''),

@@ -147,9 +147,9 @@ export const tcpEchoLesson = defineLesson({
     {
       id: 'server.listen', role: 'server', server: ['socket', 'bind', 'listen'],
       explain: t(
-        'listen(5)：最多 5 个已完成握手的连接可以排队等待 accept()。',
-        'listen(5)：最多 5 個已完成握手的連線可以排隊等待 accept()。',
-        'listen(5): up to 5 connections that finished the handshake may wait for accept().',
+        'listen(5)：已完成握手的连接最多可以有 5 个排队等待 accept()（Linux 实际允许 backlog+1 个）。',
+        'listen(5)：已完成握手的連線最多可以有 5 個排隊等待 accept()（Linux 實際允許 backlog+1 個）。',
+        'listen(5): about 5 connections that finished the handshake may wait for accept() (Linux admits backlog+1).',
       ),
     },
     A.connect,

@@ -141,22 +141,22 @@ describe('IPv4', () => {
   });
 });
 
-describe('IPv6', () => {
-  function withExt(headers: number[][], nextHeaders: number[]): Uint8Array {
-    // headers[i] is an extension header body (its first byte is replaced by the next header)
-    const ip = buildIpPacket(v6).data;
-    const tcpPart = ip.subarray(40);
-    const chain = headers.map((h, i) => { const c = Uint8Array.from(h); c[0] = i + 1 < headers.length ? nextHeaders[i + 1]! : 6; return c; });
-    const out = concat([ip.subarray(0, 40), ...chain, tcpPart]);
-    out[6] = nextHeaders[0]!;
-    const plen = out.length - 40;
-    out[4] = plen >> 8; out[5] = plen & 255;
-    return out;
-  }
+function withExt(headers: number[][], nextHeaders: number[]): Uint8Array {
+  // headers[i] is an extension header body (its first byte is replaced by the next header)
+  const ip = buildIpPacket(v6).data;
+  const tcpPart = ip.subarray(40);
+  const chain = headers.map((h, i) => { const c = Uint8Array.from(h); c[0] = i + 1 < headers.length ? nextHeaders[i + 1]! : 6; return c; });
+  const out = concat([ip.subarray(0, 40), ...chain, tcpPart]);
+  out[6] = nextHeaders[0]!;
+  const plen = out.length - 40;
+  out[4] = plen >> 8; out[5] = plen & 255;
+  return out;
+}
 
+describe('IPv6', () => {
   it('skips hop-by-hop, routing, destination-options and first-fragment headers', () => {
     const hop = [0, 0, 1, 4, 0, 0, 0, 0];
-    const routing = [0, 2, 0, 0, 0, 0, 0, 0, ...new Array(16).fill(0)];
+    const routing = [0, 2, 0, 0, 0, 0, 0, 0, ...Array.from({ length: 16 }, () => 0)];
     const dest = [0, 0, 1, 4, 0, 0, 0, 0];
     const frag = [0, 0, 0, 1, 0, 0, 0, 9];
     const p = tcp(withExt([hop, routing, dest, frag], [0, 43, 60, 44]), 101);

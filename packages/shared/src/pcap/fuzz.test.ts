@@ -54,7 +54,7 @@ function readChunked(input: Uint8Array, cuts: number[]): CaptureRecord[] {
   const r = new CaptureReader();
   const out: CaptureRecord[] = [];
   let at = 0;
-  for (const c of [...cuts.map((x) => x % (input.length + 1))].sort((a, b) => a - b)) {
+  for (const c of cuts.map((x) => x % (input.length + 1)).toSorted((a, b) => a - b)) {
     r.push(input.subarray(at, Math.max(at, c)), out);
     at = Math.max(at, c);
   }

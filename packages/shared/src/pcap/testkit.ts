@@ -15,7 +15,7 @@ class Bytes {
   u32(v: number): this {
     const x = v >>> 0;
     const b = [x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255];
-    this.parts.push(...(this.le ? b.reverse() : b));
+    this.parts.push(...(this.le ? b.toReversed() : b));
     return this;
   }
   bytes(b: ArrayLike<number>): this { for (let i = 0; i < b.length; i++) this.parts.push(b[i]! & 255); return this; }

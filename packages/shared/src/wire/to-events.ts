@@ -24,6 +24,9 @@ export interface WireEventOptions {
   previewBytes?: number;
 }
 
+export function toWireEvents(p: TcpPacket, tracker: TcpTracker, opts?: WireEventOptions): TcpSegmentInput;
+export function toWireEvents(p: UdpPacket, tracker: TcpTracker, opts?: WireEventOptions): UdpDatagramInput;
+export function toWireEvents(p: DecodedPacket, tracker: TcpTracker, opts?: WireEventOptions): WireEventInput;
 export function toWireEvents(p: DecodedPacket, tracker: TcpTracker, opts: WireEventOptions = {}): WireEventInput {
   return p.proto === 'tcp' ? tcpSegment(p, tracker, opts) : udpDatagram(p, opts);
 }

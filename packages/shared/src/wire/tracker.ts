@@ -23,7 +23,7 @@ export type TcpAnalysis = (typeof TCP_ANALYSIS)[number];
  *    keep-alive     ≤ 1 byte at next-seq − 1, no SYN/FIN/RST;
  *    retransmission carries data/SYN/FIN that starts below this direction's next seq (not a keep-alive);
  *    window-full    the data fills the peer's last advertised window exactly;
- *    window-update  no data, same seq and ack as before, a different window;
+ *    window-update  no data, same seq and ack as before, a different non-zero window;
  *    dup-ack        no data, same seq, ack and non-zero window as before;
  *    rst-after-data RST on a conversation that carried payload.
  * T5 A SYN (without ACK) on a known 4-tuple starts a new conversation (the port was reused), unless
@@ -169,8 +169,8 @@ export class TcpTracker {
       (analysis ??= []).push('window-full');
     }
     if (plain && len === 0 && ack && me.winSet && me.lastAckSet && seq === me.nextSeq && p.ack === me.lastAck) {
-      if (win !== me.lastWin) (analysis ??= []).push('window-update');
-      else if (win !== 0) (analysis ??= []).push('dup-ack');
+      if (win !== 0 && win !== me.lastWin) (analysis ??= []).push('window-update');
+      else if (win !== 0 && win === me.lastWin) (analysis ??= []).push('dup-ack');
     }
     if (rst && conv.c.bytes + conv.s.bytes > 0) (analysis ??= []).push('rst-after-data');
 

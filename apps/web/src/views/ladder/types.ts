@@ -79,6 +79,8 @@ export interface BundleRow extends RowBase {
   lastIdx: number;
   lastSeq: number;
   lastTs: number;
+  /** endpoint that sent the data (the ACKs come back from the other end) */
+  sender: string;
   expanded: boolean;
 }
 
