@@ -41,32 +41,46 @@ interface Capture {
   stop(): Promise<void>;
 }
 
-/** Starts a capture tool and resolves once it says it is capturing. */
-function startCapture(cmd: string, args: string[], file: string, ready: RegExp): Promise<Capture> {
+/**
+ * Starts a capture tool and resolves once it captures. tcpdump's "listening on" comes after its
+ * filter is attached. dumpcap says "Capturing on" before it really is, so for it `probe` sends
+ * datagrams (that its filter takes) until its packet counter on stderr moves.
+ */
+function startCapture(cmd: string, args: string[], file: string, ready: RegExp, probe?: () => void): Promise<Capture> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${cmd} did not start: ${err}`)); }, 10_000);
+    let started = false;
+    let prober: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => { clearInterval(prober); child.kill('SIGKILL'); reject(new Error(`${cmd} did not start: ${err}`)); }, 10_000);
+    const done = (): void => {
+      clearTimeout(timer);
+      clearInterval(prober);
+      resolve({
+        file,
+        stop: () => new Promise<void>((exited) => {
+          // let the last packets reach the capture before asking it to flush and exit
+          setTimeout(() => {
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => { clearTimeout(kill); exited(); });
+            child.kill('SIGINT');
+          }, 300);
+        }),
+      });
+    };
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => {
       err += d;
-      if (ready.test(err)) {
-        clearTimeout(timer);
-        resolve({
-          file,
-          stop: () => new Promise<void>((done) => {
-            // let the last packets reach the capture before asking it to flush and exit
-            setTimeout(() => {
-              const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-              child.once('exit', () => { clearTimeout(kill); done(); });
-              child.kill('SIGINT');
-            }, 300);
-          }),
-        });
+      if (!started && ready.test(err)) {
+        started = true;
+        if (!probe) { done(); return; }
+        probe();
+        prober = setInterval(probe, 50);
       }
+      if (started && probe && /Packets(?: captured)?: [1-9]/.test(err)) done();
     });
-    child.once('error', (e) => { clearTimeout(timer); reject(e); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited (${code}): ${err}`)); });
+    child.once('error', (e) => { clearTimeout(timer); clearInterval(prober); reject(e); });
+    child.once('exit', (code) => { clearTimeout(timer); clearInterval(prober); reject(new Error(`${cmd} exited (${code}): ${err}`)); });
   });
 }
 
@@ -229,14 +243,22 @@ describe.skipIf(whyNot !== null)('real loopback captures against tshark', () => 
     const srv = await helloServer();
     const port = portOf(srv);
     const udp = await udpEcho();
+    const sink = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+    const probePort = sink.address().port;
+    const probe = (): void => sink.send('probe', probePort, '127.0.0.1');
     const file = path.join(dir, 'lo.pcapng');
-    const cap = await startCapture('dumpcap', ['-i', 'lo', '-w', file, '-f', `tcp port ${port} or udp port ${udp.port}`], file, /Capturing on/);
+    const filter = `tcp port ${port} or udp port ${udp.port} or udp port ${probePort}`;
+    const cap = await startCapture('dumpcap', ['-i', 'lo', '-w', file, '-f', filter], file, /Capturing on/, probe);
     await helloClient(port, 0);
     await udp.run();
     await cap.stop();
+    sink.close();
     await closeServer(srv);
     const packets = compareWithTshark(file);
-    expect(packets.filter((p) => p.proto === 'udp').map((p) => p.len).toSorted((a, b) => a - b)).toEqual([4, 4, 28, 28, 1000, 1000]);
+    const echoed = packets.filter((p) => p.proto === 'udp' && (p.srcPort === udp.port || p.dstPort === udp.port));
+    expect(echoed.map((p) => p.len).toSorted((a, b) => a - b)).toEqual([4, 4, 28, 28, 1000, 1000]);
+    expect(packets.filter((p) => p.proto === 'tcp').length).toBeGreaterThanOrEqual(10);
     compareTracking(file);
   });
 
