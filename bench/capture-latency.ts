@@ -86,10 +86,13 @@ export async function run(): Promise<BenchResult[]> {
 
   // foreign traffic, now with capture running: decoded, found not the session's, dropped
   const before = capture.stats.decoded;
+  const busyBefore = capture.stats.busyUs;
   const withCapture = await foreignFlood();
   for (let i = 0; i < 200 && capture.stats.decoded - before < FOREIGN; i++) await sleep(10);
   const decoded = capture.stats.decoded - before;
-  const perForeignUs = Math.max(0, withCapture - sendOnly) / Math.max(1, decoded);
+  const perForeignUs = (capture.stats.busyUs - busyBefore) / Math.max(1, decoded);
+  // the same from the process's CPU time (noisier: it subtracts the flood's own cost)
+  const perForeignCpuUs = Math.max(0, withCapture - sendOnly) / Math.max(1, decoded);
 
   client.destroy();
   server.close();
@@ -104,7 +107,7 @@ export async function run(): Promise<BenchResult[]> {
   return [
     { name: 'capture: write → event p50', value: p50, unit: 'ms', baseline: b50, ratio: p50 / b50, budget: `< ${P95_BUDGET_MS} ms`, ok: p50 < P95_BUDGET_MS, note },
     { name: 'capture: write → event p95', value: p95, unit: 'ms', baseline: b95, ratio: p95 / b95, budget: `< ${P95_BUDGET_MS} ms`, ok: p95 < P95_BUDGET_MS && capLat.length === PINGS, note },
-    { name: 'capture: CPU per foreign packet (dropped)', value: perForeignUs, unit: 'µs', budget: `≤ ${FOREIGN_BUDGET_US} µs`, ok: perForeignUs <= FOREIGN_BUDGET_US, note: `${decoded} foreign packets decoded and dropped in process` },
+    { name: 'capture: CPU per foreign packet (dropped)', value: perForeignUs, unit: 'µs', budget: `≤ ${FOREIGN_BUDGET_US} µs`, ok: perForeignUs <= FOREIGN_BUDGET_US, note: `${decoded} foreign packets decoded and dropped in process (agent CPU per packet, by cpuUsage: ${perForeignCpuUs.toFixed(1)} µs)` },
   ];
 }
 

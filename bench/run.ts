@@ -37,7 +37,12 @@ if (json) console.log(JSON.stringify({ results }, null, 2));
 else console.log(`\n${results.filter((r) => r.ok).length} within budget, ${results.filter((r) => !r.ok).length} over budget`);
 process.exit(0);
 
+function n(x: number | undefined): string {
+  if (x === undefined) return '-';
+  if (!Number.isFinite(x)) return String(x);
+  return Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en') : x.toPrecision(4);
+}
+
 function formatLine(r: BenchResult): string {
-  const n = (x: number | undefined) => (x === undefined ? '-' : Number.isFinite(x) ? (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en') : x.toPrecision(4)) : String(x));
   return [r.name.padEnd(44), `${n(r.value)} ${r.unit}`.padEnd(22), `baseline ${n(r.baseline)}`.padEnd(22), `ratio ${n(r.ratio)}`.padEnd(14), `budget ${r.budget}`.padEnd(22), r.ok ? 'ok' : 'OVER', r.note ? ` (${r.note})` : ''].join(' ');
 }

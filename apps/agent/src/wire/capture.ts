@@ -69,6 +69,8 @@ export interface CaptureStats {
   kernelDrops: number;
   starts: number;
   decodeErrors: number;
+  /** time spent decoding, matching and emitting, µs (the capture's cost inside the agent) */
+  busyUs: number;
 }
 
 const probeCache = new Map<string, ProbeResult>();
@@ -78,7 +80,7 @@ export class CaptureSource implements ObservationSource {
   readonly iface: string;
   readonly snaplen: number;
   readonly ring: FrameRing;
-  readonly stats: CaptureStats = { decoded: 0, emitted: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0 };
+  readonly stats: CaptureStats = { decoded: 0, emitted: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0, busyUs: 0 };
   private readonly probe: ProbeResult;
   private readonly matcher: PacketMatcher;
   private readonly tracker = new TcpTracker();
@@ -279,22 +281,26 @@ export class CaptureSource implements ObservationSource {
 
   private onData(reader: CaptureReader, chunk: Buffer): void {
     if (reader !== this.reader) return;
+    const t0 = performance.now();
     const records = reader.push(chunk, this.records);
     for (const r of records) {
       if (r.kind === 'packet') this.batch.push(r);
       else if (r.kind === 'error') this.stats.decodeErrors++;
     }
     records.length = 0;
+    this.stats.busyUs += (performance.now() - t0) * 1000;
     // After this turn's other I/O callbacks: on loopback the handshake is over before tcpdump even writes
     // it, so a connect() completing in the same turn has told the engine its port by then (M3).
     this.processing ??= setImmediate(() => this.process());
   }
 
   private process(): void {
+    const t0 = performance.now();
     this.processing = null;
     this.stats.decoded += this.batch.length;
     this.deliver(this.matcher.take(this.batch, this.claimed));
     this.batch.length = 0;
+    this.stats.busyUs += (performance.now() - t0) * 1000;
     // limbo empties itself even when no further packet comes (M2)
     if (this.matcher.pending > 0 && !this.expiryTimer) {
       this.expiryTimer = setTimeout(() => {

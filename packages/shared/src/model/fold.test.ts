@@ -13,6 +13,15 @@ const S = '127.0.0.1:8888';
 const C = '127.0.0.1:51234';
 const CONN = `${C}>${S}`;
 
+function seg(src: string, dst: string, flags: string[], seqNo: number, ackNo: number, len = 0): EventInput {
+  return { layer: 'wire', type: 'tcp.segment', src, dst, flags: flags as never, seqNo, ackNo, win: 65483, len, options: {}, inferred: false, bytes: '' };
+}
+
+/** an inferred segment: no sequence numbers (DESIGN: no invented seq numbers) */
+function rst(src: string, dst: string, flags: string[], len = 0): EventInput {
+  return { layer: 'wire', type: 'tcp.segment', src, dst, flags: flags as never, seqNo: null, ackNo: null, win: null, len, options: {}, inferred: true, bytes: '' };
+}
+
 const handshake: EventInput[] = [
   { layer: 'api', type: 'api.call', sock: 's1', call: 'socket', args: { proto: 'tcp' }, durationUs: 5, proto: 'tcp' },
   { layer: 'api', type: 'api.call', sock: 's1', call: 'listen', args: { backlog: 5 }, durationUs: 5, local: S },
@@ -117,8 +126,6 @@ describe('fold', () => {
   });
 
   it('F11: the handshake fixes client and server and both ISNs; FIN both ways then ACK closes', () => {
-    const seg = (src: string, dst: string, flags: string[], seqNo: number, ackNo: number, len = 0): EventInput =>
-      ({ layer: 'wire', type: 'tcp.segment', src, dst, flags: flags as never, seqNo, ackNo, win: 65483, len, options: {}, inferred: false, bytes: '' });
     const m = foldAll(emptyModel(), stream([
       seg(C, S, ['SYN'], 1000, 0),
       seg(S, C, ['SYN', 'ACK'], 5000, 1001),
@@ -134,8 +141,6 @@ describe('fold', () => {
   });
 
   it('F11: RST answering a SYN is a refused connection; RST after data is a reset', () => {
-    const rst = (src: string, dst: string, flags: string[], len = 0): EventInput =>
-      ({ layer: 'wire', type: 'tcp.segment', src, dst, flags: flags as never, seqNo: null, ackNo: null, win: null, len, options: {}, inferred: true, bytes: '' });
     const m = foldAll(emptyModel(), stream([rst(C, S, ['SYN']), rst(S, C, ['RST', 'ACK'])]));
     expect(m.conns[CONN]!.stage).toBe('refused');
     expect(m.conns[CONN]!.inferredSegments).toBe(2);
