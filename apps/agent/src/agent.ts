@@ -4,7 +4,7 @@ import {
   type Capabilities, type Command, type ProbeStatus, type SessionEvent,
 } from '@socketscope/shared';
 import { createEngine } from './engine/index.ts';
-import { CommandError, type EngineCommand, type SocketEngine } from './engine/types.ts';
+import { CommandError, type EngineCommand, type Limits, type SocketEngine } from './engine/types.ts';
 import { KernelProbe } from './kernel/proc-probe.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
 import { findScenario, runScenario, scenarioIds, type RunResult } from './scenarios/index.ts';
@@ -250,6 +250,11 @@ export interface CreateAgentOptions {
   capture?: 'auto' | 'off';
   scenarioPort?: number;
   session?: SessionOptions;
+  /**
+   * The engine's safety limits (engine/types.ts DEFAULT_LIMITS: 256 sockets, 32 listeners, 64 KiB per
+   * command, 10 s waits). The classroom runs with the defaults; load tests and benchmarks raise them here.
+   */
+  limits?: Partial<Limits>;
   log?: (line: string) => void;
 }
 
@@ -259,7 +264,7 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const session = new Session({ ...opts.session, log });
   const emit = session.emit.bind(session);
   const allowRemote = opts.allowRemote ?? false;
-  const engine = createEngine({ emit, allowRemote, log });
+  const engine = createEngine({ emit, allowRemote, log, ...(opts.limits ? { limits: opts.limits } : {}) });
   const targets = () => engine.tracked();
   // the agent does not exist yet when the watcher is made: reach it through this late binding
   let agent: Agent | null = null;

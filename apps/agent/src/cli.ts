@@ -8,6 +8,10 @@
  *    A second signal exits at once.
  * C4 `start` fails clearly when its port is taken (it does not silently pick another: a teacher's
  *    bookmark and the printed URL must agree); `--port 0` asks for any free port.
+ * C5 `start --share` (or `--share-host ADDR`) also listens on the LAN address (the first non-internal
+ *    IPv4, or ADDR) and prints a second, read-only link with its own viewer token, on its own line.
+ *    The teacher's listener stays on loopback: `--share` with a non-loopback `--host` is a usage error.
+ *    Without an address to share on it fails clearly (exit 2) instead of sharing nothing.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -19,8 +23,10 @@ import { CaptureReader, type CaptureRecord } from '@socketscope/shared/pcap/inde
 import { importRecords } from '@socketscope/shared/wire/index';
 import { AGENT_VERSION, createAgent, type Agent } from './agent.ts';
 import { findScenario, SCENARIOS, scenarioIds } from './scenarios/index.ts';
+import { isLoopbackHost } from '@socketscope/shared';
 import { makeToken } from './server/security.ts';
-import { DEFAULT_PORT, startServer, type RunningServer } from './server/server.ts';
+import { DEFAULT_PORT, startServer, type RunningServer, type ShareOptions } from './server/server.ts';
+import { pickShareHost, shareHostProblem } from './server/share.ts';
 import { formatEvent, formatSummary } from './session/format.ts';
 
 class UsageError extends Error {
@@ -91,24 +97,45 @@ function onSignals(stop: () => Promise<void>, code = 0): void {
   }
 }
 
-interface StartFlags { port?: unknown; host?: unknown; open?: boolean; token?: unknown; allowRemote?: boolean; capture?: unknown }
+interface StartFlags {
+  port?: unknown; host?: unknown; open?: boolean; token?: unknown; allowRemote?: boolean; capture?: unknown;
+  share?: boolean; shareHost?: unknown;
+}
+
+/** C5: where to share, or undefined when not sharing. */
+function shareOption(flags: StartFlags, host: string): ShareOptions | undefined {
+  if (flags.share !== true && flags.shareHost === undefined) return undefined;
+  if (flags.shareHost === true || flags.shareHost === '') throw new UsageError('--share-host needs an address');
+  if (!isLoopbackHost(host)) throw new UsageError('--share keeps the teacher’s page on this machine; leave out --host (students get their own read-only address)');
+  const shareHost = flags.shareHost === undefined ? pickShareHost() : String(flags.shareHost);
+  if (shareHost === null) throw new UsageError('--share: this machine has no network address other than loopback; connect to the classroom network or give --share-host ADDRESS');
+  const problem = shareHostProblem(shareHost);
+  if (problem) throw new UsageError(problem);
+  return { host: shareHost, viewerToken: makeToken() };
+}
 
 async function start(flags: StartFlags): Promise<void> {
   const port = portOption(flags.port) ?? DEFAULT_PORT;
   const host = flags.host === undefined ? '127.0.0.1' : String(flags.host);
   const token = tokenOption(flags.token);
   const capture = captureOption(flags.capture);
+  const share = shareOption(flags, host);
   const agent = createAgent({ allowRemote: flags.allowRemote === true, ...(capture ? { capture } : {}) });
   let server: RunningServer;
   try {
-    server = await startServer(agent, { host, port, token, log: err });
+    server = await startServer(agent, { host, port, token, log: err, ...(share ? { share } : {}) });
     // the page's own WebSocket traffic is not part of any lesson: capture leaves its port out
     await agent.setUiPorts([server.port]);
     agent.start();
   } catch (e) {
     await agent.stop();
-    if ((e as { code?: string }).code === 'EADDRINUSE') {
-      err(`port ${port} on ${host} is already in use (is another SocketScope running?).`);
+    const code = (e as { code?: string }).code;
+    if (share && (code === 'EADDRNOTAVAIL' || code === 'EINVAL')) {
+      err(`cannot listen on ${share.host}: it is not an address of this machine (${code}).`);
+      process.exit(1);
+    }
+    if (code === 'EADDRINUSE') {
+      err(`port ${port} on ${host}${share ? ` or ${share.host}` : ''} is already in use (is another SocketScope running?).`);
       err(`stop it, or choose another port: pnpm start --port ${port + 1}   (--port 0 picks any free port)`);
       process.exit(1);
     }
@@ -122,7 +149,13 @@ async function start(flags: StartFlags): Promise<void> {
     await server.close();
     await agent.stop();
   });
+  if (flags.allowRemote === true) err('warning: --allow-remote: sockets may reach machines other than this one');
   process.stdout.write(`SocketScope: ${server.url}\n`); // C1: the one place the token is printed
+  if (server.viewerUrl) {
+    // C5: the viewer token's one place; the teacher's page also shows it (and a QR code of it)
+    process.stdout.write(`SocketScope read-only link for students: ${server.viewerUrl}\n`);
+    err(`sharing on ${share!.host}: students on this network can watch; only this machine's page can make calls`);
+  }
   if (flags.open !== false) {
     try {
       const { default: open } = await import('open');
@@ -257,7 +290,9 @@ async function dispatch(argv: string[]): Promise<number> {
     .option('--no-open', 'Do not open a browser')
     .option('--token <token>', 'Use this token instead of a random one (also SOCKETSCOPE_TOKEN)')
     .option('--allow-remote', 'Allow sockets to targets outside this machine')
-    .option('--capture <mode>', 'Packet capture: auto or off (default auto)');
+    .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
+    .option('--share', 'Also give students a read-only link on this machine’s network address')
+    .option('--share-host <address>', 'The address for --share (default: the first non-internal IPv4)');
   cli.command('run <scenario>', `Run a lesson headless: ${scenarioIds().join(', ')}`)
     .option('--json', 'Print every event as one JSON line (NDJSON) and nothing else')
     .option('--port <port>', "Move the lesson's port (e.g. 8888) to this one")

@@ -119,3 +119,51 @@ describe.skipIf(!probe.available)('capture lifecycle', () => {
     expect(h.capture.stats.ignored).toBeGreaterThanOrEqual(50);
   });
 });
+
+describe('capture that cannot run', () => {
+  it('says why and how to fix it, reports running: false, and the wire layer is inferred instead', async () => {
+    const h = await wireHarness({ captureOptions: { iface: 'nosuchif0' } });
+    try {
+      const st = h.capture.status();
+      expect(st.available).toBe(false);
+      expect(st.reason).toMatch(/nosuchif0|not installed|permission/);
+      expect(st.fix?.linux).toBeTruthy();
+      expect(st.fix?.macos).toBeTruthy();
+      const ev = h.events.find(wireStatus)!;
+      expect(ev.status).toMatchObject({ available: false, running: false });
+      expect(h.inference.enabled).toBe(true);
+      const run = await helloExchange(h, await freePort());
+      const segs = h.segments(run.conn);
+      expect(segs.length).toBe(11);
+      expect(segs.every((s) => s.inferred)).toBe(true);
+      // turning it on again looks again, and still says why not
+      await h.capture.setMode('auto');
+      expect(h.capture.running).toBe(false);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+const dumpcap = new CaptureSource({ mode: 'off', tools: ['dumpcap'] }).status();
+if (!dumpcap.available) console.warn(`\n*** SKIPPED the dumpcap capture test: ${dumpcap.reason}\n`);
+
+describe.skipIf(!dumpcap.available)('capture with dumpcap', () => {
+  it('captures the hello exchange with dumpcap -P as well, and stops it cleanly', async () => {
+    const h = await wireHarness({ waitRunning: true, captureOptions: { tools: ['dumpcap'] } });
+    try {
+      expect(h.capture.status().tool).toMatch(/^dumpcap/);
+      const run = await helloExchange(h, await freePort());
+      await h.waitFor((e) => e.type === 'tcp.segment' && e.conn === run.conn && !e.inferred && e.flags.includes('FIN') && e.src !== run.conn.split('>')[0], 3000, "the server's FIN");
+      await sleep(100);
+      const segs = h.segments(run.conn);
+      expect(segs.length).toBeGreaterThanOrEqual(10);
+      expect(segs.every((s) => !s.inferred)).toBe(true);
+    } finally {
+      await h.close();
+    }
+    const last = h.events.filter(wireStatus).at(-1)!;
+    expect(last.status.running).toBe(false);
+    expect(last.status.kernelDrops).toBe(0);
+  });
+});

@@ -11,7 +11,7 @@ import { createEngine } from '../src/engine/index.ts';
 import type { EngineCommand, SocketEngine } from '../src/engine/types.ts';
 import { KernelProbe } from '../src/kernel/proc-probe.ts';
 import { Session } from '../src/session/session.ts';
-import { CaptureSource, type CaptureMode } from '../src/wire/capture.ts';
+import { CaptureSource, type CaptureMode, type CaptureOptions } from '../src/wire/capture.ts';
 import { WireInference } from '../src/wire/inference.ts';
 import { PortWatcher } from '../src/watch/port-watcher.ts';
 
@@ -34,7 +34,7 @@ export interface WireHarness {
   close(): Promise<void>;
 }
 
-export async function wireHarness(opts: { capture?: CaptureMode; waitRunning?: boolean } = {}): Promise<WireHarness> {
+export async function wireHarness(opts: { capture?: CaptureMode; waitRunning?: boolean; captureOptions?: Partial<CaptureOptions> } = {}): Promise<WireHarness> {
   const session = new Session({ onInvalid: 'throw' });
   const emit = session.emit.bind(session);
   const events: SessionEvent[] = [];
@@ -45,7 +45,7 @@ export async function wireHarness(opts: { capture?: CaptureMode; waitRunning?: b
   const watcher = new PortWatcher({ onChange: poke });
   const watchedPorts = () => watcher.ports();
   const kernel = new KernelProbe({ targets, watchedPorts, tcpInfo: false });
-  const capture = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto' });
+  const capture = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto', ...opts.captureOptions });
   const inference = new WireInference(emit);
   const offs = [session.subscribe((e) => inference.observe(e)), engine.onChange(poke)];
   kernel.start(emit);

@@ -1,34 +1,62 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
+import { installRoomKeys } from './app/keys.ts';
+import { bindRoute, routeFromSearch } from './app/route.ts';
 import { currentClient, startSession } from './app/session.ts';
-import { readPageParams } from './connection/url.ts';
+import { readPageParams, tokenForTab, withoutToken } from './connection/url.ts';
 import { pickLocale } from './i18n/index.ts';
 import { setConn } from './store/actions.ts';
+import { Player } from './store/player.ts';
 import { initAppStore } from './store/store.ts';
 import './views/styles.css';
+import './views/classroom.css';
 
 const params = readPageParams(window.location.search);
-const store = initAppStore({ locale: pickLocale(params.lang, navigator.languages ?? []), projector: params.projector });
+// the token leaves the address bar at once (projector, history, bookmarks); this tab keeps it for a reload
+const token = tokenForTab(window.location.search, sessionStorageOrNull());
+if (params.token) window.history.replaceState(window.history.state, '', withoutToken(window.location.href));
+const store = initAppStore({
+  locale: pickLocale(params.lang, navigator.languages ?? []),
+  projector: params.projector,
+  route: routeFromSearch(window.location.search),
+});
+const player = new Player(store);
+player.attach();
+bindRoute(store);
+installRoomKeys(store, player);
 
-if (params.token) startSession(store, params.token);
+if (token) startSession(store, token);
 else setConn(store, { status: 'no-token' });
 
 /**
  * A small handle for people debugging a classroom machine from the console (and for the e2e test of
  * reconnect-and-resync): drop the connection as a network failure would, and read what the store holds.
- * It exposes nothing the page itself cannot already do.
+ * `lastSeq` and `seqs` are the agent's numbers (what a resync resumes after); `pageSeqs` the page's
+ * playback order. It exposes nothing the page itself cannot already do.
  */
 (window as unknown as { socketscope: unknown }).socketscope = {
   dropConnection: () => currentClient()?.dropConnection(),
   stats: () => {
     const s = store.getState();
-    return { status: s.conn.status, lastSeq: s.model.lastSeq, events: s.model.events, logRows: s.log.length, seqs: s.log.map((r) => r.event?.seq ?? null), badEvents: s.badEvents };
+    const raw = s.timeline.raw;
+    return {
+      status: s.conn.status, lastSeq: raw.at(-1)?.seq ?? -1, events: s.timeline.events.length, logRows: s.log.length,
+      seqs: raw.map((e) => e.seq), pageSeqs: s.log.map((r) => r.event?.seq ?? null), badEvents: s.badEvents, cursor: s.cursor,
+    };
   },
 };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App player={player} />
   </StrictMode>,
 );
+
+function sessionStorageOrNull(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * One browser's WebSocket, after the upgrade was allowed (security.ts). Rules enforced here
- * (tests in test/server-protocol.test.ts):
+ * (tests in test/server-protocol.test.ts, test/security-limits.test.ts, test/share-server.test.ts):
  *
  * P1 The first message from the agent is `hello` (protocol version, capabilities, session id).
  * P2 The client answers `sync {protocolVersion, since}`; another protocol version closes the socket
@@ -11,15 +11,25 @@
  *    an invalid one changes nothing. A CommandError becomes an error reply with its code.
  * P5 At most MAX_IN_FLIGHT commands per client run at once; more get E_LIMIT.
  * P6 A session reset sends a new `hello` (new session id); the client syncs again.
+ * P7 A read-only (viewer) connection: its hello says `readOnly: true` and never carries `share` (the
+ *    viewer link and count are the teacher's); EVERY `cmd` it sends is refused with E_READ_ONLY before
+ *    it is even parsed, so nothing of a viewer's reaches the agent.
+ * P8 Every frame (of any kind, from any role) takes a token from the client's bucket (rate.ts). Over
+ *    the rate a frame is refused with E_LIMIT and changes nothing; a client that keeps flooding is
+ *    closed with CloseCode.tooManyMessages.
+ * P9 One `sync` per `hello`: a second one is refused with E_INVALID. (Each sync may resend the whole
+ *    recording; a client must not be able to ask for it over and over.)
  */
 import type { WebSocket } from 'ws';
 import {
   ClientMessage, CloseCode, errorHint, parseCommand, PROTOCOL_VERSION,
-  type Command, type ServerMessage, type SocketError,
+  type Command, type ServerMessage, type ShareInfo, type SocketError,
 } from '@socketscope/shared';
 import { CommandError } from '../engine/types.ts';
 import { Outbound, type OutboundOptions } from '../session/outbound.ts';
 import type { Session } from '../session/session.ts';
+import { DEFAULT_RATE, TokenBucket, type RateOptions } from './rate.ts';
+import type { Role } from './security.ts';
 
 export type HelloMessage = Extract<ServerMessage, { t: 'hello' }>;
 
@@ -34,31 +44,73 @@ export interface AgentPort {
 export const MAX_FRAME = 256 * 1024;
 export const MAX_IN_FLIGHT = 32;
 
+export interface ConnectionOptions {
+  role?: Role;
+  outbound?: OutboundOptions;
+  rate?: RateOptions;
+  /** the teacher's share info (viewer link, count), added to a full connection's hello while sharing */
+  share?: () => ShareInfo | undefined;
+  log?: (line: string) => void;
+}
+
 export class ClientConnection {
   readonly out: Outbound;
+  readonly role: Role;
   private inFlight = 0;
+  private readonly bucket: TokenBucket;
+  private readonly share: () => ShareInfo | undefined;
+  private readonly log: (line: string) => void;
+  /** P9: a sync was accepted since the last hello */
+  private syncedSinceHello = false;
   closed = false;
 
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly agent: AgentPort,
-    outbound: OutboundOptions = {},
-    private readonly log: (line: string) => void = () => {},
-  ) {
-    this.out = new Outbound(agent.session, ws, outbound);
+  constructor(private readonly ws: WebSocket, private readonly agent: AgentPort, opts: ConnectionOptions = {}) {
+    this.role = opts.role ?? 'full';
+    this.log = opts.log ?? (() => {});
+    this.share = opts.share ?? (() => undefined);
+    this.bucket = new TokenBucket(opts.rate ?? DEFAULT_RATE);
+    this.out = new Outbound(agent.session, ws, opts.outbound ?? {});
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.dispose());
     ws.on('error', (err) => this.log(`websocket error: ${err.message}`));
-    this.out.control(agent.hello()); // P1
+    this.sendHello(); // P1
+  }
+
+  /** P1, P6, P7: the hello this role gets. */
+  private sendHello(): void {
+    const hello = this.agent.hello();
+    this.syncedSinceHello = false;
+    if (this.role === 'viewer') {
+      // P7: built field by field, so nothing meant for the teacher can ride along
+      const { t, protocolVersion, agentVersion, session, capabilities } = hello;
+      this.out.control({ t, protocolVersion, agentVersion, session, capabilities, readOnly: true });
+      return;
+    }
+    const share = this.share();
+    this.out.control(share ? { ...hello, share } : hello);
   }
 
   /** P6 */
   sessionReset(): void {
     this.out.restart();
-    this.out.control(this.agent.hello());
+    this.sendHello();
+  }
+
+  /** While sharing: tell the teacher's page how many are watching. */
+  viewers(count: number): void {
+    if (this.role === 'full') this.reply({ t: 'viewers', count });
   }
 
   private onFrame(data: unknown, isBinary: boolean): void {
+    if (this.closed) return;
+    const take = this.bucket.take(); // P8
+    if (take === 'flooding') {
+      this.log(`closed a ${this.role} connection that kept sending faster than allowed`);
+      this.out.close(CloseCode.tooManyMessages, 'too many messages: slow down and reconnect');
+      this.closed = true;
+      return;
+    }
+    if (take === 'limited') return this.replyError(idOf(safeJson(data, isBinary)), 'E_LIMIT', 'too many messages per second from this page; this one was ignored');
     if (isBinary) return this.replyError('', 'E_INVALID', 'binary frames are not part of the protocol; send JSON text');
     const size = frameSize(data);
     if (size > MAX_FRAME) return this.replyError('', 'E_INVALID', `message of ${size} bytes is larger than the ${MAX_FRAME} allowed`);
@@ -76,14 +128,17 @@ export class ClientConnection {
     }
     const msg = r.data;
     if (msg.t === 'sync') {
+      if (this.syncedSinceHello) return this.replyError('', 'E_INVALID', 'already synced: a page syncs once after each hello'); // P9
       if (msg.protocolVersion !== PROTOCOL_VERSION) {
         // P2: close with the reason; nothing else is sent
         this.out.close(CloseCode.protocolMismatch, `protocol mismatch: agent speaks ${PROTOCOL_VERSION}, page speaks ${msg.protocolVersion}; reload the page`);
         return;
       }
+      this.syncedSinceHello = true;
       this.out.sync(msg.since);
       return;
     }
+    if (this.role !== 'full') return this.replyError(msg.id, 'E_READ_ONLY', 'this page only watches the session; commands come from the teacher’s page'); // P7
     this.onCommand(msg.id, msg.cmd);
   }
 
@@ -142,6 +197,16 @@ function frameText(data: unknown): string {
   if (Array.isArray(data)) return Buffer.concat(data as Buffer[]).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return String(data);
+}
+
+/** The frame as JSON if it is small text that parses, for the id of a refusal; otherwise null. */
+function safeJson(data: unknown, isBinary: boolean): unknown {
+  if (isBinary || frameSize(data) > 4096) return null;
+  try {
+    return JSON.parse(frameText(data));
+  } catch {
+    return null;
+  }
 }
 
 function idOf(raw: unknown): string {

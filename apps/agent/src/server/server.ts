@@ -3,22 +3,50 @@
  * (the checks themselves are in security.ts, static.ts and connection.ts):
  *
  * N1 Bound to 127.0.0.1 unless told otherwise.
- * N2 Every HTTP request needs an allowed Host header (S3), else a bare 403.
- * N3 Every upgrade is checked (S2–S4) before the WebSocket exists; refusals are a bare 403 (S5) and
- *    the log line names the reason but never the URL (it holds the token: S6).
- * N4 WebSocket frames are bounded (maxPayload); at most MAX_CLIENTS sockets at once.
- * N5 close() flushes every client, closes it with CloseCode.shuttingDown, then closes the port.
+ * N2 Every HTTP request needs an allowed Host header (S3) and, if it carries one, an allowed Origin
+ *    (S7), else a bare 403.
+ * N3 Every upgrade is checked (S2–S4, S8, S9) before the WebSocket exists; refusals are a bare 403
+ *    (S5) and the log line names the reason but never the URL (it holds a token: S6).
+ * N4 WebSocket frames are bounded (maxPayload: 1 MiB for the teacher, 16 KiB for a viewer, whose only
+ *    message is a small sync). At most maxClients (32) teacher connections and, separately, maxViewers
+ *    (100) read-only ones at once; the next gets a bare 503. Counting them apart means a classroom of
+ *    viewers can never lock the teacher out.
+ * N5 close() flushes every client, closes it with CloseCode.shuttingDown, then closes the port(s).
+ * N6 Sharing (`share`): a second listener on the share address, same port, with its own allow-lists
+ *    (S9) where only the viewer token is accepted (S8). The teacher's listener stays on loopback.
+ * N7 The share listener holds at most maxConnections TCP connections (viewers + page loads); both
+ *    listeners drop a connection that has not sent its request headers within 10 s (slowloris).
+ * N8 While sharing, every teacher connection is told the viewer link in its hello and the number of
+ *    viewers whenever it changes (`viewers {count}`); a viewer is told neither (P7).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ShareInfo } from '@socketscope/shared';
 import type { OutboundOptions } from '../session/outbound.ts';
 import { ClientConnection, MAX_FRAME, type AgentPort } from './connection.ts';
-import { allowedHosts, allowedOrigins, checkUpgrade, hostAllowed } from './security.ts';
+import type { RateOptions } from './rate.ts';
+import {
+  allowedHosts, allowedOrigins, checkUpgrade, hostForUrl, httpAllowed, makeGate, shareHosts,
+  type Gate, type ListenerKind, type Role, type Tokens,
+} from './security.ts';
 import { DEFAULT_WEB_ROOT, securityHeaders, serveStatic } from './static.ts';
 
 export const DEFAULT_PORT = 8787;
 export const MAX_CLIENTS = 32;
+export const MAX_VIEWERS = 100;
+/** a viewer sends only `sync` (and perhaps refused commands): small frames are all it needs */
+export const VIEWER_MAX_FRAME = 16 * 1024;
+export const HEADERS_TIMEOUT_MS = 10_000;
+
+export interface ShareOptions {
+  /** one IP address of this machine (share.ts shareHostProblem) */
+  host: string;
+  viewerToken: string;
+  maxViewers?: number;
+  /** TCP connections the share listener holds at once (default maxViewers + 32) */
+  maxConnections?: number;
+}
 
 export interface ServerOptions {
   host?: string;
@@ -27,6 +55,13 @@ export interface ServerOptions {
   token: string;
   webRoot?: string;
   outbound?: OutboundOptions;
+  /** messages per second per client (P8); load tests may raise it */
+  rate?: RateOptions;
+  /** teacher connections at once (N4) */
+  maxClients?: number;
+  share?: ShareOptions;
+  /** N7: how long a connection may take to send its request headers (tests shorten it) */
+  headersTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -35,7 +70,11 @@ export interface RunningServer {
   readonly port: number;
   /** the page's address with the token: print it once, never log it elsewhere */
   readonly url: string;
+  /** while sharing: the students' read-only address with the viewer token (print it once) */
+  readonly viewerUrl: string | null;
+  /** connected pages, teacher and viewers */
   clients(): number;
+  viewers(): number;
   close(): Promise<void>;
 }
 
@@ -43,17 +82,35 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
+  const share = opts.share;
+  const maxClients = opts.maxClients ?? MAX_CLIENTS;
+  const maxViewers = share?.maxViewers ?? MAX_VIEWERS;
+  if (share && share.viewerToken === opts.token) throw new Error('the viewer token must differ from the token');
+  const tokens: Tokens = { full: opts.token, viewer: share?.viewerToken };
   const connections = new Set<ClientConnection>();
   const sockets = new Set<WebSocket>();
-  let hosts = new Set<string>();
-  let origins = new Set<string>();
+  /** upgrades allowed and not yet closed, per role (counted before the handshake ends: no race past the caps) */
+  const held: Record<Role, number> = { full: 0, viewer: 0 };
+  let viewerUrl: string | null = null;
 
   // ws's own limit sits above ours, so an over-long frame gets an error reply (P3) rather than a
   // bare close; only a frame beyond 4 × MAX_FRAME is cut off by ws itself.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME * 4, clientTracking: false, perMessageDeflate: false });
+  const common = { noServer: true, clientTracking: false, perMessageDeflate: false } as const;
+  const wss: Record<Role, WebSocketServer> = {
+    full: new WebSocketServer({ ...common, maxPayload: MAX_FRAME * 4 }),
+    viewer: new WebSocketServer({ ...common, maxPayload: VIEWER_MAX_FRAME }), // N4
+  };
 
-  const http: Server = createServer((req, res) => {
-    if (!hostAllowed(req, hosts)) { // N2
+  const liveViewers = () => [...connections].filter((c) => c.role === 'viewer').length;
+  const shareInfo = (): ShareInfo | undefined => (viewerUrl ? { viewerUrl, viewers: liveViewers() } : undefined);
+  const tellViewers = () => {
+    if (!share) return;
+    const n = liveViewers();
+    for (const c of connections) c.viewers(n); // N8 (viewers() ignores read-only connections)
+  };
+
+  const onRequest = (gate: Gate) => (req: IncomingMessage, res: ServerResponse) => {
+    if (!httpAllowed(req, gate)) { // N2
       res.writeHead(403, { 'Content-Length': '0', Connection: 'close' });
       res.end();
       return;
@@ -69,48 +126,84 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
       if (!res.headersSent) res.writeHead(500, { 'Content-Length': '0' });
       res.end();
     });
-  });
-  http.on('clientError', (_err, socket) => socket.destroy());
+  };
 
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const refuse = (socket: Duplex, req: IncomingMessage, kind: ListenerKind, status: 403 | 503, why: string) => {
+    log(`refused a WebSocket from ${req.socket.remoteAddress ?? '?'} on the ${kind === 'share' ? 'share' : 'local'} address: ${why}`);
+    socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+
+  const onUpgrade = (gate: Gate) => (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const verdict = checkUpgrade(req, opts.token, hosts, origins); // N3
-    if (!verdict.ok || connections.size >= MAX_CLIENTS) {
-      const why = verdict.ok ? 'too many clients' : verdict.why;
-      log(`refused a WebSocket from ${req.socket.remoteAddress ?? '?'}: ${why}`);
-      socket.end(`HTTP/1.1 ${verdict.ok ? 503 : 403} ${verdict.ok ? 'Service Unavailable' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      setTimeout(() => socket.destroy(), 1000).unref();
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const conn = new ClientConnection(ws, agent, opts.outbound, log);
+    const verdict = checkUpgrade(req, tokens, gate); // N3
+    if (!verdict.ok) return refuse(socket, req, gate.kind, 403, verdict.why);
+    const role = verdict.role;
+    const cap = role === 'full' ? maxClients : maxViewers;
+    if (held[role] >= cap) return refuse(socket, req, gate.kind, 503, `already ${cap} ${role === 'full' ? 'teacher' : 'read-only'} connections`); // N4
+    held[role]++;
+    let released = false;
+    const release = () => { if (!released) { released = true; held[role]--; } };
+    socket.once('close', release); // a handshake ws refuses (bad key …) never reaches the callback
+    wss[role].handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const conn = new ClientConnection(ws, agent, {
+        role, log, share: shareInfo,
+        ...(opts.outbound ? { outbound: opts.outbound } : {}),
+        ...(opts.rate ? { rate: opts.rate } : {}),
+      });
       connections.add(conn);
       sockets.add(ws);
-      ws.on('close', () => { connections.delete(conn); sockets.delete(ws); });
+      ws.on('close', () => {
+        connections.delete(conn);
+        sockets.delete(ws);
+        release();
+        if (role === 'viewer') tellViewers();
+      });
+      if (role === 'viewer') tellViewers();
     });
-  });
+  };
+
+  const makeListener = (gate: Gate): Server => {
+    // N7: Node checks the timeouts every connectionsCheckingInterval (30 s by default): check often
+    const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    const server = createServer({ headersTimeout, requestTimeout: Math.max(30_000, headersTimeout), connectionsCheckingInterval: Math.min(1000, headersTimeout) }, onRequest(gate));
+    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('upgrade', onUpgrade(gate));
+    return server;
+  };
+
+  const localGate = makeGate('local', new Set());
+  const local = makeListener(localGate);
+  await listen(local, opts.port ?? DEFAULT_PORT, host); // N1
+  const addr = local.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? DEFAULT_PORT);
+  localGate.hosts = allowedHosts(port, host);
+  localGate.origins = allowedOrigins(localGate.hosts);
+
+  let shared: Server | null = null;
+  if (share) {
+    shared = makeListener(makeGate('share', shareHosts(port, share.host))); // N6, S9
+    shared.maxConnections = share.maxConnections ?? maxViewers + 32; // N7
+    try {
+      await listen(shared, port, share.host);
+    } catch (err) {
+      await new Promise<void>((r) => local.close(() => r()));
+      throw err;
+    }
+    viewerUrl = `http://${hostForUrl(share.host)}:${port}/?token=${share.viewerToken}`;
+  }
 
   const offReset = agent.session.onReset(() => { for (const c of connections) c.sessionReset(); });
-
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => { http.off('listening', onListening); reject(err); };
-    const onListening = () => { http.off('error', onError); resolve(); };
-    http.once('error', onError);
-    http.once('listening', onListening);
-    http.listen(opts.port ?? DEFAULT_PORT, host); // N1
-  });
-  const addr = http.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? DEFAULT_PORT);
-  hosts = allowedHosts(port, host);
-  origins = allowedOrigins(hosts);
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : hostForUrl(host);
 
   let closing: Promise<void> | null = null;
   return {
     host,
     port,
     url: `http://${urlHost}:${port}/?token=${opts.token}`,
+    viewerUrl,
     clients: () => connections.size,
+    viewers: liveViewers,
     close() {
       closing ??= (async () => {
         offReset();
@@ -119,13 +212,24 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
         const deadline = Date.now() + 500;
         while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         for (const ws of sockets) ws.terminate();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
-        wss.close();
+        await Promise.all([local, shared].filter((s): s is Server => s !== null).map((s) => new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        })));
+        wss.full.close();
+        wss.viewer.close();
       })();
       return closing;
     },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => { server.off('listening', onListening); reject(err); };
+    const onListening = () => { server.off('error', onError); resolve(); };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
 }

@@ -8,6 +8,8 @@
  * - P2 stop() ends it for sure: EOF to the watchdog (the tool exits cleanly and prints its drop count),
  *   SIGTERM to the process group, SIGKILL to the group if it is still there after the grace period.
  * - P3 What the tool says on stderr is kept, bounded, for the reason of a failure and the kernel drops.
+ * - P4 Nothing reaches the shell as code: the script is a constant and the tool's path and arguments
+ *   (interface, snap length, a filter built from port numbers) are passed as "$@", never spliced in.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -98,7 +100,9 @@ export class CaptureProcess {
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
       this.stderr = (this.stderr + text).slice(-STDERR_KEEP);
-      if (!this.isReady && /listening on|Capturing on/.test(this.stderr)) {
+      // tcpdump says "listening on" once the device is open and filtered; dumpcap says "Capturing on"
+      // BEFORE it opens the device (measured: ~18 ms before its output starts), then "File:" after
+      if (!this.isReady && /listening on|^File: /m.test(this.stderr)) {
         this.isReady = true;
         this.on.ready();
       }

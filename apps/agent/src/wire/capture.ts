@@ -6,21 +6,20 @@
  *   first payload bytes), and never the agent's own UI port: it is excluded in the kernel filter, so the
  *   page's own WebSocket traffic is never even copied to us.
  * - W2 Only the session's packets become events or stay in memory (capture-match.ts M1–M3); everything
- *   else is dropped after decoding (or after at most 2 s in limbo).
+ *   else is dropped after decoding (or after at most 500 ms in limbo).
  * - W3 Capture dying is a source.status event (running: false, the tool's reason), then a restart after
  *   250 ms, 0.5 s, 1 s … 30 s; after 8 failures in a row it stays down until setMode('auto') or poke().
  *   Kernel drops are reported by the tool when it exits (stop, restart, death) and carried cumulatively
  *   in every later source.status.
  * - W4 No capture process outlives the agent (capture-process.ts P1, P2).
  */
-import type { EventInput, ProbeStatus, SessionEvent } from '@socketscope/shared';
-import { CaptureReader, type CaptureRecord, type DecodedPacket } from '@socketscope/shared/pcap/index';
-import { TcpTracker, toWireEvents } from '@socketscope/shared/wire/index';
+import type { ProbeStatus, SessionEvent } from '@socketscope/shared';
 import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
 import { defaultInterface, probeCapture, type ProbeResult, type ToolName } from './capture-probe.ts';
 import { CaptureProcess, type ExitInfo } from './capture-process.ts';
-import { FrameRing, frameBytes, type PcapExport } from './capture-ring.ts';
-import { LIMBO_MS, PacketMatcher } from './capture-match.ts';
+import { PacketMatcher } from './capture-match.ts';
+import { PacketPipeline, type CaptureStats } from './capture-pipeline.ts';
+import { FrameRing, type PcapExport } from './capture-ring.ts';
 
 export type CaptureMode = 'auto' | 'off';
 
@@ -59,19 +58,7 @@ const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000];
 /** a capture that ran this long before dying starts the backoff again from the first step */
 const HEALTHY_MS = 30_000;
 
-export interface CaptureStats {
-  /** TCP/UDP packets decoded from the pipe */
-  decoded: number;
-  /** of those, the session's (events emitted) */
-  emitted: number;
-  /** never claimed by the session (left limbo) */
-  ignored: number;
-  kernelDrops: number;
-  starts: number;
-  decodeErrors: number;
-  /** time spent decoding, matching and emitting, µs (the capture's cost inside the agent) */
-  busyUs: number;
-}
+export type { CaptureStats } from './capture-pipeline.ts';
 
 const probeCache = new Map<string, ProbeResult>();
 
@@ -81,20 +68,18 @@ export class CaptureSource implements ObservationSource {
   readonly snaplen: number;
   readonly ring: FrameRing;
   readonly stats: CaptureStats = { decoded: 0, emitted: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0, busyUs: 0 };
-  private readonly probe: ProbeResult;
+  private probe: ProbeResult;
+  private readonly probeKey: string;
   private readonly matcher: PacketMatcher;
-  private readonly tracker = new TcpTracker();
+  private readonly pipeline: PacketPipeline;
   private readonly log: (line: string) => void;
   private modeNow: CaptureMode;
   private exclude: number[];
   private emitFn: Emit | null = null;
   private proc: CaptureProcess | null = null;
-  private reader: CaptureReader | null = null;
   private startedAt = 0;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private expiryTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private lastSeq = -1;
   private stopping = false;
@@ -113,9 +98,13 @@ export class CaptureSource implements ObservationSource {
     this.matcher = new PacketMatcher(opts);
     this.ring = new FrameRing(opts.ringPackets, opts.ringBytes);
     this.ring.snaplen = this.snaplen;
-    const key = `${this.iface}|${(opts.tools ?? []).join(',')}`;
-    this.probe = probeCache.get(key) ?? probeCapture(this.iface, opts.tools);
-    probeCache.set(key, this.probe);
+    this.pipeline = new PacketPipeline({
+      matcher: this.matcher, ring: this.ring, stats: this.stats, log: this.log,
+      emit: () => this.emitFn, tsOrigin: () => this.startWallMs() * 1000,
+    });
+    this.probeKey = `${this.iface}|${(opts.tools ?? []).join(',')}`;
+    this.probe = probeCache.get(this.probeKey) ?? probeCapture(this.iface, opts.tools);
+    probeCache.set(this.probeKey, this.probe);
   }
 
   get mode(): CaptureMode {
@@ -158,7 +147,7 @@ export class CaptureSource implements ObservationSource {
       this.unsubscribe?.();
       this.unsubscribe = null;
       await this.proc?.stop();
-      this.drain();
+      this.pipeline.drain();
       if (this.lastStatus?.startsWith('true')) this.report(false, 'capture stopped: the agent is stopping');
     } finally {
       this.emitFn = null;
@@ -174,6 +163,11 @@ export class CaptureSource implements ObservationSource {
       if (this.proc) await this.proc.stop();
       else this.report(false, 'capture is turned off (capture.set / --capture off); the wire layer is inferred');
     } else {
+      // the teacher may have just run the fix command: look again rather than repeat the old answer
+      if (!this.probe.status.available) {
+        this.probe = probeCapture(this.iface, this.opts.tools);
+        probeCache.set(this.probeKey, this.probe);
+      }
       this.evaluate();
     }
   }
@@ -183,15 +177,15 @@ export class CaptureSource implements ObservationSource {
     this.matcher.invalidate();
     if (this.failures >= BACKOFF_MS.length) this.failures = 0;
     this.evaluate();
-    this.scheduleFlush();
+    this.pipeline.scheduleFlush();
   }
 
   /** Session events: a connect/sendto names its target port (M1); a new session starts afresh. */
   observe(e: SessionEvent): void {
-    if (e.seq <= this.lastSeq) this.resetSession();
+    if (e.seq <= this.lastSeq) this.pipeline.reset();
     this.lastSeq = e.seq;
     this.matcher.observe(e);
-    if (e.type === 'api.call' && (e.call === 'connect' || e.call === 'sendto')) this.scheduleFlush();
+    if (e.type === 'api.call' && (e.call === 'connect' || e.call === 'sendto')) this.pipeline.scheduleFlush();
   }
 
   /** The UI port is known once the server listens; a change restarts the capture with the new filter. */
@@ -227,12 +221,11 @@ export class CaptureSource implements ObservationSource {
 
   private launch(): void {
     const tool = this.probe.tool!;
-    this.reader = new CaptureReader();
-    const reader = this.reader;
+    const data = this.pipeline.newStream();
     this.stats.starts++;
     this.startedAt = Date.now();
     const proc = new CaptureProcess(tool, { iface: this.iface, snaplen: this.snaplen, filter: this.filter() }, {
-      data: (chunk) => this.onData(reader, chunk),
+      data,
       ready: () => {
         this.report(true);
         this.log(`capture: ${tool.version} on ${this.iface}, filter "${this.filter()}"`);
@@ -246,7 +239,6 @@ export class CaptureSource implements ObservationSource {
   private onExit(proc: CaptureProcess, info: ExitInfo): void {
     if (this.proc === proc) this.proc = null;
     if (info.kernelDrops !== null) this.stats.kernelDrops += info.kernelDrops;
-    this.reader = null;
     if (this.stopping || !this.emitFn) return;
     if (info.requested) {
       // setMode('off'), or a new filter (setExcludePorts): start again with it
@@ -271,85 +263,6 @@ export class CaptureSource implements ObservationSource {
     this.restartTimer.unref();
   }
 
-  // ---- packets ----------------------------------------------------------------------------------------
-
-  private readonly records: CaptureRecord[] = [];
-  private readonly batch: DecodedPacket[] = [];
-  private readonly claimed: DecodedPacket[] = [];
-
-  private processing: NodeJS.Immediate | null = null;
-
-  private onData(reader: CaptureReader, chunk: Buffer): void {
-    if (reader !== this.reader) return;
-    const t0 = performance.now();
-    const records = reader.push(chunk, this.records);
-    for (const r of records) {
-      if (r.kind === 'packet') this.batch.push(r);
-      else if (r.kind === 'error') this.stats.decodeErrors++;
-    }
-    records.length = 0;
-    this.stats.busyUs += (performance.now() - t0) * 1000;
-    // After this turn's other I/O callbacks: on loopback the handshake is over before tcpdump even writes
-    // it, so a connect() completing in the same turn has told the engine its port by then (M3).
-    this.processing ??= setImmediate(() => this.process());
-  }
-
-  private process(): void {
-    const t0 = performance.now();
-    this.processing = null;
-    this.stats.decoded += this.batch.length;
-    this.deliver(this.matcher.take(this.batch, this.claimed));
-    this.batch.length = 0;
-    this.stats.busyUs += (performance.now() - t0) * 1000;
-    // limbo empties itself even when no further packet comes (M2)
-    if (this.matcher.pending > 0 && !this.expiryTimer) {
-      this.expiryTimer = setTimeout(() => {
-        this.expiryTimer = null;
-        this.deliver(this.matcher.flush());
-        if (this.matcher.pending > 0) this.process();
-      }, LIMBO_MS + 20);
-      this.expiryTimer.unref();
-    }
-  }
-
-  private deliver(packets: DecodedPacket[]): void {
-    const emit = this.emitFn;
-    if (emit) {
-      const tsOrigin = this.startWallMs() * 1000;
-      for (const p of packets) {
-        const e: EventInput = toWireEvents(p, this.tracker, { tsOrigin });
-        const sock = this.matcher.sockFor(p);
-        if (sock) e.sock = sock;
-        this.ring.linkType = p.linkType;
-        this.ring.push({ tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen });
-        this.stats.emitted++;
-        try {
-          emit(e);
-        } catch (err) {
-          this.log(`capture: emit failed: ${(err as Error).message}`);
-        }
-      }
-    }
-    packets.length = 0;
-    this.stats.ignored = this.matcher.limboDropped;
-  }
-
-  /** Limbo packets a change now claims go out at once, not with the next captured packet. */
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.matcher.pending === 0) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.deliver(this.matcher.flush());
-    }, 0);
-    this.flushTimer.unref();
-  }
-
-  private resetSession(): void {
-    this.tracker.clear();
-    this.matcher.clear();
-    this.ring.clear();
-  }
-
   private report(running: boolean, reason?: string): void {
     const emit = this.emitFn;
     if (!emit) return;
@@ -366,21 +279,10 @@ export class CaptureSource implements ObservationSource {
     }
   }
 
-  /** Packets already read are delivered now rather than after this turn. */
-  private drain(): void {
-    if (!this.processing) return;
-    clearImmediate(this.processing);
-    this.process();
-  }
-
   private clearTimers(): void {
-    this.drain();
+    this.pipeline.quiesce();
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.restartTimer = null;
-    this.flushTimer = null;
-    this.expiryTimer = null;
   }
 }
 

@@ -29,6 +29,11 @@ export interface Dir {
   finAcked: boolean;
   /** shutdown/close happened while bytes were pending: the FIN follows them */
   finAfterPending: boolean;
+  /**
+   * close() dropped bytes the agent still held, and how many of them had already reached the kernel is
+   * unknown (Node counts a partly written chunk whole): the FIN waits for an exact count (settle()).
+   */
+  awaitExact: boolean;
 }
 
 export interface ConnBook {
@@ -53,7 +58,7 @@ export interface SockInfo {
 }
 
 function newDir(): Dir {
-  return { delivered: 0, consumed: 0, pending: 0, owed: 0, inAgent: 0, stalled: false, fin: false, finAcked: false, finAfterPending: false };
+  return { delivered: 0, consumed: 0, pending: 0, owed: 0, inAgent: 0, stalled: false, fin: false, finAcked: false, finAfterPending: false, awaitExact: false };
 }
 
 /** Insertion-ordered map that forgets its oldest entry beyond `max`. */

@@ -1,5 +1,5 @@
 import type { KernelTcpEvent } from '@socketscope/shared';
-import { peerOf } from './inference-book.ts';
+import { dirOf, peerOf } from './inference-book.ts';
 import type { WireInference } from './inference.ts';
 
 /**
@@ -19,6 +19,8 @@ import type { WireInference } from './inference.ts';
  * agent's own sockets (whose send() calls already account for them).
  */
 const OPENING = new Set(['SYN_SENT', 'SYN_RECV', 'NEW_SYN_RECV', 'LISTEN', 'CLOSE']);
+/** states in which the peer's FIN has arrived: rx_queue then counts it as one byte until it is read (measured) */
+const FIN_IN = new Set(['CLOSE_WAIT', 'LAST_ACK', 'CLOSING', 'TIME_WAIT']);
 
 export function kernelRules(inf: WireInference, e: KernelTcpEvent): void {
   if (!e.conn || !e.remote) return;
@@ -39,13 +41,17 @@ export function kernelRules(inf: WireInference, e: KernelTcpEvent): void {
 
   if (!OPENING.has(e.state)) inf.handshake(c, 3, why('the handshake had completed'));
   // bytes before the FIN that may arrive in the same sample
+  const unread = FIN_IN.has(e.state) ? Math.max(0, e.recvQueue - 1) : e.recvQueue;
   const k = `${c.key}|${me}`;
   const before = inf.book.recvQueues.get(k) ?? 0;
-  inf.book.recvQueues.set(k, e.recvQueue);
-  const grew = e.recvQueue - before;
+  inf.book.recvQueues.set(k, unread);
+  const grew = unread - before;
   if (grew > 0 && inf.book.sockAt(peer, me) === undefined) {
     inf.data(c, peer, grew, `the kernel receive queue at ${me} grew by ${grew} bytes`);
   }
+
+  // the peer's FIN is here: everything it sent before is read or waits here, an exact count
+  if (FIN_IN.has(e.state)) inf.settle(c, peer, dirOf(c, peer).consumed + unread, why('every byte before the FIN had arrived'));
 
   const onlyFinQueued = e.sendQueue <= 1; // a FIN not yet acknowledged counts one byte in tx_queue
   switch (e.state) {

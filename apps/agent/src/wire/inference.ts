@@ -102,7 +102,9 @@ export class WireInference {
         const n = e.data?.len ?? 0;
         if (!c || !s.local) return;
         if (n === 0) {
-          this.fin(c, peerOf(c, s.local), 'recv() returned 0 bytes: the peer had sent FIN');
+          const peer = peerOf(c, s.local);
+          this.settle(c, peer, dirOf(c, peer).consumed, 'recv() reached the end: every byte before the FIN had arrived');
+          this.fin(c, peer, 'recv() returned 0 bytes: the peer had sent FIN');
           return;
         }
         this.consumed(c, s.local, n, e.data?.b64);
@@ -131,9 +133,11 @@ export class WireInference {
     if (!c || !local || r.alreadyClosedByRuntime) return;
     const out = dirOf(c, local);
     if (r.discarded) {
-      // bytes still waiting inside the agent die with the socket: they never reach the kernel
+      // bytes still waiting inside the agent die with the socket (at most that many: Node counts a chunk
+      // the kernel took in part as wholly waiting), so the exact count comes from the receiver (settle)
       out.pending = Math.max(0, out.pending - r.discarded);
       out.inAgent = 0;
+      out.awaitExact = true;
     }
     if (r.rst === true) {
       this.rst(c, local, 'abortive close (SO_LINGER 0): the kernel sends RST');
@@ -171,7 +175,8 @@ export class WireInference {
     switch (e.what) {
       case 'incoming': {
         if (!c) return;
-        if (e.sock) this.book.sock(e.sock).waiting?.push(c.key);
+        const l = e.sock ? this.book.sock(e.sock) : undefined;
+        if (l?.waiting) l.waiting = [...l.waiting.slice(-255), c.key]; // the engine holds at most backlog+1
         this.handshake(c, 3, 'a connection is waiting for accept(): the kernel completed the handshake');
         return;
       }
@@ -310,9 +315,29 @@ export class WireInference {
     if (d.pending === 0) this.flushFin(c, src);
   }
 
+  /**
+   * The exact number of bytes that crossed from `src` before its FIN is now known (the receiver read to
+   * the end, or its kernel holds the FIN behind the unread rest): put the missing ones on the wire, forget
+   * what never left, then the FIN may follow.
+   */
+  settle(c: ConnBook, src: string, total: number, why: string): void {
+    const d = dirOf(c, src);
+    if (!d.awaitExact && d.pending === 0) return;
+    const unseen = total - d.delivered;
+    d.pending = 0;
+    d.inAgent = 0;
+    d.awaitExact = false;
+    d.stalled = false;
+    if (unseen > 0) {
+      if (this.enabled) this.data(c, src, unseen, why);
+      else d.delivered += unseen;
+    }
+    this.flushFin(c, src);
+  }
+
   private flushFin(c: ConnBook, src: string): void {
     const d = dirOf(c, src);
-    if (d.finAfterPending && d.pending === 0) {
+    if (d.finAfterPending && d.pending === 0 && !d.awaitExact) {
       d.finAfterPending = false;
       this.fin(c, src, 'the FIN follows the bytes that were queued before shutdown/close');
     }
@@ -326,7 +351,7 @@ export class WireInference {
     if (!this.enabled || c.rst) return;
     const d = dirOf(c, src);
     if (!d.fin) {
-      if (d.pending > 0) {
+      if (d.pending > 0 || d.awaitExact) {
         d.finAfterPending = true;
         return;
       }

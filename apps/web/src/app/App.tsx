@@ -1,17 +1,21 @@
 import { useEffect } from 'react';
 import { withParam } from '../connection/url.ts';
+import type { Player } from '../store/player.ts';
 import { useApp } from '../store/store.ts';
 import { ConnectionBanner } from '../views/Banner.tsx';
-import { EventLog } from '../views/EventLog.tsx';
+import { DropZone, FileProblem } from '../views/Files.tsx';
 import { Header } from '../views/Header.tsx';
+import { LessonList } from '../views/LessonList.tsx';
 import { NoToken } from '../views/NoToken.tsx';
-import { Playground } from '../views/Playground.tsx';
-import { SocketList } from '../views/SocketList.tsx';
+import { LessonPlayer } from '../views/player/LessonPlayer.tsx';
+import { SessionView } from '../views/SessionView.tsx';
+import { PlayerContext } from './playerContext.ts';
 
-export function App() {
+export function App({ player }: { player: Player }) {
   const locale = useApp((s) => s.locale);
   const projector = useApp((s) => s.projector);
-  const noToken = useApp((s) => s.conn.status === 'no-token');
+  const route = useApp((s) => s.route);
+  const noToken = useApp((s) => s.conn.status === 'no-token' && s.source.kind === 'live');
 
   // the document language picks the right CJK glyphs (SC vs TC) and is kept in the address for reloads
   useEffect(() => {
@@ -24,16 +28,16 @@ export function App() {
   }, [projector]);
 
   return (
-    <div className="app">
-      <Header />
-      <ConnectionBanner />
-      {noToken ? <NoToken /> : (
-        <main className="layout">
-          <Playground />
-          <SocketList />
-          <EventLog />
-        </main>
-      )}
-    </div>
+    <PlayerContext.Provider value={player}>
+      <div className="app">
+        <Header />
+        <ConnectionBanner />
+        <FileProblem />
+        {route.view === 'lesson' ? <LessonPlayer id={route.id} />
+          : route.view === 'session' ? (noToken ? <main className="lessons"><NoToken /></main> : <SessionView />)
+          : <LessonList />}
+        <DropZone />
+      </div>
+    </PlayerContext.Provider>
   );
 }

@@ -1,7 +1,7 @@
 import type { CommandInput } from '@socketscope/shared';
 import { AgentClient } from '../connection/client.ts';
 import { wsUrl } from '../connection/url.ts';
-import { applyHello, finishReply, setConn, startReply } from '../store/actions.ts';
+import { applyHello, finishReply, setConn, setViewers, startReply } from '../store/actions.ts';
 import { EventPipeline } from '../store/pipeline.ts';
 import type { AppStore } from '../store/store.ts';
 import type { CommandReply } from '../store/slices.ts';
@@ -12,28 +12,31 @@ import type { CommandReply } from '../store/slices.ts';
  */
 let client: AgentClient | null = null;
 let store: AppStore | null = null;
+let pipeline: EventPipeline | null = null;
 
 export function startSession(appStore: AppStore, token: string): AgentClient {
   store = appStore;
-  const pipeline = new EventPipeline(appStore);
+  const events = new EventPipeline(appStore);
+  pipeline = events;
   client = new AgentClient({
     url: wsUrl(window.location, token),
     sink: {
       status: (status, d) => setConn(appStore, { status, attempt: d.attempt, retryAt: d.retryAt, ...(d.stop ? { stop: d.stop } : {}) }),
       hello: (hello) => {
-        pipeline.flushAll(); // so `since` is the last seq really held
+        events.flushAll(); // so `since` is the last seq really held
         const before = appStore.getState().session?.id;
-        if (before && before !== hello.session.id) pipeline.clear();
-        return applyHello(appStore, hello);
+        if (before && before !== hello.session.id) events.clear();
+        return applyHello(appStore, hello, events.agentLastSeq);
       },
-      events: (raw) => pipeline.push(raw),
+      events: (raw) => events.push(raw),
       // in stream order through the pipeline, so a big resync is still folded a frame at a time
       snapshot: (atSeq, model) => {
-        if (!pipeline.pushSnapshot(atSeq, model)) console.warn('SocketScope: ignored a snapshot that is not a model');
+        if (!events.pushSnapshot(atSeq, model)) console.warn('SocketScope: ignored a snapshot that is not a model');
       },
-      gap: (from, to, reason) => pipeline.pushNote('gap', { from, to, reason }),
-      merged: (count) => pipeline.pushNote('merged', { count }),
+      gap: (from, to, reason) => events.pushNote('gap', { from, to, reason }),
+      merged: (count) => events.pushNote('merged', { count }),
       synced: () => {},
+      viewers: (count) => setViewers(appStore, count),
       badMessage: (error) => {
         console.warn(`SocketScope: dropped an invalid message from the agent: ${error}`);
         appStore.setState({ badEvents: appStore.getState().badEvents + 1 });
@@ -60,4 +63,21 @@ export function retryNow(): void {
 
 export function currentClient(): AgentClient | null {
   return client;
+}
+
+/** Folds everything received and waiting now (a lesson ended: its events are all here, O6). */
+export function flushEvents(): void {
+  pipeline?.flushAll();
+}
+
+/** Stops talking to the agent for good (a recording was opened instead); its queued events are dropped. */
+export function stopSession(): void {
+  client?.stop();
+  pipeline?.clear();
+  client = null;
+  pipeline = null;
+}
+
+export function isConnected(): boolean {
+  return client !== null;
 }

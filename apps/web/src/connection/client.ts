@@ -31,6 +31,8 @@ export interface ClientSink {
   gap(from: number, to: number, reason: string): void;
   merged(count: number, sinceSeq: number): void;
   synced(lastSeq: number): void;
+  /** while sharing, on the teacher's page: how many read-only pages are watching */
+  viewers?(count: number): void;
   badMessage(error: string): void;
 }
 
@@ -166,6 +168,7 @@ export class AgentClient {
       case 'snapshot': sink.snapshot(msg.atSeq, msg.model); return;
       case 'gap': sink.gap(msg.from, msg.to, msg.reason); return;
       case 'merged': sink.merged(msg.count, msg.sinceSeq); return;
+      case 'viewers': sink.viewers?.(msg.count); return;
       case 'synced':
         sink.synced(msg.lastSeq);
         this.setStatus('live', null);

@@ -31,3 +31,34 @@ export function withParam(href: string, name: string, value: string | null): str
   else u.searchParams.set(name, value);
   return u.toString();
 }
+
+/** Where this tab keeps its token for a reload once the address no longer shows it (per tab, per origin). */
+export const TOKEN_KEY = 'socketscope.token';
+
+type TokenStore = Pick<Storage, 'getItem' | 'setItem'>;
+
+/**
+ * The token this tab connects with: `?token=` when the address has one (kept in sessionStorage for
+ * reloads of this tab), else the one an earlier load of this tab kept. The caller then removes
+ * `?token=` from the address bar (withoutToken + history.replaceState), so the token is not left in
+ * the address shown on a classroom projector, nor in later history entries or bookmarks.
+ */
+export function tokenForTab(search: string, storage: TokenStore | null): string | null {
+  const fromAddress = readPageParams(search).token;
+  try {
+    if (fromAddress) {
+      storage?.setItem(TOKEN_KEY, fromAddress);
+      return fromAddress;
+    }
+    const kept = storage?.getItem(TOKEN_KEY) ?? null;
+    return kept && kept.trim() !== '' ? kept : null;
+  } catch {
+    return fromAddress; // storage refused (private mode): the address is all we have
+  }
+}
+
+/** The address without `?token=` (everything else kept). */
+export function withoutToken(href: string): string {
+  return withParam(href, 'token', null);
+}
+

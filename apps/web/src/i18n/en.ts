@@ -4,7 +4,11 @@
  * stay as they are in every locale. Log row templates spell Send‑Q/Recv‑Q with a non-breaking hyphen
  * (U+2011) so a projector-width line never breaks inside the name.
  */
-export const en = {
+import { buffersEn } from './parts/buffers.en.ts';
+import { ladderEn } from './parts/ladder.en.ts';
+import { machineEn } from './parts/machine.en.ts';
+
+const messages = {
   'lang.name': 'English',
   'app.title': 'SocketScope',
   'app.tagline': 'real sockets, seen at three layers',
@@ -79,6 +83,95 @@ export const en = {
   'reply.nothing': 'nothing to read yet',
 
   'reply.datagramCut': 'the datagram had {len} bytes; the rest beyond max is lost',
+  'nav.lessons': 'Lessons',
+  'nav.back': '← All lessons',
+  'nav.playground': 'Playground',
+
+  'lessons.title': 'Lessons',
+  'lessons.intro': 'Each lesson runs the tutorial’s Python programs as real sockets on this machine, then lets you step through what happened: the socket calls, the kernel’s states and buffers, and the packets on the wire.',
+  'lessons.meta': '{proto} · port {ports} · {steps} steps',
+  'lessons.open': 'Open',
+  'lessons.playground.body': 'Make any socket call by hand, in any order, on any port — also against the programs your students wrote.',
+  'lessons.playground.open': 'Open the playground',
+  'lessons.recording.title': 'Open a recording',
+  'lessons.recording.body': 'A saved SocketScope session (.jsonl) or a packet capture (.pcap, .pcapng). No agent needed.',
+  'lessons.noAgent': 'Not connected to the agent: you can read the lessons and open recordings; running a lesson needs the link the agent printed.',
+
+  'open.button': 'Open a recording…',
+  'open.drop': 'or drop a file anywhere on the page',
+  'open.dropHere': 'Drop the recording or capture to open it',
+  'open.loading': 'Reading {file}…',
+  'load.failed': 'Could not open {file}. Nothing was changed.',
+  'load.dismiss': 'Dismiss',
+  'load.err.empty': 'The file is empty.',
+  'load.err.notSession': 'This is neither a SocketScope recording (.jsonl) nor a packet capture (.pcap, .pcapng).',
+  'load.err.header': 'The recording’s first line is not a valid header: {detail}.',
+  'load.err.version': 'This recording was made by a newer SocketScope (format version {version}); this page reads version 1.',
+  'load.err.line': 'Line {line} is damaged: {detail}',
+  'load.err.order': 'Line {line} is out of order: event {seq} comes after event {prev}.',
+  'load.err.truncated': 'The file is cut short: its header promises {expected} events, but it holds {found}.',
+  'load.err.capture': 'The capture file is damaged or cut short: {detail}.',
+  'load.err.captureEmpty': 'The capture holds no TCP or UDP packets ({frames} frames).',
+  'load.err.tooBig': 'The file is larger than {max} MB.',
+  'load.err.tooMany': 'The capture has more than {max} packets.',
+  'load.err.read': 'The file could not be read: {detail}',
+  'source.file': 'Recording',
+  'source.capture': 'Capture',
+  'source.backToLive': 'Back to live',
+  'save.button': 'Save recording',
+  'save.hint': 'Saves every event of this session to a file that opens later without the agent.',
+
+  'player.run': '▶ Run the lesson',
+  'player.runAgain': 'Run again',
+  'player.runHint': 'Runs the programs on real sockets on this machine (a new session: the playground’s sockets are closed), then lets you step through what happened.',
+  'player.status.resetting': 'Starting a new session…',
+  'player.status.running': 'Running on real sockets…',
+  'player.status.done': 'Ran on real sockets. Step through it: → or space.',
+  'player.status.failed': 'The lesson stopped: {code}',
+  'player.status.recording': 'Recorded run, from a file.',
+  'player.otherPort': 'Run on another port',
+  'player.needsAgent': 'Running a lesson needs the agent: open the link it printed (it ends with ?token=…).',
+  'player.notRun': 'Not run yet. Press “Run the lesson”: it takes a few seconds.',
+  'player.noScenario': 'This agent cannot run this lesson.',
+  'player.step': 'Step {n} of {total}',
+  'player.beforeStart': 'Before the first step',
+  'player.stepRunning': 'running…',
+  'player.stepFailed': '✗ failed',
+  'player.role.client': 'client',
+  'player.role.server': 'server',
+  'player.role.both': 'both sides',
+  'player.steps': 'Steps',
+
+  'tr.restart': 'Restart',
+  'tr.prev': 'Previous step',
+  'tr.next': 'Next step',
+  'tr.play': 'Play',
+  'tr.pause': 'Pause',
+  'tr.speed': 'Speed',
+  'tr.live': 'Live',
+  'tr.liveHint': 'Follow new events as they happen',
+  'tr.position': 'event {at} of {total}',
+  'tr.realTime': 'real time {time}',
+  'tr.keys': '→ / space next · ← previous · + / − speed · P projector',
+  'tr.timeline': 'Timeline',
+  'tr.empty': 'No events yet',
+
+  'code.server': 'Server',
+  'code.client': 'Client',
+  'code.noServer': 'No server program: nobody listens on the port, which is the point of this lesson.',
+  'code.explain': 'What just happened',
+  'code.line': 'line {n}',
+
+  'panel.maximize': 'Show alone',
+  'panel.restore': 'Show all views',
+  'tab.cards': 'Sockets',
+  'tab.log': 'Event log',
+
+  'log.sockFilter': 'Socket',
+  'log.allSockets': 'all sockets',
+  'log.conn': 'connection {key}',
+  'log.hiddenLater': '{count} later events are after the cursor',
+
   'cards.title': 'Sockets',
   'cards.count': '{count} sockets',
   'cards.empty': 'No sockets yet. Use the playground: listen() makes a server, connect() a client.',
@@ -227,7 +320,22 @@ export const en = {
   'err.E_UNSUPPORTED': 'This call is not supported by the Node.js version the agent runs on.',
   'err.E_UNAVAILABLE': 'That part of the agent is not available on this machine.',
   'err.EAI_NONAME': 'That host name could not be resolved to an address.',
+
+  // sharing with the class (views/share)
+  'caps.remoteHint': 'Started with --allow-remote: calls may open sockets to other machines, not only this one.',
+  'share.watching': '{count} watching',
+  'share.title': 'Share with the class',
+  'share.scan': 'Students scan the code or open the link on the same network. They see this session live and can step through it, but cannot make calls.',
+  'share.qrLabel': 'QR code of the students’ read-only link',
+  'share.copy': 'Copy link',
+  'share.copied': 'Copied',
+  'share.close': 'Close',
+  'share.note': 'This link carries its own read-only token. The teacher’s link works only on this computer.',
 } as const;
 
-export type MessageKey = keyof typeof en;
+export type MessageKey = keyof typeof messages;
 export type Messages = Record<MessageKey, string>;
+/** A locale's whole dictionary: the page's messages plus the ladder, state machine and buffer views' parts. */
+export type Dictionary = Messages & Readonly<Record<string, string>>;
+
+export const en: Dictionary = { ...messages, ...ladderEn, ...machineEn, ...buffersEn };

@@ -1,15 +1,18 @@
-import { en, type MessageKey, type Messages } from './en.ts';
+import { en, type Dictionary, type MessageKey, type Messages } from './en.ts';
 import { zhCN } from './zh-CN.ts';
 import { zhTW } from './zh-TW.ts';
 
-export type { MessageKey, Messages };
+export type { Dictionary, MessageKey, Messages };
 export const LOCALES = ['zh-CN', 'zh-TW', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
 
-export const MESSAGES: Record<Locale, Messages> = { 'zh-CN': zhCN, 'zh-TW': zhTW, en };
+/** Every locale's dictionary, including the ladder, state machine and buffer views' parts (i18n/parts). */
+export const MESSAGES: Record<Locale, Dictionary> = { 'zh-CN': zhCN, 'zh-TW': zhTW, en };
 
 export type Params = Record<string, string | number>;
 export type Translate = (key: MessageKey, params?: Params) => string;
+/** For views that build keys from data (ladder, state machine, buffers): any key; an unknown one shows as itself. */
+export type TranslateAny = (key: string, params?: Params) => string;
 
 /**
  * The locale for a page: `?lang=` wins, else the first of navigator.languages we can serve.
@@ -34,14 +37,14 @@ function matchLocale(tag: string): Locale | null {
 
 const PLACEHOLDER = /\{(\w+)\}/g;
 
-export function translate(locale: Locale, key: MessageKey, params?: Params): string {
-  const template = MESSAGES[locale][key] ?? en[key];
+export function translate(locale: Locale, key: MessageKey | (string & {}), params?: Params): string {
+  const template = MESSAGES[locale][key] ?? en[key] ?? key;
   if (!params) return template;
   return template.replace(PLACEHOLDER, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
-export function translator(locale: Locale): Translate {
-  return (key, params) => translate(locale, key, params);
+export function translator(locale: Locale): Translate & TranslateAny {
+  return (key: string, params?: Params) => translate(locale, key, params);
 }
 
 /** The translated plain-language hint for an errno or agent error code, if the locale has one. */

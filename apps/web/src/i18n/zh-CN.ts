@@ -1,7 +1,10 @@
-import type { Messages } from './en.ts';
+import type { Dictionary, Messages } from './en.ts';
+import { buffersZhCN } from './parts/buffers.zh-CN.ts';
+import { ladderZhCN } from './parts/ladder.zh-CN.ts';
+import { machineZhCN } from './parts/machine.zh-CN.ts';
 
 /** 简体中文. Technical terms (SYN, ACK, LISTEN, Send-Q …) stay in English; the course's Chinese names stand beside them. */
-export const zhCN: Messages = {
+const messages: Messages = {
   'lang.name': '简体中文',
   'app.title': 'SocketScope',
   'app.tagline': '真实的套接字，三层看清',
@@ -76,6 +79,95 @@ export const zhCN: Messages = {
   'reply.nothing': '暂时没有可读的数据',
 
   'reply.datagramCut': '该数据报有 {len} 字节；超出最多字节数的部分已丢失',
+  'nav.lessons': '课程',
+  'nav.back': '← 全部课程',
+  'nav.playground': '实验台',
+
+  'lessons.title': '课程',
+  'lessons.intro': '每一课都在本机上用真实的套接字运行教程里的 Python 程序，然后带你一步一步回看发生了什么：套接字调用、内核里的状态和缓冲区，以及线路上的报文段。',
+  'lessons.meta': '{proto} · 端口 {ports} · {steps} 步',
+  'lessons.open': '打开',
+  'lessons.playground.body': '手动发起任意套接字调用，顺序、端口随意——也可以连接学生自己写的程序。',
+  'lessons.playground.open': '打开实验台',
+  'lessons.recording.title': '打开录制',
+  'lessons.recording.body': '保存的 SocketScope 会话（.jsonl）或抓包文件（.pcap、.pcapng）。不需要代理。',
+  'lessons.noAgent': '没有连接到代理：可以阅读课程、打开录制；运行课程需要代理打印的链接。',
+
+  'open.button': '打开录制…',
+  'open.drop': '或把文件拖放到页面任意位置',
+  'open.dropHere': '松开即可打开录制或抓包文件',
+  'open.loading': '正在读取 {file}…',
+  'load.failed': '无法打开 {file}，页面内容没有改变。',
+  'load.dismiss': '知道了',
+  'load.err.empty': '文件是空的。',
+  'load.err.notSession': '这既不是 SocketScope 录制（.jsonl），也不是抓包文件（.pcap、.pcapng）。',
+  'load.err.header': '录制文件的第一行不是有效的文件头：{detail}。',
+  'load.err.version': '这个录制由更新版本的 SocketScope 生成（格式版本 {version}）；本页面只能读取版本 1。',
+  'load.err.line': '第 {line} 行已损坏：{detail}',
+  'load.err.order': '第 {line} 行顺序错误：事件 {seq} 出现在事件 {prev} 之后。',
+  'load.err.truncated': '文件不完整：文件头说有 {expected} 个事件，实际只有 {found} 个。',
+  'load.err.capture': '抓包文件已损坏或不完整：{detail}。',
+  'load.err.captureEmpty': '抓包文件里没有 TCP 或 UDP 报文（共 {frames} 帧）。',
+  'load.err.tooBig': '文件超过 {max} MB。',
+  'load.err.tooMany': '抓包文件的报文超过 {max} 个。',
+  'load.err.read': '无法读取文件：{detail}',
+  'source.file': '录制',
+  'source.capture': '抓包',
+  'source.backToLive': '回到实时',
+  'save.button': '保存录制',
+  'save.hint': '把本次会话的全部事件保存为文件，以后不需要代理也能打开。',
+
+  'player.run': '▶ 运行本课',
+  'player.runAgain': '再运行一次',
+  'player.runHint': '在本机上用真实的套接字运行这些程序（新会话：实验台里的套接字会被关闭），然后一步一步回看发生了什么。',
+  'player.status.resetting': '正在开始新会话…',
+  'player.status.running': '正在用真实的套接字运行…',
+  'player.status.done': '已在真实的套接字上运行完毕。按 → 或空格逐步查看。',
+  'player.status.failed': '课程中止：{code}',
+  'player.status.recording': '来自文件的录制运行。',
+  'player.otherPort': '换一个端口运行',
+  'player.needsAgent': '运行课程需要代理：请打开它打印的链接（以 ?token=… 结尾）。',
+  'player.notRun': '还没有运行。按“运行本课”，只需几秒钟。',
+  'player.noScenario': '这个代理不能运行本课。',
+  'player.step': '第 {n} 步，共 {total} 步',
+  'player.beforeStart': '第一步之前',
+  'player.stepRunning': '进行中…',
+  'player.stepFailed': '✗ 失败',
+  'player.role.client': '客户端',
+  'player.role.server': '服务端',
+  'player.role.both': '双方',
+  'player.steps': '步骤',
+
+  'tr.restart': '从头开始',
+  'tr.prev': '上一步',
+  'tr.next': '下一步',
+  'tr.play': '播放',
+  'tr.pause': '暂停',
+  'tr.speed': '速度',
+  'tr.live': '实时',
+  'tr.liveHint': '跟随新发生的事件',
+  'tr.position': '第 {at} 个事件，共 {total} 个',
+  'tr.realTime': '真实时间 {time}',
+  'tr.keys': '→ / 空格 下一步 · ← 上一步 · + / − 速度 · P 投影模式',
+  'tr.timeline': '时间轴',
+  'tr.empty': '还没有事件',
+
+  'code.server': '服务端',
+  'code.client': '客户端',
+  'code.noServer': '没有服务端程序：这个端口上没有人监听，这正是本课要看的。',
+  'code.explain': '刚才发生了什么',
+  'code.line': '第 {n} 行',
+
+  'panel.maximize': '单独显示',
+  'panel.restore': '显示全部视图',
+  'tab.cards': '套接字',
+  'tab.log': '事件日志',
+
+  'log.sockFilter': '套接字',
+  'log.allSockets': '全部套接字',
+  'log.conn': '连接 {key}',
+  'log.hiddenLater': '还有 {count} 个事件在光标之后',
+
   'cards.title': '套接字',
   'cards.count': '{count} 个套接字',
   'cards.empty': '还没有套接字。在实验台中：listen() 创建服务端，connect() 创建客户端。',
@@ -224,4 +316,17 @@ export const zhCN: Messages = {
   'err.E_UNSUPPORTED': '代理所运行的 Node.js 版本不支持这个调用。',
   'err.E_UNAVAILABLE': '代理的这一部分在本机上不可用。',
   'err.EAI_NONAME': '无法把这个主机名解析为地址。',
+
+  // sharing with the class (views/share)
+  'caps.remoteHint': '以 --allow-remote 启动：调用可以向其他机器打开套接字，而不仅限于本机。',
+  'share.watching': '{count} 人在看',
+  'share.title': '分享给全班',
+  'share.scan': '学生在同一网络中扫码或打开链接，即可实时观看本会话并逐步回看，但不能发起调用。',
+  'share.qrLabel': '学生只读链接的二维码',
+  'share.copy': '复制链接',
+  'share.copied': '已复制',
+  'share.close': '关闭',
+  'share.note': '此链接带有单独的只读令牌。教师的链接只能在这台电脑上使用。',
 };
+
+export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN };

@@ -1,10 +1,13 @@
-import type { Messages } from './en.ts';
+import type { Dictionary, Messages } from './en.ts';
+import { buffersZhTW } from './parts/buffers.zh-TW.ts';
+import { ladderZhTW } from './parts/ladder.zh-TW.ts';
+import { machineZhTW } from './parts/machine.zh-TW.ts';
 
 /**
  * 繁體中文. The course's names (客戶端, 服務端, 三次握手, 四次揮手, 發送緩衝區, 接收緩衝區) are kept in
  * traditional characters so they match the material; other wording follows Taiwan usage (連線, 資料, 位址, 埠).
  */
-export const zhTW: Messages = {
+const messages: Messages = {
   'lang.name': '繁體中文',
   'app.title': 'SocketScope',
   'app.tagline': '真實的套接字，三層看清',
@@ -79,6 +82,95 @@ export const zhTW: Messages = {
   'reply.nothing': '暫時沒有可讀的資料',
 
   'reply.datagramCut': '該資料包有 {len} 位元組；超出最多位元組數的部分已遺失',
+  'nav.lessons': '課程',
+  'nav.back': '← 全部課程',
+  'nav.playground': '實驗台',
+
+  'lessons.title': '課程',
+  'lessons.intro': '每一課都在本機上用真實的套接字執行教程裡的 Python 程式，然後帶你一步一步回看發生了什麼：套接字呼叫、核心裡的狀態和緩衝區，以及線路上的區段。',
+  'lessons.meta': '{proto} · 埠 {ports} · {steps} 步',
+  'lessons.open': '開啟',
+  'lessons.playground.body': '手動發出任意套接字呼叫，順序、埠隨意——也可以連線學生自己寫的程式。',
+  'lessons.playground.open': '開啟實驗台',
+  'lessons.recording.title': '開啟錄製',
+  'lessons.recording.body': '儲存的 SocketScope 工作階段（.jsonl）或封包擷取檔（.pcap、.pcapng）。不需要代理程式。',
+  'lessons.noAgent': '沒有連線到代理程式：可以閱讀課程、開啟錄製；執行課程需要代理程式印出的連結。',
+
+  'open.button': '開啟錄製…',
+  'open.drop': '或把檔案拖放到頁面任意位置',
+  'open.dropHere': '放開即可開啟錄製或擷取檔',
+  'open.loading': '正在讀取 {file}…',
+  'load.failed': '無法開啟 {file}，頁面內容沒有改變。',
+  'load.dismiss': '知道了',
+  'load.err.empty': '檔案是空的。',
+  'load.err.notSession': '這既不是 SocketScope 錄製（.jsonl），也不是封包擷取檔（.pcap、.pcapng）。',
+  'load.err.header': '錄製檔的第一行不是有效的檔頭：{detail}。',
+  'load.err.version': '這個錄製由較新版本的 SocketScope 產生（格式版本 {version}）；本頁面只能讀取版本 1。',
+  'load.err.line': '第 {line} 行已損壞：{detail}',
+  'load.err.order': '第 {line} 行順序錯誤：事件 {seq} 出現在事件 {prev} 之後。',
+  'load.err.truncated': '檔案不完整：檔頭說有 {expected} 個事件，實際只有 {found} 個。',
+  'load.err.capture': '擷取檔已損壞或不完整：{detail}。',
+  'load.err.captureEmpty': '擷取檔裡沒有 TCP 或 UDP 封包（共 {frames} 個訊框）。',
+  'load.err.tooBig': '檔案超過 {max} MB。',
+  'load.err.tooMany': '擷取檔的封包超過 {max} 個。',
+  'load.err.read': '無法讀取檔案：{detail}',
+  'source.file': '錄製',
+  'source.capture': '擷取',
+  'source.backToLive': '回到即時',
+  'save.button': '儲存錄製',
+  'save.hint': '把本次工作階段的全部事件儲存為檔案，以後不需要代理程式也能開啟。',
+
+  'player.run': '▶ 執行本課',
+  'player.runAgain': '再執行一次',
+  'player.runHint': '在本機上用真實的套接字執行這些程式（新的工作階段：實驗台裡的套接字會被關閉），然後一步一步回看發生了什麼。',
+  'player.status.resetting': '正在開始新的工作階段…',
+  'player.status.running': '正在用真實的套接字執行…',
+  'player.status.done': '已在真實的套接字上執行完畢。按 → 或空白鍵逐步查看。',
+  'player.status.failed': '課程中止：{code}',
+  'player.status.recording': '來自檔案的錄製執行。',
+  'player.otherPort': '換一個埠執行',
+  'player.needsAgent': '執行課程需要代理程式：請開啟它印出的連結（以 ?token=… 結尾）。',
+  'player.notRun': '還沒有執行。按「執行本課」，只需幾秒鐘。',
+  'player.noScenario': '這個代理程式不能執行本課。',
+  'player.step': '第 {n} 步，共 {total} 步',
+  'player.beforeStart': '第一步之前',
+  'player.stepRunning': '進行中…',
+  'player.stepFailed': '✗ 失敗',
+  'player.role.client': '客戶端',
+  'player.role.server': '服務端',
+  'player.role.both': '雙方',
+  'player.steps': '步驟',
+
+  'tr.restart': '從頭開始',
+  'tr.prev': '上一步',
+  'tr.next': '下一步',
+  'tr.play': '播放',
+  'tr.pause': '暫停',
+  'tr.speed': '速度',
+  'tr.live': '即時',
+  'tr.liveHint': '跟隨新發生的事件',
+  'tr.position': '第 {at} 個事件，共 {total} 個',
+  'tr.realTime': '真實時間 {time}',
+  'tr.keys': '→ / 空白鍵 下一步 · ← 上一步 · + / − 速度 · P 投影模式',
+  'tr.timeline': '時間軸',
+  'tr.empty': '還沒有事件',
+
+  'code.server': '服務端',
+  'code.client': '客戶端',
+  'code.noServer': '沒有服務端程式：這個埠上沒有人監聽，這正是本課要看的。',
+  'code.explain': '剛才發生了什麼',
+  'code.line': '第 {n} 行',
+
+  'panel.maximize': '單獨顯示',
+  'panel.restore': '顯示全部視圖',
+  'tab.cards': '套接字',
+  'tab.log': '事件紀錄',
+
+  'log.sockFilter': '套接字',
+  'log.allSockets': '全部套接字',
+  'log.conn': '連線 {key}',
+  'log.hiddenLater': '還有 {count} 個事件在游標之後',
+
   'cards.title': '套接字',
   'cards.count': '{count} 個套接字',
   'cards.empty': '還沒有套接字。在實驗台中：listen() 建立服務端，connect() 建立客戶端。',
@@ -227,4 +319,17 @@ export const zhTW: Messages = {
   'err.E_UNSUPPORTED': '代理程式所執行的 Node.js 版本不支援這個呼叫。',
   'err.E_UNAVAILABLE': '代理程式的這一部分在本機上無法使用。',
   'err.EAI_NONAME': '無法把這個主機名稱解析為位址。',
+
+  // sharing with the class (views/share)
+  'caps.remoteHint': '以 --allow-remote 啟動：呼叫可以向其他機器開啟套接字，而不僅限於本機。',
+  'share.watching': '{count} 人在看',
+  'share.title': '分享給全班',
+  'share.scan': '學生在同一網路中掃描條碼或開啟連結，即可即時觀看本工作階段並逐步回看，但不能發起呼叫。',
+  'share.qrLabel': '學生唯讀連結的 QR 碼',
+  'share.copy': '複製連結',
+  'share.copied': '已複製',
+  'share.close': '關閉',
+  'share.note': '此連結帶有獨立的唯讀權杖。教師的連結只能在這台電腦上使用。',
 };
+
+export const zhTW: Dictionary = { ...messages, ...ladderZhTW, ...machineZhTW, ...buffersZhTW };

@@ -1,8 +1,10 @@
-import { emptyModel, type Capabilities, type Layer } from '@socketscope/shared';
+import type { Capabilities, Layer, ShareInfo } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { AppStore } from './store.ts';
-import type { AppState, CommandReply, ConnectionSlice, LogRow, NoteKind } from './slices.ts';
-import { appendBounded, appendVisible } from './log.ts';
+import type { AppState, CommandReply, ConnectionSlice, LogRow, NoteKind, PanelId, Route } from './slices.ts';
+import { appendBounded, appendVisible, filterRows } from './log.ts';
+import { setStops } from './playback.ts';
+import { Timeline } from './timeline.ts';
 
 /** Plain action functions over a store (zustand's "no store actions" style): views and the connection call these. */
 
@@ -21,7 +23,21 @@ export function setHideClosed(store: AppStore, hideClosed: boolean): void {
 export function setLayerShown(store: AppStore, layer: Layer, shown: boolean): void {
   const s = store.getState();
   const layerFilter = { ...s.layerFilter, [layer]: shown };
-  store.setState({ layerFilter, visibleLog: s.log.filter((r) => layerFilter[r.layer]) });
+  store.setState({ layerFilter, visibleLog: filterRows(s.log, layerFilter, s.sockFilter) });
+}
+
+export function setMaximized(store: AppStore, panel: PanelId | null): void {
+  store.setState({ maximized: panel });
+}
+
+export function setLessonTab(store: AppStore, tab: 'cards' | 'log'): void {
+  store.setState({ lessonTab: tab });
+}
+
+/** Shows another screen; the address follows (app/route.ts keeps them in step). */
+export function navigate(store: AppStore, route: Route): void {
+  setStops(null);
+  store.setState({ route, playing: false, maximized: null, selectedSeq: null });
 }
 
 export function setConn(store: AppStore, patch: Partial<ConnectionSlice['conn']>): void {
@@ -34,19 +50,20 @@ export function setConn(store: AppStore, patch: Partial<ConnectionSlice['conn']>
 /** A log row the page adds itself (gap, snapshot, resync …), shown in the session layer. */
 export function addNote(store: AppStore, kind: NoteKind, params: Record<string, string | number>): void {
   const s = store.getState();
-  const row: LogRow = { n: s.nextRow, layer: 'session', note: { kind, params } };
+  const row: LogRow = { n: s.nextRow, at: s.timeline.last, layer: 'session', note: { kind, params } };
   const log = appendBounded(s.log, [row]);
-  store.setState({ log, visibleLog: appendVisible(s.visibleLog, [row], s.layerFilter, log), nextRow: s.nextRow + 1 });
+  store.setState({ log, visibleLog: appendVisible(s.visibleLog, [row], s.layerFilter, s.sockFilter, log), nextRow: s.nextRow + 1 });
 }
 
 /**
- * The agent said hello. Same session as the one we hold: resume after our last seq. A different
- * session (the agent restarted): its seqs start over, so everything we hold is dropped first.
- * Returns the `since` for the sync message.
+ * The agent said hello. Same session as the one we hold: resume after the last agent seq received
+ * (`agentLastSeq`). A different session (the agent restarted, or a lesson reset it): its seqs start
+ * over, so everything we hold is dropped first. Returns the `since` for the sync message.
  */
 export function applyHello(
   store: AppStore,
-  hello: { session: { id: string }; agentVersion: string; readOnly: boolean; capabilities: Capabilities },
+  hello: { session: { id: string }; agentVersion: string; readOnly: boolean; capabilities: Capabilities; share?: ShareInfo | undefined },
+  agentLastSeq: number,
 ): number | null {
   const s = store.getState();
   const sameSession = s.session?.id === hello.session.id;
@@ -57,15 +74,28 @@ export function applyHello(
   store.setState({
     session: { id: hello.session.id, agentVersion: hello.agentVersion, readOnly: hello.readOnly },
     capabilities: hello.capabilities,
+    share: hello.share ?? null,
   });
-  const lastSeq = store.getState().model.lastSeq;
-  if (sameSession && lastSeq >= 0) addNote(store, 'resynced', { seq: lastSeq });
-  return lastSeq >= 0 ? lastSeq : null;
+  const since = sameSession ? agentLastSeq : -1;
+  if (sameSession && since >= 0) addNote(store, 'resynced', { seq: since });
+  return since >= 0 ? since : null;
 }
 
+/** While sharing, the agent says how many read-only pages are watching (teacher's page only). */
+export function setViewers(store: AppStore, count: number): void {
+  const share = store.getState().share;
+  if (share) store.setState({ share: { ...share, viewers: count } });
+}
+
+/** Starts over with an empty timeline (a new session, a file about to be loaded). */
 export function resetModel(store: AppStore): void {
-  const replies = Object.fromEntries(Object.entries(store.getState().replies).filter(([k]) => !store.getState().model.sockets[k]));
-  store.setState({ model: emptyModel(), modelVersion: 0, lastData: {}, log: [], visibleLog: [], replies });
+  const s = store.getState();
+  const replies = Object.fromEntries(Object.entries(s.replies).filter(([k]) => !s.model.sockets[k]));
+  const timeline = new Timeline();
+  store.setState({
+    timeline, model: timeline.headModel, modelVersion: 0, lastData: {}, log: [], visibleLog: [], replies, missing: 0,
+    cursor: null, headSeq: -1, playing: false, selectedSeq: null, timelineVersion: s.timelineVersion + 1, sockFilter: null,
+  });
 }
 
 export function startReply(store: AppStore, target: string, op: string): number {

@@ -1,31 +1,40 @@
-import { fold, parseEvent, type Model, type SessionEvent } from '@socketscope/shared';
+import { parseEvent, type Model, type SessionEvent } from '@socketscope/shared';
 import type { AppStore } from './store.ts';
 import type { AppState, DataSeen, LogRow, NoteKind } from './slices.ts';
 import { appendBounded, appendVisible } from './log.ts';
+import { ReorderBuffer } from './reorder.ts';
+import { Timeline } from './timeline.ts';
 
 /**
- * Events from the agent are queued here, outside React, and folded into the store in batches: once
- * per animation frame, with a timer fallback because a background tab gets no frames, and at most
- * `maxPerFlush` events per flush so a burst (a resync's history) never freezes the page: the rest go
- * in the next flush. Each raw event is validated with the shared schema when its flush takes it
- * (validation costs about as much as folding, so it counts against the same cap); a bad one is
- * counted and dropped and the stream goes on (after HTTP Toolkit's events-store).
- * Measured in node (100,000 kernel events): a 1,000-event flush takes ≈ 6 ms (median), so a frame stays
- * within budget and a resync of 100k events catches up in ≈ 100 frames.
+ * Events from the agent (or a file) are queued here, outside React, and folded into the store in
+ * batches: once per animation frame, with a timer fallback because a background tab gets no frames,
+ * and at most `maxPerFlush` events per flush so a burst (a resync's history, a loaded file) never
+ * freezes the page: the rest go in the next flush. Each raw event is validated with the shared schema
+ * when its flush takes it; a bad one is counted and dropped and the stream goes on (after HTTP
+ * Toolkit's events-store). Measured in node (100,000 kernel events): a 1,000-event flush takes ≈ 6 ms.
  *
- * Duplicates are harmless: after a resync the agent may resend events the page already folded; an
- * event whose seq is not above the model's lastSeq is skipped, so it reaches neither the model nor the log.
+ * Between validation and folding, events pass the reorder buffer (reorder.ts): while packet capture
+ * runs they wait `holdMs` so late-arriving captured packets take their place by capture time. Events
+ * leave it in happened order and get the page's own seq (0, 1, 2 …) as they are appended to the
+ * timeline; the agent's seq is kept for resync (`agentLastSeq`), gaps and the saved recording.
+ *
+ * Duplicates are harmless: after a resync the agent may resend events the page already has; an event
+ * whose agent seq is not above the last one received is skipped.
  */
 
 /**
- * Something from the agent that is not an event but must take effect in stream order: a note for the
- * log (gap, merged samples) or a snapshot that replaces the model before the events that follow it.
+ * Something that is not a raw event but must take effect in stream order: a note for the log (gap,
+ * merged samples), a snapshot that replaces the model before the events that follow it, or events a
+ * file loader already validated and ordered.
  */
 class Marker {
   constructor(
     readonly note: { kind: NoteKind; params: Record<string, string | number> } | null,
     readonly snapshot: { atSeq: number; model: Model } | null,
   ) {}
+}
+class Validated {
+  constructor(readonly event: SessionEvent) {}
 }
 
 /** Runs `flush` soon; returns a cancel function. */
@@ -56,30 +65,49 @@ export interface PipelineOptions {
   schedule?: FlushScheduler;
   logCap?: number;
   onBadEvent?: (error: string, raw: unknown) => void;
+  /** the page clock in ms (performance.now) */
+  now?: () => number;
+  /** how long events wait for late captured packets while capture runs (0: never wait) */
+  holdMs?: number;
 }
+
+export const DEFAULT_HOLD_MS = 500;
 
 export class EventPipeline {
   private queue: unknown[] = [];
   private head = 0;
   private cancel: (() => void) | null = null;
   private badSinceFlush = 0;
+  private readonly reorder = new ReorderBuffer();
   /** connections ("client>server") whose SYN+ACK was seen and whose client ACK would end the handshake */
   private readonly awaitingAck = new Set<string>();
   private readonly maxPerFlush: number;
   private readonly schedule: FlushScheduler;
   private readonly logCap: number | undefined;
   private readonly onBadEvent: (error: string, raw: unknown) => void;
+  private readonly now: () => number;
+  private readonly holdMs: number;
+  /** the agent's seq of the last event received in this session: a resync resumes after it */
+  agentLastSeq = -1;
 
   constructor(private readonly store: AppStore, opts: PipelineOptions = {}) {
     this.maxPerFlush = opts.maxPerFlush ?? 1000;
     this.schedule = opts.schedule ?? frameScheduler();
     this.logCap = opts.logCap;
     this.onBadEvent = opts.onBadEvent ?? ((error) => console.warn(`SocketScope: dropped an invalid event: ${error}`));
+    this.now = opts.now ?? (() => performance.now());
+    this.holdMs = opts.holdMs ?? DEFAULT_HOLD_MS;
   }
 
   /** Queues raw events from an `events` message; schedules a flush. */
   push(raws: readonly unknown[]): void {
     for (const raw of raws) this.queue.push(raw);
+    this.request();
+  }
+
+  /** Events already validated and put in happened order (a loaded file). */
+  pushValidated(events: readonly SessionEvent[]): void {
+    for (const e of events) this.queue.push(new Validated(e));
     this.request();
   }
 
@@ -92,31 +120,47 @@ export class EventPipeline {
   /** The agent's model at atSeq; it replaces ours where it falls in the stream. Returns false if it is not a model. */
   pushSnapshot(atSeq: number, raw: unknown): boolean {
     if (!looksLikeModel(raw)) return false;
-    raw.lastSeq = atSeq;
     this.queue.push(new Marker({ kind: 'snapshot', params: { seq: atSeq } }, { atSeq, model: raw }));
     this.request();
     return true;
   }
 
+  /** Raw events not folded yet, and events waiting in the reorder buffer. */
   get pending(): number {
     return this.queue.length - this.head;
   }
 
-  /** Folds up to maxPerFlush queued events into the store with a single setState. Returns how many were folded. */
-  flush(): number {
+  get held(): number {
+    return this.reorder.size;
+  }
+
+  /**
+   * Folds up to maxPerFlush queued events into the store with a single setState, releasing from the
+   * reorder buffer what has waited long enough (everything with `force`). Returns the rows added.
+   */
+  flush(force = false): number {
     this.cancel?.();
     this.cancel = null;
     const s = this.store.getState();
-    let model = s.model;
+    const now = this.now();
+    const ctx: FlushCtx = { tl: s.timeline, rows: [], nextRow: s.nextRow, lastData: null, replaced: false, missing: s.missing };
     const end = Math.min(this.queue.length, this.head + this.maxPerFlush);
-    const rows: LogRow[] = [];
-    let nextRow = s.nextRow;
-    let lastData: Record<string, DataSeen> | null = null;
     for (let i = this.head; i < end; i++) {
       const item = this.queue[i];
       if (item instanceof Marker) {
-        if (item.snapshot) model = item.snapshot.model;
-        if (item.note) rows.push({ n: nextRow++, layer: 'session', note: item.note });
+        // notes and snapshots take effect after everything that arrived before them
+        this.release(ctx, this.reorder.releaseAll());
+        if (item.snapshot) {
+          ctx.tl = new Timeline(item.snapshot.model);
+          ctx.replaced = true;
+          this.agentLastSeq = Math.max(this.agentLastSeq, item.snapshot.atSeq);
+        }
+        if (item.note) ctx.rows.push({ n: ctx.nextRow++, at: ctx.tl.last, layer: 'session', note: item.note });
+        continue;
+      }
+      if (item instanceof Validated) {
+        // the loader keeps the file's own events as the recording (timeline.raw)
+        this.reorder.add(item.event, now);
         continue;
       }
       const r = parseEvent(item);
@@ -125,50 +169,86 @@ export class EventPipeline {
         this.onBadEvent(r.error, item);
         continue;
       }
-      const e: SessionEvent = r.event;
-      if (e.seq <= model.lastSeq) continue; // already folded (resync resends)
-      const mark = e.type === 'tcp.segment' ? this.handshakeMark(e) : undefined;
-      fold(model, e);
-      rows.push(mark ? { n: nextRow++, layer: e.layer, event: e, mark } : { n: nextRow++, layer: e.layer, event: e });
-      const seen = dataSeen(e);
-      if (seen && e.sock) (lastData ??= { ...s.lastData })[e.sock] = seen;
+      const e = r.event;
+      if (e.seq <= this.agentLastSeq) continue; // already have it (resync resends)
+      if (this.agentLastSeq >= 0 && e.seq > this.agentLastSeq + 1) ctx.missing += e.seq - this.agentLastSeq - 1;
+      this.agentLastSeq = e.seq;
+      ctx.tl.raw.push(e);
+      this.reorder.add(e, now);
     }
     this.head = end;
     if (this.head >= this.queue.length) {
       this.queue = [];
       this.head = 0;
     }
-
-    const patch: Partial<AppState> = {};
-    if (model !== s.model) patch.model = model;
-    if (rows.length > 0 || model !== s.model) {
-      patch.modelVersion = model.version;
-      patch.log = appendBounded(s.log, rows, this.logCap);
-      patch.visibleLog = appendVisible(s.visibleLog, rows, s.layerFilter, patch.log);
-      patch.nextRow = nextRow;
-      if (lastData) patch.lastData = lastData;
-    }
-    if (this.badSinceFlush > 0) {
-      patch.badEvents = s.badEvents + this.badSinceFlush;
-      this.badSinceFlush = 0;
-    }
-    if (Object.keys(patch).length > 0) this.store.setState(patch);
-    if (this.pending > 0) this.request();
-    return rows.length;
+    const capturing = ctx.tl.headModel.sources.wire?.running === true;
+    this.release(ctx, force ? this.reorder.releaseAll() : this.reorder.release(now, capturing ? this.holdMs * 1000 : 0));
+    this.commit(s, ctx);
+    if (this.pending > 0 || this.reorder.size > 0) this.request();
+    return ctx.rows.length;
   }
 
-  /** Folds everything queued now (before a sync, so `since` is exact, and before a snapshot or reset). */
+  /** Folds everything queued and held now (before a sync, so `since` is exact, and when a lesson ends). */
   flushAll(): void {
-    while (this.pending > 0) this.flush();
-    if (this.badSinceFlush > 0) this.flush();
+    do this.flush(true); while (this.pending > 0);
+    if (this.badSinceFlush > 0) this.flush(true);
   }
 
-  /** Drops whatever is queued (the session changed under us). */
+  /** Drops whatever is queued or held (the session changed under us). */
   clear(): void {
     this.cancel?.();
     this.cancel = null;
     this.queue = [];
     this.head = 0;
+    this.reorder.clear();
+    this.awaitingAck.clear();
+    this.agentLastSeq = -1;
+  }
+
+  /** Numbers released events with the page's seq and appends them to the timeline. */
+  private release(ctx: FlushCtx, events: SessionEvent[]): void {
+    const follow = this.store.getState().cursor === null;
+    for (const ev of events) {
+      const e = { ...ev, seq: ctx.tl.nextSeq } as SessionEvent;
+      const mark = e.type === 'tcp.segment' ? this.handshakeMark(e) : undefined;
+      ctx.tl.append(e);
+      if (e.seq !== ctx.tl.last) continue; // past the timeline's bound: folded, not kept
+      ctx.rows.push(mark ? { n: ctx.nextRow++, at: e.seq, layer: e.layer, event: e, mark } : { n: ctx.nextRow++, at: e.seq, layer: e.layer, event: e });
+      const seen = follow ? dataSeen(e) : null;
+      if (seen && e.sock) (ctx.lastData ??= ctx.replaced ? {} : { ...this.store.getState().lastData })[e.sock] = seen;
+    }
+  }
+
+  private commit(s: AppState, ctx: FlushCtx): void {
+    const patch: Partial<AppState> = {};
+    const follow = s.cursor === null;
+    if (ctx.replaced) {
+      patch.timeline = ctx.tl;
+      patch.log = [];
+      patch.visibleLog = [];
+      if (!follow) patch.cursor = null;
+      patch.model = ctx.tl.headModel;
+      patch.lastData = ctx.lastData ?? {};
+    }
+    if (ctx.rows.length > 0 || ctx.replaced) {
+      const log = appendBounded(ctx.replaced ? [] : s.log, ctx.rows, this.logCap);
+      patch.log = log;
+      patch.visibleLog = appendVisible(ctx.replaced ? [] : s.visibleLog, ctx.rows, s.layerFilter, s.sockFilter, log);
+      patch.nextRow = ctx.nextRow;
+      patch.headSeq = ctx.tl.last;
+      patch.timelineVersion = s.timelineVersion + 1;
+      if (follow || ctx.replaced) {
+        patch.model = ctx.tl.headModel;
+        patch.modelVersion = ctx.tl.headModel.version;
+        if (ctx.lastData) patch.lastData = ctx.lastData;
+      }
+    }
+    if (ctx.missing !== s.missing) patch.missing = ctx.missing;
+    if (this.badSinceFlush > 0) {
+      patch.badEvents = s.badEvents + this.badSinceFlush;
+      this.badSinceFlush = 0;
+    }
+    if (Object.keys(patch).length > 0) this.store.setState(patch);
   }
 
   /** The client's bare ACK right after the server's SYN+ACK is the handshake's third step. */
@@ -186,7 +266,7 @@ export class EventPipeline {
   }
 
   private request(): void {
-    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0)) return;
+    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0)) return;
     this.cancel = this.schedule(() => {
       this.cancel = null;
       this.flush();
@@ -194,7 +274,18 @@ export class EventPipeline {
   }
 }
 
-function looksLikeModel(m: unknown): m is Model {
+interface FlushCtx {
+  tl: Timeline;
+  rows: LogRow[];
+  nextRow: number;
+  lastData: Record<string, DataSeen> | null;
+  /** the timeline was replaced (an agent snapshot) */
+  replaced: boolean;
+  missing: number;
+}
+
+/** A model from outside (an agent snapshot, a file's base) has the model's shape. */
+export function looksLikeModel(m: unknown): m is Model {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
   return typeof o['sockets'] === 'object' && o['sockets'] !== null && Array.isArray(o['socketOrder'])
@@ -202,7 +293,7 @@ function looksLikeModel(m: unknown): m is Model {
     && typeof o['counts'] === 'object' && typeof o['version'] === 'number';
 }
 
-function dataSeen(e: SessionEvent): DataSeen | null {
+export function dataSeen(e: SessionEvent): DataSeen | null {
   if (e.type !== 'api.call' || e.error || !e.data) return null;
   if (e.call !== 'send' && e.call !== 'recv' && e.call !== 'sendto' && e.call !== 'recvfrom') return null;
   const seen: DataSeen = { call: e.call, seq: e.seq, data: e.data };

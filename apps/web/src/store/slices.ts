@@ -1,13 +1,14 @@
 import type { StateCreator } from 'zustand';
-import { emptyModel, type BytesPreview, type Capabilities, type Layer, type Model, type SessionEvent, type SocketError } from '@socketscope/shared';
+import { emptyModel, type BytesPreview, type Capabilities, type Layer, type Model, type SessionEvent, type ShareInfo, type SocketError } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { MessageKey } from '../i18n/en.ts';
+import { Timeline } from './timeline.ts';
 
 /**
  * The page's one store is made of these typed slices (zustand's slices pattern). Slices hold state
  * only; the actions that change it are plain functions in actions.ts and pipeline.ts.
  */
-export type AppState = ModelSlice & LogSlice & ConnectionSlice & UiSlice & RepliesSlice;
+export type AppState = ModelSlice & LogSlice & ConnectionSlice & UiSlice & RepliesSlice & PlaybackSlice & SourceSlice;
 export type AppSlice<T> = StateCreator<AppState, [], [], T>;
 
 // ── model ────────────────────────────────────────────────────────────────────────────────────────
@@ -22,17 +23,22 @@ export interface DataSeen {
 
 export interface ModelSlice {
   /**
-   * Folded in place by shared `fold` (which replaces every entity it changes), so this reference
-   * stays the same between flushes; select entities by id (`s.model.sockets[id]`), and use
-   * `modelVersion` to learn that something changed.
+   * The model at the playback cursor (the live head when following). Folded in place by shared `fold`
+   * (which replaces every entity it changes), so this reference stays the same while stepping forward;
+   * select entities by id (`s.model.sockets[id]`), and use `modelVersion` to learn that something changed.
    */
   model: Model;
   modelVersion: number;
+  /** per socket, its last data-moving call at the cursor */
   lastData: Record<string, DataSeen>;
   /** events that failed validation and were dropped */
   badEvents: number;
+  /** agent events known to be missing (gaps in the agent's seq) */
+  missing: number;
+  /** every event of the session in playback order, the head model and its snapshots (not reactive: see timelineVersion) */
+  timeline: Timeline;
 }
-export const createModelSlice: AppSlice<ModelSlice> = () => ({ model: emptyModel(), modelVersion: 0, lastData: {}, badEvents: 0 });
+export const createModelSlice: AppSlice<ModelSlice> = () => ({ model: emptyModel(), modelVersion: 0, lastData: {}, badEvents: 0, missing: 0, timeline: new Timeline() });
 
 // ── event log ────────────────────────────────────────────────────────────────────────────────────
 export type NoteKind = 'gap' | 'snapshot' | 'merged' | 'resynced' | 'newSession';
@@ -40,27 +46,33 @@ export const NOTE_KEYS: Record<NoteKind, MessageKey> = {
   gap: 'note.gap', snapshot: 'note.snapshot', merged: 'note.merged', resynced: 'note.resynced', newSession: 'note.newSession',
 };
 
-/** One row of the event log: an event, or a note the page itself adds (gap, resync …). n orders rows. */
+/**
+ * One row of the event log: an event, or a note the page itself adds (gap, resync …). n orders rows;
+ * `at` is the playback position it belongs to (the event's page seq; for a note, the last event before it).
+ */
 export type LogRow =
-  | { n: number; layer: Layer; event: SessionEvent; note?: undefined; mark?: RowMark }
-  | { n: number; layer: 'session'; event?: undefined; note: { kind: NoteKind; params: Record<string, string | number> }; mark?: undefined };
+  | { n: number; at: number; layer: Layer; event: SessionEvent; note?: undefined; mark?: RowMark }
+  | { n: number; at: number; layer: 'session'; event?: undefined; note: { kind: NoteKind; params: Record<string, string | number> }; mark?: undefined };
 
 /** What the pipeline learnt about a row from the rows before it (the describer sees one row at a time). */
 export type RowMark = 'hs3';
 
 export const LAYERS = ['api', 'kernel', 'wire', 'session'] as const satisfies readonly Layer[];
-export const LOG_CAP = 5000;
+/** rows kept; the timeline is bounded the same way */
+export const LOG_CAP = 1_000_000;
 
 export interface LogSlice {
-  /** the newest LOG_CAP rows, oldest first; replaced (never mutated) on change */
+  /** every row, oldest first; replaced (never mutated) on change */
   log: LogRow[];
-  /** log filtered by layerFilter, kept up to date by the actions so views only render it */
+  /** log filtered by layerFilter and sockFilter, kept up to date by the actions so views only render it */
   visibleLog: LogRow[];
   layerFilter: Record<Layer, boolean>;
+  /** a socket id, or "conn:<client>server>" for a connection; null: everything */
+  sockFilter: string | null;
   nextRow: number;
 }
 export const createLogSlice: AppSlice<LogSlice> = () => ({
-  log: [], visibleLog: [], layerFilter: { api: true, kernel: true, wire: true, session: true }, nextRow: 0,
+  log: [], visibleLog: [], layerFilter: { api: true, kernel: true, wire: true, session: true }, sockFilter: null, nextRow: 0,
 });
 
 // ── connection ───────────────────────────────────────────────────────────────────────────────────
@@ -80,21 +92,31 @@ export interface ConnectionSlice {
   };
   session: { id: string; agentVersion: string; readOnly: boolean } | null;
   capabilities: Capabilities | null;
+  /** teacher's page while the agent shares: the students' read-only link and how many watch (views/share) */
+  share: ShareInfo | null;
 }
 export const createConnectionSlice: AppSlice<ConnectionSlice> = () => ({
   conn: { status: 'connecting', attempt: 0, retryAt: null, everLive: false },
   session: null,
   capabilities: null,
+  share: null,
 });
 
 // ── ui ───────────────────────────────────────────────────────────────────────────────────────────
+export type PanelId = 'ladder' | 'code' | 'cards' | 'log';
+
 export interface UiSlice {
   locale: Locale;
   projector: boolean;
   hideClosed: boolean;
+  /** one view shown alone, filling the page (each view is useful on its own on a projector) */
+  maximized: PanelId | null;
+  /** the lesson player's lower panel: the socket cards or the event log */
+  lessonTab: 'cards' | 'log';
 }
 export const createUiSlice = (init: Partial<UiSlice>): AppSlice<UiSlice> => () => ({
   locale: init.locale ?? 'en', projector: init.projector ?? false, hideClosed: init.hideClosed ?? false,
+  maximized: null, lessonTab: 'cards',
 });
 
 // ── command replies ──────────────────────────────────────────────────────────────────────────────
@@ -112,3 +134,57 @@ export interface RepliesSlice {
   replies: Record<string, ReplyEntry>;
 }
 export const createRepliesSlice: AppSlice<RepliesSlice> = () => ({ replies: {} });
+
+// ── playback ─────────────────────────────────────────────────────────────────────────────────────
+export const SPEEDS = [0.25, 0.5, 1, 2, 4] as const;
+
+export interface PlaybackSlice {
+  /** the page seq the views show; null: follow the newest event (live) */
+  cursor: number | null;
+  /** the last page seq held (-1: none) */
+  headSeq: number;
+  playing: boolean;
+  /** playback speed, one of SPEEDS; the animation clock is the page's, real timestamps stay as recorded */
+  speed: number;
+  /** the event selected in the ladder or the log */
+  selectedSeq: number | null;
+  /** bumped when the timeline grows or is replaced */
+  timelineVersion: number;
+}
+export const createPlaybackSlice: AppSlice<PlaybackSlice> = () => ({
+  cursor: null, headSeq: -1, playing: false, speed: 1, selectedSeq: null, timelineVersion: 0,
+});
+
+// ── where the session comes from, and which screen shows it ──────────────────────────────────────
+export type Route = { view: 'lessons' } | { view: 'lesson'; id: string } | { view: 'session' };
+
+export type SessionSource =
+  | { kind: 'live' }
+  | { kind: 'file'; name: string; format: 'session' | 'pcap' | 'pcapng'; events: number; lesson?: string };
+
+export interface LoadProblem {
+  file: string;
+  key: MessageKey;
+  params: Record<string, string | number>;
+}
+
+export interface LessonRunState {
+  lesson: string;
+  status: 'resetting' | 'running' | 'done' | 'failed';
+  error?: SocketError;
+  /** the port the agent was asked to use, when not the tutorial's */
+  port?: number;
+}
+
+export interface SourceSlice {
+  route: Route;
+  source: SessionSource;
+  /** the last file that could not be opened, and why (nothing was changed) */
+  loadProblem: LoadProblem | null;
+  /** a file being read */
+  loading: string | null;
+  lessonRun: LessonRunState | null;
+}
+export const createSourceSlice = (init: Partial<SourceSlice>): AppSlice<SourceSlice> => () => ({
+  route: init.route ?? { view: 'lessons' }, source: { kind: 'live' }, loadProblem: null, loading: null, lessonRun: null,
+});

@@ -1,26 +1,31 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import {
-  createConnectionSlice, createLogSlice, createModelSlice, createRepliesSlice, createUiSlice, type AppState, type UiSlice,
+  createConnectionSlice, createLogSlice, createModelSlice, createPlaybackSlice, createRepliesSlice, createSourceSlice, createUiSlice,
+  type AppState, type SourceSlice, type UiSlice,
 } from './slices.ts';
 
 export type AppStore = StoreApi<AppState>;
 
 /** ONE store built from the typed slices. Tests make their own; the page uses `appStore`. */
-export function createAppStore(init: Partial<UiSlice> = {}): AppStore {
+export type StoreInit = Partial<UiSlice> & Partial<Pick<SourceSlice, 'route'>>;
+
+export function createAppStore(init: StoreInit = {}): AppStore {
   return createStore<AppState>()((...a) => ({
     ...createModelSlice(...a),
     ...createLogSlice(...a),
     ...createConnectionSlice(...a),
     ...createUiSlice(init)(...a),
     ...createRepliesSlice(...a),
+    ...createPlaybackSlice(...a),
+    ...createSourceSlice(init)(...a),
   }));
 }
 
 let pageStore: AppStore | null = null;
 
 /** The page's store; created on first use with the initial UI settings from the URL. */
-export function initAppStore(init: Partial<UiSlice>): AppStore {
+export function initAppStore(init: StoreInit): AppStore {
   pageStore = createAppStore(init);
   return pageStore;
 }

@@ -1,10 +1,12 @@
 import type { ProbeStatus } from '@socketscope/shared';
 import { LOCALES, MESSAGES, type Locale } from '../i18n/index.ts';
 import { useT } from '../i18n/useT.ts';
-import { setLocale, setProjector } from '../store/actions.ts';
+import { navigate, setLocale, setProjector } from '../store/actions.ts';
 import { appStore, useApp } from '../store/store.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import type { ConnStatus } from '../store/slices.ts';
+import { tokenForTab } from '../connection/url.ts';
+import { ShareStatus } from './share/SharePanel.tsx';
 
 const STATUS_TEXT: Record<ConnStatus, MessageKey> = {
   'no-token': 'conn.noToken', connecting: 'conn.connecting', syncing: 'conn.syncing',
@@ -21,18 +23,36 @@ export function Header() {
   const session = useApp((s) => s.session);
   const locale = useApp((s) => s.locale);
   const projector = useApp((s) => s.projector);
+  const source = useApp((s) => s.source);
+  const route = useApp((s) => s.route.view);
   return (
     <header className="header">
       <div className="brand">
-        <h1>{t('app.title')}</h1>
+        <h1><a href="?" className="home" data-testid="home" onClick={(e) => { e.preventDefault(); navigate(appStore(), { view: 'lessons' }); }}>{t('app.title')}</a></h1>
         <span className="tagline">{t('app.tagline')}</span>
       </div>
-      <span className={`status status-${status}`} data-testid="conn-status" data-status={status} role="status">
-        <span aria-hidden="true">{STATUS_ICON[status]}</span> {t(STATUS_TEXT[status])}
-        {session && status === 'live' ? <span className="muted"> · {t('header.session', { id: session.id.slice(0, 8) })}</span> : null}
-      </span>
+      <nav className="nav" aria-label={t('nav.lessons')}>
+        <button type="button" className={`nav-link${route === 'lessons' || route === 'lesson' ? ' on' : ''}`} data-testid="nav-lessons"
+          aria-current={route === 'lessons' ? 'page' : undefined} onClick={() => navigate(appStore(), { view: 'lessons' })}>{t('nav.lessons')}</button>
+        {source.kind === 'live' ? (
+          <button type="button" className={`nav-link${route === 'session' ? ' on' : ''}`} data-testid="nav-playground" disabled={status === 'no-token'}
+            aria-current={route === 'session' ? 'page' : undefined} onClick={() => navigate(appStore(), { view: 'session' })}>{t('nav.playground')}</button>
+        ) : null}
+      </nav>
+      {source.kind === 'file' ? (
+        <span className="status status-file" data-testid="source-file" data-format={source.format}>
+          <span aria-hidden="true">▤</span> {t(source.format === 'session' ? 'source.file' : 'source.capture')}: <span className="mono">{source.name}</span>
+          {hasToken() ? <> · <a href={window.location.href} data-testid="back-to-live">{t('source.backToLive')}</a></> : null}
+        </span>
+      ) : (
+        <span className={`status status-${status}`} data-testid="conn-status" data-status={status} role="status">
+          <span aria-hidden="true">{STATUS_ICON[status]}</span> {t(STATUS_TEXT[status])}
+          {session && status === 'live' ? <span className="muted"> · {t('header.session', { id: session.id.slice(0, 8) })}</span> : null}
+        </span>
+      )}
       {session?.readOnly ? <span className="badge badge-warn" data-testid="read-only">{t('header.readOnly')}</span> : null}
-      <Capabilities />
+      {source.kind === 'live' ? <Capabilities /> : <span className="caps" />}
+      <ShareStatus />
       <div className="header-controls">
         <label className="lang">
           <span>{t('header.language')}</span>
@@ -55,6 +75,15 @@ export function Header() {
   );
 }
 
+/** This tab has the agent's token: in the address, or kept from when the address had it (url.ts tokenForTab). */
+function hasToken(): boolean {
+  try {
+    return tokenForTab(window.location.search, window.sessionStorage) !== null;
+  } catch {
+    return new URLSearchParams(window.location.search).has('token');
+  }
+}
+
 function Capabilities() {
   const t = useT();
   const caps = useApp((s) => s.capabilities);
@@ -66,7 +95,7 @@ function Capabilities() {
       <CapBadge testId="cap-kernel" label={t('caps.kernel')} status={kernelLive ?? caps.kernel} />
       <CapBadge testId="cap-wire" label={t('caps.wire')} status={wireLive ?? caps.wire} offNote={t('caps.inferred')} />
       <CapBadge testId="cap-tcpinfo" label={t('caps.tcpInfo')} status={caps.tcpInfo} />
-      {caps.remoteTargets ? <span className="badge badge-warn">⚠ {t('caps.remote')}</span> : null}
+      {caps.remoteTargets ? <span className="badge badge-warn" data-testid="remote-warning" title={t('caps.remoteHint')}>⚠ {t('caps.remote')}</span> : null}
     </div>
   );
 }

@@ -8,7 +8,7 @@ const EXAMPLE_LINE = 'SocketScope: http://127.0.0.1:8787/?token=…';
 export function NoToken() {
   const t = useT();
   return (
-    <main className="no-token" data-testid="no-token">
+    <section className="no-token" data-testid="no-token">
       <h2>{t('notoken.title')}</h2>
       <p>{t('notoken.why')}</p>
       <ol>
@@ -23,6 +23,6 @@ export function NoToken() {
         </li>
         <li>{t('notoken.step3')}</li>
       </ol>
-    </main>
+    </section>
   );
 }

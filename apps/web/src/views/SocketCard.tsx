@@ -5,14 +5,21 @@ import { useT } from '../i18n/useT.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { useApp } from '../store/store.ts';
 import { AcceptQueue, PendingAccept, QueueBar, TcpStateView } from './CardParts.tsx';
+import { CardKernelViews } from './CardKernel.tsx';
 import { ErrorHint, ReplyLine } from './Reply.tsx';
 import { SocketActions } from './SocketActions.tsx';
 
-/** One socket. Re-renders only when this socket's entity (or its last data / reply) is replaced. */
-export const SocketCard = memo(function SocketCard({ id }: { id: string }) {
+/**
+ * One socket at the playback cursor. Re-renders only when this socket's entity (or its last data /
+ * reply) is replaced. `rich` adds the TCP state machine and the kernel buffers views (the lesson
+ * player); the calls a socket offers appear only when the page shows the live head of a live session
+ * (one cannot act on the past, or on a recording).
+ */
+export const SocketCard = memo(function SocketCard({ id, rich = false }: { id: string; rich?: boolean }) {
   const t = useT();
   const sock = useApp((s) => s.model.sockets[id]);
   const hideClosed = useApp((s) => s.hideClosed);
+  const interactive = useApp((s) => s.cursor === null && s.source.kind === 'live' && s.conn.status !== 'no-token' && !(s.session?.readOnly ?? false));
   const [encoding, setEncoding] = useState<TextEncodingName>('utf8');
   if (!sock) return null;
   const finished = sock.apiState === 'closed' || sock.gone;
@@ -20,11 +27,15 @@ export const SocketCard = memo(function SocketCard({ id }: { id: string }) {
   const roleText = sock.role === 'accepted' ? t('role.accepted', { parent: sock.parent ?? '?' }) : t(`role.${sock.role}` as MessageKey);
   return (
     <article
-      className={`card role-${sock.role} ${finished ? 'finished' : ''}`}
+      className={`card role-${sock.role} ${finished ? 'finished' : ''}${rich ? ' rich' : ''}`}
       data-testid={`socket-card-${id}`}
       data-sock={id}
       data-role={sock.role}
       data-proto={sock.proto}
+      data-state={sock.state ?? ''}
+      data-sendq={sock.sendQueue}
+      data-recvq={sock.recvQueue}
+      data-drops={sock.drops ?? 0}
       aria-label={`${id} ${roleText}`}
     >
       <header className="card-head">
@@ -40,12 +51,12 @@ export const SocketCard = memo(function SocketCard({ id }: { id: string }) {
       </dl>
 
       {sock.proto === 'tcp' ? <TcpStateView sock={sock} /> : null}
-      <Queues sock={sock} />
+      {rich ? <CardKernelViews sock={sock} /> : <Queues sock={sock} />}
       {sock.peerClosed ? <div className="peer-closed" data-testid="sock-peer-closed"><span aria-hidden="true">⇤ </span>{t('card.peerClosed')}</div> : null}
       <LastData id={id} encoding={encoding} />
       <CallsAndErrors sock={sock} />
-      {!finished ? <SocketActions sock={sock} encoding={encoding} onEncoding={setEncoding} /> : null}
-      <ReplyLine target={id} encoding={encoding} />
+      {!finished && interactive ? <SocketActions sock={sock} encoding={encoding} onEncoding={setEncoding} /> : null}
+      {interactive ? <ReplyLine target={id} encoding={encoding} /> : null}
     </article>
   );
 });

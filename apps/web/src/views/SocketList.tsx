@@ -1,6 +1,7 @@
 import { useT } from '../i18n/useT.ts';
 import { setHideClosed } from '../store/actions.ts';
 import { appStore, useApp } from '../store/store.ts';
+import { MaximizeButton } from './Panel.tsx';
 import { SocketCard } from './SocketCard.tsx';
 
 export function SocketList() {
@@ -15,6 +16,7 @@ export function SocketList() {
         <label className="check push-right">
           <input type="checkbox" data-testid="hide-closed" checked={hideClosed} onChange={(e) => setHideClosed(appStore(), e.target.checked)} /> {t('cards.hideClosed')}
         </label>
+        <MaximizeButton panel="cards" />
       </div>
       {order.length === 0 ? <p className="empty" data-testid="cards-empty">{t('cards.empty')}</p> : null}
       <div className="cards" data-testid="socket-cards">

@@ -93,6 +93,7 @@ export function buildIpPacket(spec: PacketSpec): BuiltPacket {
   const ipHdr = v6 ? 40 : 20;
   const data = new Uint8Array(ipHdr + l4 + payload.length);
   const origLen = ipHdr + l4 + len;
+  if (l4 + len > 65535 || (!v6 && origLen > 65535)) throw new Error(`a ${len}-byte payload does not fit one IP packet`);
   if (v6) {
     data[0] = 0x60;
     data[4] = ((l4 + len) >> 8) & 255; data[5] = (l4 + len) & 255;

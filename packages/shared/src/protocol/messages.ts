@@ -12,7 +12,21 @@ export const CloseCode = {
   badOrigin: 4004,
   tooSlow: 4008,
   shuttingDown: 4010,
+  /** the client sent more messages than the agent's per-client rate allows, and kept on */
+  tooManyMessages: 4029,
 } as const;
+
+/**
+ * Sharing with the class (`socketscope start --share`): what only the teacher's (full-token) page is
+ * told. A read-only page never receives this.
+ */
+export const ShareInfo = z.object({
+  /** the students' read-only link, with the viewer token */
+  viewerUrl: z.string().max(2048),
+  /** read-only pages connected right now */
+  viewers: z.number().int().nonnegative(),
+});
+export type ShareInfo = z.infer<typeof ShareInfo>;
 
 export const Capabilities = z.object({
   kernel: ProbeStatus,
@@ -33,6 +47,8 @@ export const ServerMessage = z.discriminatedUnion('t', [
     session: z.object({ id: z.string(), startedAt: z.string() }),
     capabilities: Capabilities,
     readOnly: z.boolean(),
+    /** present only on the teacher's page while the agent shares the session */
+    share: ShareInfo.optional(),
   }),
   /** a batch of events, sent about once per animation frame */
   z.object({ t: z.literal('events'), events: z.array(z.unknown()) }),
@@ -43,6 +59,8 @@ export const ServerMessage = z.discriminatedUnion('t', [
   /** kernel samples were merged because this client fell behind */
   z.object({ t: z.literal('merged'), count: z.number().int(), sinceSeq: z.number().int() }),
   z.object({ t: z.literal('synced'), lastSeq: z.number().int() }),
+  /** to the teacher's page while sharing: how many read-only pages are watching now */
+  z.object({ t: z.literal('viewers'), count: z.number().int().nonnegative() }),
   // exactly one reply per command: ok with a result, or an error
   z.discriminatedUnion('ok', [
     z.object({ t: z.literal('reply'), re: z.string(), ok: z.literal(true), result: z.unknown() }),

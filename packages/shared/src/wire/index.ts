@@ -5,3 +5,5 @@ export type { TcpSegmentInput, UdpDatagramInput, WireEventInput, WireEventOption
 export { importCapture, importRecords } from './import.ts';
 export type { ImportOptions, ImportResult } from './import.ts';
 export { bytesToBase64, base64ToBytes } from './base64.ts';
+export { exportPcap } from './export.ts';
+export type { ExportOptions, ExportResult } from './export.ts';

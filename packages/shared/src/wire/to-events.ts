@@ -1,4 +1,4 @@
-import type { EventInput, TcpSegmentEvent } from '../protocol/events.ts';
+import type { EventInput } from '../protocol/events.ts';
 import type { DecodedPacket, TcpPacket, UdpPacket } from '../pcap/types.ts';
 import { bytesToBase64 } from './base64.ts';
 import type { TcpTracker } from './tracker.ts';
@@ -39,14 +39,16 @@ function tcpSegment(p: TcpPacket, tracker: TcpTracker, opts: WireEventOptions): 
     conn: t.conn,
     src: p.src,
     dst: p.dst,
-    flags: p.flags.slice(),
+    // shared, frozen per flag combination: events are records, never edited (fold F13)
+    flags: p.flags as TcpSegmentInput['flags'],
     seqNo: p.seq,
     ackNo: p.ack,
     relSeq: t.relSeq,
     relAck: t.relAck,
     win: t.win,
     len: p.len,
-    options: copyOptions(p.options),
+    // the decoder made this object for this packet alone (or it is the shared frozen empty one)
+    options: p.options,
     inferred: false,
     bytes: bytesToBase64(p.payload, opts.previewBytes ?? WIRE_PREVIEW_BYTES),
   };
@@ -74,15 +76,4 @@ function stamp(e: { wireTs?: number; ts?: number }, p: DecodedPacket, opts: Wire
   const t = Math.max(0, p.tsUs - opts.tsOrigin);
   e.wireTs = t;
   if (opts.stampTs) e.ts = t;
-}
-
-/** Events own their data: the decoder shares one empty options object, and SACK arrays are copied. */
-function copyOptions(o: TcpSegmentEvent['options']): TcpSegmentEvent['options'] {
-  const c: TcpSegmentEvent['options'] = {};
-  if (o.mss !== undefined) c.mss = o.mss;
-  if (o.wscale !== undefined) c.wscale = o.wscale;
-  if (o.sackPermitted) c.sackPermitted = true;
-  if (o.sack) c.sack = o.sack.map(([l, r]) => [l, r] as [number, number]);
-  if (o.ts) c.ts = [o.ts[0], o.ts[1]];
-  return c;
 }

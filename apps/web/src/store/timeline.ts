@@ -1,0 +1,128 @@
+import { cloneModel, emptyModel, fold, type Model, type SessionEvent } from '@socketscope/shared';
+
+/**
+ * Everything the page knows of a session, in playback order, and the model at any point of it.
+ *
+ * - `events[i].seq === i`: the page's own numbering in happened order (see reorder.ts). The agent's
+ *   numbers stay in the recording (`raw`), which is what a saved file holds.
+ * - The head model is folded once per event as events arrive (O(1) each, shared `fold`).
+ * - Every SNAPSHOT_EVERY events a deep copy of the head is kept, so the model at any cursor is at most
+ *   SNAPSHOT_EVERY folds away: seeking back clones the nearest snapshot and folds forward; stepping
+ *   forward folds on from where the cursor model already is.
+ * - Bounded: past MAX_EVENTS the head still folds (the cards stay right) but events are not kept for
+ *   playback, and `overflow` counts them so the page can say so.
+ */
+export const SNAPSHOT_EVERY = 1000;
+export const MAX_EVENTS = 1_000_000;
+
+export class Timeline {
+  readonly events: SessionEvent[] = [];
+  /** the agent's events as they arrived (stream order, agent seq): what "save" writes */
+  readonly raw: SessionEvent[] = [];
+  /** the model the timeline started from (an agent snapshot for a page that joined late), or null */
+  base: Model | null = null;
+  overflow = 0;
+  /** indices of the scenario.step events, so lesson steps are found without scanning everything */
+  readonly markers: number[] = [];
+  private head: Model;
+  private snaps: { at: number; model: Model }[];
+  private cur: { at: number; model: Model } | null = null;
+  /** per event: does it change the picture (ladder row, card)? Playback spends time only on those. */
+  private visible: Uint8Array = new Uint8Array(1024);
+  private lastState = new Map<string, string>();
+
+  constructor(base?: Model, private readonly snapshotEvery = SNAPSHOT_EVERY, private readonly maxEvents = MAX_EVENTS) {
+    if (base) {
+      this.base = cloneModel(base);
+      // page numbering starts at 0 on top of the agent's model
+      this.base.lastSeq = -1;
+    }
+    this.head = this.base ? cloneModel(this.base) : emptyModel();
+    this.snaps = [{ at: -1, model: this.base ? cloneModel(this.base) : emptyModel() }];
+  }
+
+  get last(): number {
+    return this.events.length - 1;
+  }
+
+  get nextSeq(): number {
+    return this.events.length;
+  }
+
+  get headModel(): Model {
+    return this.head;
+  }
+
+  /** Appends an event already numbered with nextSeq. */
+  append(e: SessionEvent): void {
+    if (this.events.length >= this.maxEvents) {
+      this.overflow++;
+      // keep the head right; its seq must still rise for fold
+      fold(this.head, { ...e, seq: this.head.lastSeq + 1 });
+      return;
+    }
+    fold(this.head, e);
+    const i = this.events.length;
+    this.events.push(e);
+    if (i >= this.visible.length) {
+      const grown = new Uint8Array(this.visible.length * 2);
+      grown.set(this.visible);
+      this.visible = grown;
+    }
+    this.visible[i] = this.changesPicture(e) ? 1 : 0;
+    if (e.type === 'scenario.step') this.markers.push(i);
+    if ((i + 1) % this.snapshotEvery === 0) this.snaps.push({ at: i, model: cloneModel(this.head) });
+  }
+
+  isVisible(i: number): boolean {
+    return this.visible[i] === 1;
+  }
+
+  /**
+   * The model after folding events 0..c (c = -1: before the first event). With `shareHead` the live
+   * head itself is returned for the last position (it keeps folding as events arrive: what "follow
+   * live" wants); without it a cursor model is returned that stays where it was put.
+   */
+  modelAt(c: number, shareHead = false): Model {
+    const at = Math.min(Math.max(c, -1), this.last);
+    if (at === this.last && shareHead) return this.head;
+    const cur = this.cur;
+    if (cur && cur.at <= at && at - cur.at <= this.snapshotEvery) {
+      this.foldTo(cur, at);
+      return cur.model;
+    }
+    const k = Math.min(Math.floor((at + 1) / this.snapshotEvery), this.snaps.length - 1);
+    const snap = this.snaps[k]!;
+    const next = { at: snap.at, model: cloneModel(snap.model) };
+    this.foldTo(next, at);
+    this.cur = next;
+    return next.model;
+  }
+
+  private foldTo(cur: { at: number; model: Model }, at: number): void {
+    for (let i = cur.at + 1; i <= at; i++) fold(cur.model, this.events[i]!);
+    cur.at = at;
+  }
+
+  /** Kernel samples that only move a queue by a little, and scenario markers, draw nothing new. */
+  private changesPicture(e: SessionEvent): boolean {
+    switch (e.type) {
+      case 'tcp.segment': case 'udp.datagram': case 'api.call': case 'api.notice': return true;
+      case 'kernel.tcp': {
+        const key = e.sock ?? `${e.local}|${e.remote ?? ''}`;
+        const state = e.gone ? 'gone' : e.state;
+        const prev = this.lastState.get(key);
+        this.lastState.set(key, state);
+        return prev !== state;
+      }
+      case 'kernel.udp': {
+        const key = `u${e.sock ?? e.local}`;
+        const prev = this.lastState.get(key);
+        const now = `${e.drops}|${e.gone ? 1 : 0}`;
+        this.lastState.set(key, now);
+        return prev !== now && (e.drops > 0 || e.gone === true);
+      }
+      default: return false;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { useMemo } from 'react';
+import type { SessionEvent, SocketModel } from '@socketscope/shared';
+import { useT } from '../i18n/useT.ts';
+import { useApp } from '../store/store.ts';
+import { Buffers } from './buffers/Buffers.tsx';
+import type { BufferChunk } from './buffers/layout.ts';
+import { windowsFromEvents } from './buffers/windows.ts';
+import { StateMachine } from './machine/StateMachine.tsx';
+
+/**
+ * A socket card's kernel views at the cursor: the RFC 793 state machine with this socket's path, and
+ * its send / receive buffers (the other helper's components, fed from the model and the events up to
+ * the cursor). Scans are bounded, so a card costs the same late in a long session.
+ */
+const CHUNK_SCAN = 5000;
+
+/** This socket's recent send()/recv() chunks up to event `upto`, oldest first (at most `max`). */
+export function recentChunks(events: readonly SessionEvent[], upto: number, sock: string, max = 32): BufferChunk[] {
+  const out: BufferChunk[] = [];
+  for (let i = Math.min(upto, events.length - 1), n = 0; i >= 0 && n < CHUNK_SCAN && out.length < max; i--, n++) {
+    const e = events[i]!;
+    if (e.type !== 'api.call' || e.sock !== sock || e.error || !e.data) continue;
+    const call = e.call === 'send' || e.call === 'sendto' ? 'send' : e.call === 'recv' || e.call === 'recvfrom' ? 'recv' : null;
+    if (call) out.push({ seq: e.seq, call, len: e.data.len, b64: e.data.b64 });
+  }
+  return out.reverse();
+}
+
+export function CardKernelViews({ sock }: { sock: SocketModel }) {
+  const t = useT();
+  const projector = useApp((s) => s.projector);
+  const tl = useApp((s) => s.timeline);
+  const at = useApp((s) => s.cursor ?? s.headSeq);
+  const peer = useApp((s) => {
+    const c = sock.conn ? s.model.conns[sock.conn] : undefined;
+    const id = c ? (c.clientSock === sock.id ? c.serverSock : c.clientSock) : undefined;
+    return id ? s.model.sockets[id] : undefined;
+  });
+  const data = useMemo(() => {
+    const mine = recentChunks(tl.events, at, sock.id);
+    const theirs = peer ? recentChunks(tl.events, at, peer.id) : undefined;
+    const windows = sock.proto === 'tcp' && sock.role !== 'listener'
+      ? windowsFromEvents(at >= tl.last ? tl.events : tl.events.slice(Math.max(0, at - 5000), at + 1), sock)
+      : undefined;
+    return { mine, theirs, windows };
+  }, [tl, at, sock, peer]);
+
+  return (
+    <div className="card-kernel">
+      {sock.proto === 'tcp' ? (
+        <div className="card-machine" data-testid="sock-machine">
+          <StateMachine state={sock.state} history={sock.stateHistory} t={t} compact projector={projector} />
+        </div>
+      ) : null}
+      <div className="card-buffers" data-testid="sock-buffers">
+        <Buffers socket={sock} recentData={data.mine} t={t} projector={projector} compact
+          {...(peer ? { peer: { socket: peer, recentData: data.theirs ?? [] } } : {})}
+          {...(data.windows ? { windows: data.windows } : {})} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,65 @@
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useT } from '../i18n/useT.ts';
+import { select } from '../store/playback.ts';
+import { appStore, useApp } from '../store/store.ts';
+import { Ladder } from './ladder/Ladder.tsx';
+import { MaximizeButton } from './Panel.tsx';
+
+/**
+ * The sequence diagram at the playback cursor: the other helper's <Ladder> gets the events up to the
+ * cursor (the timeline itself while following live, so it only appends) and the model folded to the
+ * same point. Selecting a row here or in the event log selects the same event in both.
+ */
+export function LadderPanel() {
+  const t = useT();
+  const tl = useApp((s) => s.timeline);
+  const cursor = useApp((s) => s.cursor);
+  const version = useApp((s) => s.timelineVersion);
+  const model = useApp((s) => s.model);
+  useApp((s) => s.modelVersion);
+  const selected = useApp((s) => s.selectedSeq);
+  const projector = useApp((s) => s.projector);
+  const box = useRef<HTMLDivElement | null>(null);
+  const [height, setHeight] = useState(400);
+
+  // following live: the same growing array (the ladder appends); at a cursor: the prefix up to it
+  const events = useMemo(
+    () => (cursor === null ? tl.events : tl.events.slice(0, cursor + 1)),
+    // version: a new prefix is not needed when events arrive past a fixed cursor
+    [tl, cursor, cursor === null ? version : -1], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => setHeight(Math.max(160, Math.floor(el.clientHeight)));
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    measure();
+    return () => ro.disconnect();
+  }, []);
+
+  const onSelect = useCallback((seq: number) => select(appStore(), seq), []);
+
+  // Stepping or playing: the newest row must be in view. The ladder follows new rows only while its
+  // own "follow" is on, and it can lose that without anyone scrolling (its content grows a scrollbar),
+  // so the panel brings the end into view itself whenever the cursor moves and nothing is selected.
+  useEffect(() => {
+    if (cursor === null || selected !== null) return;
+    const id = requestAnimationFrame(() => {
+      const el = box.current?.querySelector<HTMLElement>('.ll-scroll');
+      if (el) el.scrollTop = el.scrollHeight;
+    });
+    return () => cancelAnimationFrame(id);
+  }, [cursor, selected]);
+
+  return (
+    <section className="panel ladder-panel" data-testid="ladder-panel" aria-label={t('ladder.title')}>
+      <MaximizeButton panel="ladder" />
+      <div className="ladder-box" ref={box}>
+        <Ladder events={events} model={model} t={t} height={height} projector={projector}
+          onSelect={onSelect} {...(selected !== null ? { selectedSeq: selected } : {})} />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,39 @@
+import { useT } from '../i18n/useT.ts';
+import { navigate } from '../store/actions.ts';
+import { appStore, useApp } from '../store/store.ts';
+import { EventLog } from './EventLog.tsx';
+import { SaveButton } from './Files.tsx';
+import { LadderPanel } from './LadderPanel.tsx';
+import { Playground } from './Playground.tsx';
+import { Transport } from './player/Transport.tsx';
+import { SocketList } from './SocketList.tsx';
+
+/**
+ * A session that is not a lesson: the live playground, or a recording / capture opened from a file.
+ * The same views at the playback cursor (live: following the newest event unless the teacher scrubs
+ * back); the playground's forms only while live.
+ */
+export function SessionView() {
+  const t = useT();
+  const live = useApp((s) => s.source.kind === 'live');
+  // a read-only (shared) page only watches: no forms at all (the agent would refuse them: E_READ_ONLY)
+  const canAct = useApp((s) => s.source.kind === 'live' && !(s.session?.readOnly ?? false));
+  const maximized = useApp((s) => s.maximized);
+  const show = (p: 'ladder' | 'cards' | 'log') => maximized === null || maximized === p;
+  return (
+    <main className={`session-view${canAct ? ' with-playground' : ''}${maximized ? ' one-view' : ''}`} data-testid="session-view">
+      <div className="session-bar">
+        <button type="button" className="link-button" data-testid="back-to-lessons" onClick={() => navigate(appStore(), { view: 'lessons' })}>{t('nav.back')}</button>
+        <span className="push-right" />
+        <SaveButton />
+      </div>
+      <Transport live={live} />
+      <div className="layout">
+        {canAct && maximized === null ? <Playground /> : null}
+        {show('ladder') ? <LadderPanel /> : null}
+        {show('cards') ? <SocketList /> : null}
+        {show('log') ? <EventLog /> : null}
+      </div>
+    </main>
+  );
+}

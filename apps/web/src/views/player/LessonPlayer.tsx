@@ -1,0 +1,97 @@
+import { useEffect, useMemo } from 'react';
+import { lessonById, type Lesson, type MovedPort } from '@socketscope/shared/lessons/index';
+import type { SessionEvent } from '@socketscope/shared';
+import { useT } from '../../i18n/useT.ts';
+import { seek, setStops } from '../../store/playback.ts';
+import { latestRun, stepAt, stopsOf, type LessonRun } from '../../store/steps.ts';
+import { appStore, useApp } from '../../store/store.ts';
+import { LadderPanel } from '../LadderPanel.tsx';
+import { CodePanel } from './CodePanel.tsx';
+import { LessonBar } from './LessonBar.tsx';
+import { LowerPanel } from './LowerPanel.tsx';
+import { StepList } from './StepList.tsx';
+import { Transport } from './Transport.tsx';
+
+/**
+ * One lesson: run it on the agent, then step through what really happened. The steps are the
+ * agent's scenario.step markers of the latest run; the views show the session at the cursor: the
+ * ladder, the code with the step's lines and explanation, the socket cards and the event log.
+ * Laid out for a 16:9 projector; any one view can be shown alone (⤢).
+ */
+export function LessonPlayer({ id }: { id: string }) {
+  const lesson = lessonById(id);
+  if (!lesson) return null;
+  return <Player lesson={lesson} />;
+}
+
+function Player({ lesson }: { lesson: Lesson }) {
+  const t = useT();
+  const tl = useApp((s) => s.timeline);
+  const version = useApp((s) => s.timelineVersion);
+  const cursor = useApp((s) => s.cursor);
+  const head = useApp((s) => s.headSeq);
+  const maximized = useApp((s) => s.maximized);
+  const running = useApp((s) => s.lessonRun?.lesson === lesson.id && (s.lessonRun.status === 'running' || s.lessonRun.status === 'resetting'));
+  const askedPort = useApp((s) => (s.lessonRun?.lesson === lesson.id ? s.lessonRun.port : undefined));
+
+  const markers = tl.markers.length;
+  const run = useMemo(() => latestRun(tl.events, tl.markers, lesson.id), [tl, markers, version, lesson.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const stops = useMemo(() => (run ? stopsOf(run) : null), [run]);
+
+  useEffect(() => {
+    setStops(stops);
+    return () => setStops(null);
+  }, [stops]);
+
+  // a run found in a loaded file or a resynced session: start before its first step
+  const runStart = run?.start;
+  useEffect(() => {
+    const s = appStore().getState();
+    if (runStart !== undefined && stops && !running && s.cursor === null) seek(appStore(), stops[0]!);
+  }, [runStart]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const at = cursor ?? head;
+  const stepIndex = run ? stepAt(run, at) : -1;
+  const runStep = run && stepIndex >= 0 ? run.steps[stepIndex]! : null;
+  const step = runStep ? lesson.steps.find((s) => s.id === runStep.id) ?? null : null;
+  const moved = useMemo(() => movedPort(lesson, run, tl.events, askedPort), [lesson, run, tl, askedPort]);
+
+  const show = (panel: 'code' | 'ladder' | 'lower') => maximized === null || maximized === panel || (panel === 'lower' && (maximized === 'cards' || maximized === 'log'));
+  return (
+    <main className={`lesson${maximized ? ' one-view' : ''}`} data-testid="lesson-player" data-lesson={lesson.id}
+      data-step={runStep?.id ?? ''} data-step-index={stepIndex} data-run={run ? (run.complete ? 'complete' : run.failed ? 'failed' : 'partial') : 'none'}>
+      <LessonBar lesson={lesson} hasRun={run !== null} />
+      <Transport live={false} {...(stops ? { ticks: stops.slice(1) } : {})}>
+        {run ? (
+          <>
+            <span className="step-now" data-testid="step-now">
+              {stepIndex < 0 ? t('player.beforeStart') : t('player.step', { n: stepIndex + 1, total: lesson.steps.length })}
+              {runStep ? <> · <code>{runStep.id}</code> · {t(`player.role.${runStep.role ?? 'both'}`)}{runStep.status === 'failed' ? <strong className="err"> {t('player.stepFailed')}</strong> : runStep.end === null ? ` ${t('player.stepRunning')}` : ''}</> : null}
+            </span>
+            <StepList run={run} current={stepIndex} />
+          </>
+        ) : null}
+      </Transport>
+      <div className="lesson-grid">
+        {show('code') ? <CodePanel lesson={lesson} step={step} {...(moved ? { moved } : {})} /> : null}
+        {show('ladder') ? <LadderPanel /> : null}
+        {show('lower') ? <LowerPanel /> : null}
+      </div>
+    </main>
+  );
+}
+
+/** A run on another port than the tutorial's shows that port in the listings. */
+function movedPort(lesson: Lesson, run: LessonRun | null, events: readonly SessionEvent[], asked: number | undefined): MovedPort | undefined {
+  const from = lesson.ports[0];
+  if (from === undefined) return undefined;
+  if (asked !== undefined && asked !== from) return { from, to: asked };
+  if (!run) return undefined;
+  for (let i = run.start; i < events.length && i < run.start + 200; i++) {
+    const e = events[i]!;
+    if (e.type !== 'api.call' || (e.call !== 'bind' && e.call !== 'connect' && e.call !== 'sendto')) continue;
+    const port = e.args['port'];
+    if (typeof port === 'number' && port > 0) return port === from || lesson.ports.includes(port) ? undefined : { from, to: port };
+  }
+  return undefined;
+}
