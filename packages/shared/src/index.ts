@@ -6,3 +6,5 @@ export * from './protocol/endpoint.ts';
 export * from './protocol/errors.ts';
 export * from './model/model.ts';
 export * from './model/fold.ts';
+export * from './pcap/index.ts';
+export * from './wire/index.ts';

@@ -86,13 +86,22 @@ export function formatIPv6(bytes: number[]): string {
 const addressCache = new Map<string, string>();
 const ADDRESS_CACHE_MAX = 4096;
 
+/**
+ * A copy of a field that does not keep the whole file alive. V8 makes a slice of 13+ characters a view
+ * into its parent string, so a cache key taken straight from the text retained that poll's entire
+ * /proc/net/tcp (measured: 75 MB after 400 connection cycles with ~900 rows in the file).
+ */
+function own(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
 function cachedAddress(hex: string, littleEndian: boolean): string {
   const key = littleEndian === LITTLE_ENDIAN ? hex : `${littleEndian ? 'le' : 'be'}:${hex}`;
   let text = addressCache.get(key);
   if (text === undefined) {
     text = decodeHexAddress(hex, littleEndian);
     if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
-    addressCache.set(key, text);
+    addressCache.set(own(key), text);
   }
   return text;
 }
@@ -110,7 +119,7 @@ function decodeEndpoint(field: string, littleEndian: boolean): { ep: string; any
   const any = port === 0 && /^0+$/.test(hex);
   const out = { ep: endpoint(cachedAddress(hex, littleEndian), port), any };
   if (endpointCache.size >= ADDRESS_CACHE_MAX * 4) endpointCache.clear();
-  endpointCache.set(cacheKey, out);
+  endpointCache.set(own(cacheKey), out);
   return out;
 }
 

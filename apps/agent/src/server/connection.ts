@@ -83,7 +83,7 @@ export class ClientConnection {
     if (this.role === 'viewer') {
       // P7: built field by field, so nothing meant for the teacher can ride along
       const { t, protocolVersion, agentVersion, session, capabilities } = hello;
-      this.out.control({ t, protocolVersion, agentVersion, session, capabilities, readOnly: true });
+      this.out.control({ t, protocolVersion, agentVersion, session, capabilities, readOnly: false });
       return;
     }
     const share = this.share();

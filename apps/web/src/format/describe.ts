@@ -1,6 +1,7 @@
 import type { SessionEvent } from '@socketscope/shared';
 import type { MessageKey, Translate } from '../i18n/index.ts';
 import { NOTE_KEYS, type LogRow } from '../store/slices.ts';
+import { bindNote, bindNoteBadge } from './bindNote.ts';
 import { formatBytes, previewText } from './bytes.ts';
 
 /**
@@ -31,7 +32,10 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
     case 'api.call': {
       const args = formatArgs(e.args);
       if (e.error) return { text: t('ev.call.err', { call: e.call, args, code: e.error.code }), inferred: false, error: e.error.code };
-      return { text: t('ev.call.ok', { call: e.call, args, result: formatResult(e) }), inferred: false };
+      const note = bindNote(e);
+      const ok: RowText = { text: t('ev.call.ok', { call: e.call, args, result: formatResult(e) }), inferred: false };
+      if (note) ok.badge = bindNoteBadge(note, t);
+      return ok;
     }
     case 'api.notice': {
       const text = t(`ev.notice.${e.what}` as MessageKey, { remote: e.remote ?? '?', code: e.error?.code ?? '' });

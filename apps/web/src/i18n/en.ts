@@ -164,6 +164,7 @@ const messages = {
 
   'panel.maximize': 'Show alone',
   'panel.restore': 'Show all views',
+  'tab.code': 'Code',
   'tab.cards': 'Sockets',
   'tab.log': 'Event log',
 
@@ -171,6 +172,13 @@ const messages = {
   'log.allSockets': 'all sockets',
   'log.conn': 'connection {key}',
   'log.hiddenLater': '{count} later events are after the cursor',
+
+  'bind.REUSEADDR_FORCED_WOULD_FAIL': 'Port {port} is still held by the kernel ({held}): a program without SO_REUSEADDR gets EADDRINUSE here. This bind succeeded only because Node sets SO_REUSEADDR on every socket.',
+  'bind.REUSEADDR_FORCED': 'Node set SO_REUSEADDR (it always does); nothing else held port {port}, so a program without it would have succeeded too.',
+  'bind.REUSEADDR_HELPED': 'Port {port} is still held by the kernel ({held}); SO_REUSEADDR let this bind succeed anyway.',
+  'bind.badge.REUSEADDR_FORCED_WOULD_FAIL': 'without SO_REUSEADDR: EADDRINUSE',
+  'bind.badge.REUSEADDR_FORCED': 'SO_REUSEADDR set by Node',
+  'bind.badge.REUSEADDR_HELPED': 'SO_REUSEADDR helped',
 
   'cards.title': 'Sockets',
   'cards.count': '{count} sockets',

@@ -160,6 +160,7 @@ const messages: Messages = {
 
   'panel.maximize': '单独显示',
   'panel.restore': '显示全部视图',
+  'tab.code': '代码',
   'tab.cards': '套接字',
   'tab.log': '事件日志',
 
@@ -167,6 +168,13 @@ const messages: Messages = {
   'log.allSockets': '全部套接字',
   'log.conn': '连接 {key}',
   'log.hiddenLater': '还有 {count} 个事件在光标之后',
+
+  'bind.REUSEADDR_FORCED_WOULD_FAIL': '端口 {port} 仍被内核占用（{held}）：不设置 SO_REUSEADDR 的程序在这里会得到 EADDRINUSE。这次 bind 之所以成功，只是因为 Node 给每个套接字都设置了 SO_REUSEADDR。',
+  'bind.REUSEADDR_FORCED': 'Node 设置了 SO_REUSEADDR（它总是这样做）；端口 {port} 没有被别的连接占用，所以不设置它的程序也能成功。',
+  'bind.REUSEADDR_HELPED': '端口 {port} 仍被内核占用（{held}）；SO_REUSEADDR 让这次 bind 照样成功。',
+  'bind.badge.REUSEADDR_FORCED_WOULD_FAIL': '不设置 SO_REUSEADDR：EADDRINUSE',
+  'bind.badge.REUSEADDR_FORCED': 'Node 设置了 SO_REUSEADDR',
+  'bind.badge.REUSEADDR_HELPED': 'SO_REUSEADDR 起了作用',
 
   'cards.title': '套接字',
   'cards.count': '{count} 个套接字',

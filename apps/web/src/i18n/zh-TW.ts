@@ -163,6 +163,7 @@ const messages: Messages = {
 
   'panel.maximize': '單獨顯示',
   'panel.restore': '顯示全部視圖',
+  'tab.code': '程式碼',
   'tab.cards': '套接字',
   'tab.log': '事件紀錄',
 
@@ -170,6 +171,13 @@ const messages: Messages = {
   'log.allSockets': '全部套接字',
   'log.conn': '連線 {key}',
   'log.hiddenLater': '還有 {count} 個事件在游標之後',
+
+  'bind.REUSEADDR_FORCED_WOULD_FAIL': '埠 {port} 仍被核心占用（{held}）：不設定 SO_REUSEADDR 的程式在這裡會得到 EADDRINUSE。這次 bind 之所以成功，只是因為 Node 給每個套接字都設定了 SO_REUSEADDR。',
+  'bind.REUSEADDR_FORCED': 'Node 設定了 SO_REUSEADDR（它總是這樣做）；埠 {port} 沒有被別的連線占用，所以不設定它的程式也能成功。',
+  'bind.REUSEADDR_HELPED': '埠 {port} 仍被核心占用（{held}）；SO_REUSEADDR 讓這次 bind 照樣成功。',
+  'bind.badge.REUSEADDR_FORCED_WOULD_FAIL': '不設定 SO_REUSEADDR：EADDRINUSE',
+  'bind.badge.REUSEADDR_FORCED': 'Node 設定了 SO_REUSEADDR',
+  'bind.badge.REUSEADDR_HELPED': 'SO_REUSEADDR 起了作用',
 
   'cards.title': '套接字',
   'cards.count': '{count} 個套接字',

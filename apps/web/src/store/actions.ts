@@ -1,7 +1,7 @@
 import type { Capabilities, Layer, ShareInfo } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { AppStore } from './store.ts';
-import type { AppState, CommandReply, ConnectionSlice, LogRow, NoteKind, PanelId, Route } from './slices.ts';
+import type { AppState, CommandReply, ConnectionSlice, LessonTab, LogRow, NoteKind, PanelId, Route } from './slices.ts';
 import { appendBounded, appendVisible, filterRows } from './log.ts';
 import { setStops } from './playback.ts';
 import { Timeline } from './timeline.ts';
@@ -30,7 +30,7 @@ export function setMaximized(store: AppStore, panel: PanelId | null): void {
   store.setState({ maximized: panel });
 }
 
-export function setLessonTab(store: AppStore, tab: 'cards' | 'log'): void {
+export function setLessonTab(store: AppStore, tab: LessonTab): void {
   store.setState({ lessonTab: tab });
 }
 

@@ -51,15 +51,18 @@ describe('EventPipeline', () => {
     clock.tick();
     expect(clock.runs()).toBe(1);
     expect(updates).toBe(1);
-    const { model, log } = store.getState();
-    expect(model.lastSeq).toBe(8);
+    const { model, log, timeline } = store.getState();
+    // the page numbers events 0, 1, 2 … in playback order; the agent's numbers stay in the recording
+    expect(model.lastSeq).toBe(7);
+    expect(timeline.raw.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(pipe.agentLastSeq).toBe(8);
     expect(model.sockets['s1']?.role).toBe('listener');
     expect(model.sockets['s2']?.role).toBe('client');
     expect(model.sockets['s3']?.role).toBe('accepted');
     expect(model.sockets['s3']?.state).toBe('ESTABLISHED');
     expect(model.sockets['s3']?.recvQueue).toBe(5);
     expect(model.sockets['s1']?.pendingAccept).toBe(0);
-    expect(log.map((r) => r.event?.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(log.map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(store.getState().lastData['s2']?.data.b64).toBe('aGVsbG8=');
   });
 
@@ -69,11 +72,11 @@ describe('EventPipeline', () => {
     const pipe = new EventPipeline(store, { schedule: clock.schedule, maxPerFlush: 3 });
     pipe.push(sessionEvents());
     clock.tick();
-    expect(store.getState().model.lastSeq).toBe(3);
+    expect(store.getState().model.lastSeq).toBe(2);
     expect(pipe.pending).toBe(5);
     clock.tick();
     clock.tick();
-    expect(store.getState().model.lastSeq).toBe(8);
+    expect(store.getState().model.lastSeq).toBe(7);
     expect(pipe.pending).toBe(0);
     expect(clock.runs()).toBe(3);
   });
@@ -109,7 +112,7 @@ describe('EventPipeline', () => {
     clock.tick();
     expect(store.getState().badEvents).toBe(2);
     expect(warnings).toHaveLength(2);
-    expect(store.getState().model.lastSeq).toBe(8);
+    expect(store.getState().model.lastSeq).toBe(7);
     expect(store.getState().log).toHaveLength(8);
   });
 
@@ -122,8 +125,8 @@ describe('EventPipeline', () => {
     clock.tick();
     pipe.push(events.slice(3)); // seq 4..8 again: 4..6 are duplicates
     clock.tick();
-    const seqs = store.getState().log.map((r) => r.event?.seq);
-    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(store.getState().log.map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(store.getState().model.events).toBe(8);
   });
 
@@ -133,8 +136,8 @@ describe('EventPipeline', () => {
     const pipe = new EventPipeline(store, { schedule: clock.schedule, logCap: 5 });
     pipe.push(sessionEvents());
     clock.tick();
-    expect(store.getState().log.map((r) => r.event?.seq)).toEqual([4, 5, 6, 7, 8]);
-    expect(store.getState().visibleLog.map((r) => r.event?.seq)).toEqual([4, 5, 6, 7, 8]);
+    expect(store.getState().log.map((r) => r.event?.seq)).toEqual([3, 4, 5, 6, 7]);
+    expect(store.getState().visibleLog.map((r) => r.event?.seq)).toEqual([3, 4, 5, 6, 7]);
   });
 
   it('filters the visible log by layer, also for events that arrive later', () => {
@@ -175,10 +178,12 @@ describe('EventPipeline: snapshot and notes in stream order', () => {
     pipe.push([{ v: 1, seq: 9, ts: 90, layer: 'api', type: 'api.call', sock: 's3', call: 'close', args: {}, durationUs: 1 }]);
     clock.tick();
     const st = store.getState();
-    expect(st.model.lastSeq).toBe(9);
+    // the timeline starts over on the agent's model; page numbering starts again at 0
+    expect(st.model.lastSeq).toBe(0);
     expect(st.model.sockets['s1']?.role).toBe('listener');
     expect(st.model.sockets['s3']?.apiState).toBe('closed');
-    expect(st.log.map((r) => r.note?.kind ?? r.event?.seq)).toEqual(['gap', 'snapshot', 9]);
+    expect(st.log.map((r) => r.note?.kind ?? r.event?.seq)).toEqual(['gap', 'snapshot', 0]);
+    expect(pipe.agentLastSeq).toBe(9);
   });
 
   it('refuses a snapshot that is not a model and changes nothing', () => {
@@ -210,10 +215,10 @@ describe('applyHello', () => {
     const store = createAppStore();
     const clock = manualScheduler();
     const pipe = new EventPipeline(store, { schedule: clock.schedule });
-    expect(applyHello(store, hello('a'))).toBeNull();
+    expect(applyHello(store, hello('a'), pipe.agentLastSeq)).toBeNull();
     pipe.push(sessionEvents());
     clock.tick();
-    expect(applyHello(store, hello('a'))).toBe(8);
+    expect(applyHello(store, hello('a'), pipe.agentLastSeq)).toBe(8);
     expect(store.getState().log.at(-1)?.note?.kind).toBe('resynced');
   });
 
@@ -221,14 +226,16 @@ describe('applyHello', () => {
     const store = createAppStore();
     const clock = manualScheduler();
     const pipe = new EventPipeline(store, { schedule: clock.schedule });
-    applyHello(store, hello('a'));
+    applyHello(store, hello('a'), pipe.agentLastSeq);
     pipe.push(sessionEvents());
     clock.tick();
-    expect(applyHello(store, hello('b'))).toBeNull();
+    pipe.clear(); // what the session does when the session id changes
+    expect(applyHello(store, hello('b'), pipe.agentLastSeq)).toBeNull();
     expect(store.getState().model.socketOrder).toEqual([]);
     expect(store.getState().log.map((r) => r.note?.kind)).toEqual(['newSession']);
     pipe.push(sessionEvents().slice(0, 2) as SessionEvent[]);
     clock.tick();
-    expect(store.getState().model.lastSeq).toBe(2);
+    expect(store.getState().model.lastSeq).toBe(1);
+    expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2]);
   });
 });

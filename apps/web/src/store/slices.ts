@@ -104,6 +104,7 @@ export const createConnectionSlice: AppSlice<ConnectionSlice> = () => ({
 
 // ── ui ───────────────────────────────────────────────────────────────────────────────────────────
 export type PanelId = 'ladder' | 'code' | 'cards' | 'log';
+export type LessonTab = 'code' | 'cards' | 'log';
 
 export interface UiSlice {
   locale: Locale;
@@ -111,12 +112,12 @@ export interface UiSlice {
   hideClosed: boolean;
   /** one view shown alone, filling the page (each view is useful on its own on a projector) */
   maximized: PanelId | null;
-  /** the lesson player's lower panel: the socket cards or the event log */
-  lessonTab: 'cards' | 'log';
+  /** the lesson player's tabbed panel: the socket cards, the event log (and the code in projector mode) */
+  lessonTab: LessonTab;
 }
 export const createUiSlice = (init: Partial<UiSlice>): AppSlice<UiSlice> => () => ({
   locale: init.locale ?? 'en', projector: init.projector ?? false, hideClosed: init.hideClosed ?? false,
-  maximized: null, lessonTab: 'cards',
+  maximized: null, lessonTab: 'code',
 });
 
 // ── command replies ──────────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,9 @@ import { appStore, useApp } from '../store/store.ts';
 import { Ladder } from './ladder/Ladder.tsx';
 import { MaximizeButton } from './Panel.tsx';
 
+const PROJECTOR_GUTTER = 190;
+const PROJECTOR_LANE = 360;
+
 /**
  * The sequence diagram at the playback cursor: the other helper's <Ladder> gets the events up to the
  * cursor (the timeline itself while following live, so it only appends) and the model folded to the
@@ -20,7 +23,8 @@ export function LadderPanel() {
   const selected = useApp((s) => s.selectedSeq);
   const projector = useApp((s) => s.projector);
   const box = useRef<HTMLDivElement | null>(null);
-  const [height, setHeight] = useState(400);
+  const [size, setSize] = useState({ width: 1000, height: 400 });
+  const lanes = useApp((s) => s.timeline.headModel.socketOrder.length);
 
   // following live: the same growing array (the ladder appends); at a cursor: the prefix up to it
   const events = useMemo(
@@ -32,7 +36,10 @@ export function LadderPanel() {
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    const measure = () => setHeight(Math.max(160, Math.floor(el.clientHeight)));
+    const measure = () => setSize((p) => {
+      const next = { width: Math.floor(el.clientWidth), height: Math.max(160, Math.floor(el.clientHeight)) };
+      return p.width === next.width && p.height === next.height ? p : next;
+    });
     const ro = new ResizeObserver(measure);
     ro.observe(el);
     measure();
@@ -53,11 +60,17 @@ export function LadderPanel() {
     return () => cancelAnimationFrame(id);
   }, [cursor, selected]);
 
+  // Projector sizes need ~190 px + 360 px per lane; where the panel cannot show the last lane's
+  // lifeline the ladder keeps its normal sizes so every lane (client, listener, accepted socket) stays
+  // in view. Shown alone (⤢) it usually has the room.
+  const shown = Math.min(Math.max(lanes, 2), 4);
+  const big = projector && size.width >= PROJECTOR_GUTTER + PROJECTOR_LANE * (shown - 0.5) + 100;
+
   return (
     <section className="panel ladder-panel" data-testid="ladder-panel" aria-label={t('ladder.title')}>
       <MaximizeButton panel="ladder" />
       <div className="ladder-box" ref={box}>
-        <Ladder events={events} model={model} t={t} height={height} projector={projector}
+        <Ladder events={events} model={model} t={t} height={size.height} projector={big}
           onSelect={onSelect} {...(selected !== null ? { selectedSeq: selected } : {})} />
       </div>
     </section>

@@ -149,6 +149,14 @@ describe('fold', () => {
     expect(m.conns[`${C2}>${S}`]!.stage).toBe('reset');
   });
 
+  it('F11: a new SYN on the 4-tuple of an ended connection starts a new connection', () => {
+    const m = foldAll(emptyModel(), stream([seg(C, S, ['SYN'], 1, 0), seg(S, C, ['RST', 'ACK'], 0, 2)]));
+    expect(m.conns[CONN]!.stage).toBe('refused');
+    foldAll(m, stream([seg(C, S, ['SYN'], 7000, 0), seg(S, C, ['SYN', 'ACK'], 9000, 7001), seg(C, S, ['ACK'], 7001, 9001)], 2));
+    expect(m.conns[CONN]).toMatchObject({ stage: 'open', isnC2S: 7000, isnS2C: 9000, segments: 3, rst: false });
+    expect(m.connOrder).toEqual([CONN]);
+  });
+
   it('F13: a changed socket is a new object; unchanged ones keep their identity', () => {
     const m = foldAll(emptyModel(), stream(handshake));
     const s1 = m.sockets['s1'];

@@ -29,7 +29,8 @@ import type { CallSummary, ConnModel, Model, SocketModel } from './model.ts';
  * F10 A kernel event with gone: true marks the socket gone and keeps its last state.
  * F11 tcp.segment creates or updates its connection: a SYN without ACK fixes who is client and
  *     records that direction's ISN, SYN+ACK the other's; FIN marks its direction; RST ends the
- *     connection as reset, or refused when it answers a SYN before any data.
+ *     connection as reset, or refused when it answers a SYN before any data. A SYN on a 4-tuple whose
+ *     connection has ended (closed, reset, refused) starts a new connection under the same key.
  * F12 Every error sets the socket's lastError.
  * F13 Entities are replaced, never mutated: a changed socket or connection is a new object.
  */
@@ -235,7 +236,10 @@ function foldSegment(model: Model, e: TcpSegmentEvent): void { // F11
     if (model.conns[rev]) { client = e.dst; server = e.src; } else if (model.conns[fwd]) { client = e.src; server = e.dst; } else { client = e.src; server = e.dst; }
   }
   key = `${client}>${server}`;
-  const prev = model.conns[key] ?? newConn(key, 'tcp', client, server, e);
+  const known = model.conns[key];
+  // F11: a new SYN on a 4-tuple whose connection has ended starts a new connection with that key
+  const reused = known && syn && !ack && (known.stage === 'closed' || known.stage === 'reset' || known.stage === 'refused');
+  const prev = known && !reused ? known : newConn(key, 'tcp', client, server, e);
   const c2s = e.src === client;
   const c: ConnModel = {
     ...prev,

@@ -50,7 +50,7 @@ export interface TcpPacket extends PacketCommon {
   ack: number;
   /** window field as sent (not scaled) */
   win: number;
-  /** TCP header length in bytes (data offset × 4) */
+  /** TCP header length in bytes: the data offset field × 4 */
   headerLen: number;
   /** parsed options; a shared empty object when there are none, do not mutate */
   options: TcpOptions;
@@ -58,6 +58,7 @@ export interface TcpPacket extends PacketCommon {
   badOptions: boolean;
 }
 
+/** len is the datagram's payload (the UDP length field − 8, or what the IP length allows when that field is impossible) */
 export interface UdpPacket extends PacketCommon {
   proto: 'udp';
 }

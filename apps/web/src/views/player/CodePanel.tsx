@@ -5,18 +5,18 @@ import { useApp } from '../../store/store.ts';
 import { MaximizeButton } from '../Panel.tsx';
 
 /**
- * The programs the lesson runs, server and client side by side, in the chosen language (comments are
- * translated; code is the same in every language, so line numbers hold). The current step's lines are
- * marked with ▶ and a frame as well as a colour, and scrolled into view; under the listings, the
- * step's explanation of what just happened in the kernel and on the wire.
+ * The programs the lesson runs, server and client side by side (one above the other when narrow), in
+ * the chosen language (comments are translated; code is the same in every language, so line numbers
+ * hold). The current step's lines are marked with ▶ and a frame as well as a colour, and scrolled
+ * into view.
  */
-export function CodePanel({ lesson, step, moved }: { lesson: Lesson; step: LessonStep | null; moved?: MovedPort }) {
+export function CodePanel({ lesson, step, moved, embedded = false }: { lesson: Lesson; step: LessonStep | null; moved?: MovedPort; embedded?: boolean }) {
   const t = useT();
   const locale = useApp((s) => s.locale);
   const { server, client } = lesson.listings;
   return (
-    <section className="panel code-panel" data-testid="code-panel" aria-label={t('code.explain')}>
-      <MaximizeButton panel="code" />
+    <section className={embedded ? 'code-panel embedded' : 'panel code-panel'} data-testid="code-panel" aria-label={`${t('code.server')} / ${t('code.client')}`}>
+      {embedded ? null : <MaximizeButton panel="code" />}
       <div className={`listings${server ? '' : ' single'}`}>
         {server ? (
           <ListingView title={t('code.server')} listing={server} lines={step?.lines.server ?? []} role="server" lang={locale} moved={moved} />
@@ -25,11 +25,19 @@ export function CodePanel({ lesson, step, moved }: { lesson: Lesson; step: Lesso
         )}
         <ListingView title={t('code.client')} listing={client} lines={step?.lines.client ?? []} role="client" lang={locale} moved={moved} />
       </div>
-      <div className="explain" data-testid="step-explain" aria-live="polite">
-        <h3>{step ? t('code.explain') : lesson.title[locale]}</h3>
-        <p>{step ? step.explain[locale] : lesson.summary[locale]}</p>
-      </div>
     </section>
+  );
+}
+
+/** The step's explanation of what just happened in the kernel and on the wire (the lesson's summary before step 1). */
+export function StepExplain({ lesson, step }: { lesson: Lesson; step: LessonStep | null }) {
+  const t = useT();
+  const locale = useApp((s) => s.locale);
+  return (
+    <div className="explain" data-testid="step-explain" aria-live="polite">
+      <h3>{step ? t('code.explain') : lesson.title[locale]}</h3>
+      <p>{step ? step.explain[locale] : lesson.summary[locale]}</p>
+    </div>
   );
 }
 

@@ -6,7 +6,7 @@ import { seek, setStops } from '../../store/playback.ts';
 import { latestRun, stepAt, stopsOf, type LessonRun } from '../../store/steps.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { LadderPanel } from '../LadderPanel.tsx';
-import { CodePanel } from './CodePanel.tsx';
+import { CodePanel, StepExplain } from './CodePanel.tsx';
 import { LessonBar } from './LessonBar.tsx';
 import { LowerPanel } from './LowerPanel.tsx';
 import { StepList } from './StepList.tsx';
@@ -31,6 +31,8 @@ function Player({ lesson }: { lesson: Lesson }) {
   const cursor = useApp((s) => s.cursor);
   const head = useApp((s) => s.headSeq);
   const maximized = useApp((s) => s.maximized);
+  // large type leaves room for fewer views: the code becomes a tab beside the cards and the log
+  const compact = useApp((s) => s.projector);
   const running = useApp((s) => s.lessonRun?.lesson === lesson.id && (s.lessonRun.status === 'running' || s.lessonRun.status === 'resetting'));
   const askedPort = useApp((s) => (s.lessonRun?.lesson === lesson.id ? s.lessonRun.port : undefined));
 
@@ -56,7 +58,10 @@ function Player({ lesson }: { lesson: Lesson }) {
   const step = runStep ? lesson.steps.find((s) => s.id === runStep.id) ?? null : null;
   const moved = useMemo(() => movedPort(lesson, run, tl.events, askedPort), [lesson, run, tl, askedPort]);
 
-  const show = (panel: 'code' | 'ladder' | 'lower') => maximized === null || maximized === panel || (panel === 'lower' && (maximized === 'cards' || maximized === 'log'));
+  const code = <CodePanel lesson={lesson} step={step} embedded={compact} {...(moved ? { moved } : {})} />;
+  const inLower = (p: string | null) => p === 'cards' || p === 'log' || (compact && p === 'code');
+  const show = (panel: 'code' | 'ladder' | 'lower' | 'explain') =>
+    maximized === null ? !(compact && panel === 'code') : panel === maximized || (panel === 'lower' && inLower(maximized));
   return (
     <main className={`lesson${maximized ? ' one-view' : ''}`} data-testid="lesson-player" data-lesson={lesson.id}
       data-step={runStep?.id ?? ''} data-step-index={stepIndex} data-run={run ? (run.complete ? 'complete' : run.failed ? 'failed' : 'partial') : 'none'}>
@@ -72,10 +77,11 @@ function Player({ lesson }: { lesson: Lesson }) {
           </>
         ) : null}
       </Transport>
-      <div className="lesson-grid">
-        {show('code') ? <CodePanel lesson={lesson} step={step} {...(moved ? { moved } : {})} /> : null}
+      <div className={`lesson-grid${compact ? ' compact' : ''}`}>
+        {show('code') ? code : null}
+        {show('explain') ? <StepExplain lesson={lesson} step={step} /> : null}
         {show('ladder') ? <LadderPanel /> : null}
-        {show('lower') ? <LowerPanel /> : null}
+        {show('lower') ? (compact ? <LowerPanel code={code} /> : <LowerPanel />) : null}
       </div>
     </main>
   );

@@ -1,27 +1,38 @@
+import type { ReactNode } from 'react';
 import { useT } from '../../i18n/useT.ts';
 import { setLessonTab } from '../../store/actions.ts';
+import type { LessonTab } from '../../store/slices.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { EventLog } from '../EventLog.tsx';
 import { MaximizeButton } from '../Panel.tsx';
 import { SocketCard } from '../SocketCard.tsx';
 
-/** The lesson player's lower panel: the socket cards (state machine, buffers) or the event log. */
-export function LowerPanel() {
+const TAB_KEY = { code: 'tab.code', cards: 'tab.cards', log: 'tab.log' } as const;
+
+/**
+ * The lesson player's tabbed panel: the socket cards (state machine, buffers) or the event log, and in
+ * projector mode (where large type leaves room for fewer views) the code as a third tab.
+ */
+export function LowerPanel({ code }: { code?: ReactNode }) {
   const t = useT();
-  const tab = useApp((s) => (s.maximized === 'log' ? 'log' : s.maximized === 'cards' ? 'cards' : s.lessonTab));
+  const tabs: readonly LessonTab[] = code ? ['code', 'cards', 'log'] : ['cards', 'log'];
+  const tab = useApp((s) => {
+    const want = s.maximized === 'log' || s.maximized === 'cards' || s.maximized === 'code' ? s.maximized : s.lessonTab;
+    return tabs.includes(want) ? want : tabs[0]!;
+  });
   return (
     <section className="panel lower-panel" data-testid="lower-panel">
       <div className="tabs" role="tablist">
-        {(['cards', 'log'] as const).map((k) => (
+        {tabs.map((k) => (
           <button key={k} type="button" role="tab" data-testid={`tab-${k}`} aria-selected={tab === k} className={tab === k ? 'on' : ''}
             onClick={() => setLessonTab(appStore(), k)}>
-            {tab === k ? <span aria-hidden="true">▾ </span> : null}{t(k === 'cards' ? 'tab.cards' : 'tab.log')}
+            {tab === k ? <span aria-hidden="true">▾ </span> : null}{t(TAB_KEY[k])}
           </button>
         ))}
         <span className="push-right" />
         <MaximizeButton panel={tab} />
       </div>
-      {tab === 'cards' ? <LessonCards /> : <EventLog embedded />}
+      {tab === 'code' ? code : tab === 'cards' ? <LessonCards /> : <EventLog embedded />}
     </section>
   );
 }

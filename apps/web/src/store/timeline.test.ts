@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { cloneModel, emptyModel, fold, type SessionEvent } from '@socketscope/shared';
+import { inHappenedOrder, ReorderBuffer } from './reorder.ts';
+import { latestRun, nextStop, prevStop, stepAt, stopsOf } from './steps.ts';
+import { Timeline } from './timeline.ts';
+
+const L = '127.0.0.1:8888';
+const C = '127.0.0.1:50000';
+
+/** A long, varied session: sockets opening, kernel samples, segments, closes. */
+function session(n: number): SessionEvent[] {
+  const out: SessionEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const sock = `s${1 + (i % 7)}`;
+    const base = { v: 1 as const, seq: i, ts: i * 10 };
+    switch (i % 5) {
+      case 0: out.push({ ...base, layer: 'api', type: 'api.call', sock, call: 'connect', args: {}, durationUs: 1, proto: 'tcp', local: `127.0.0.1:${40000 + (i % 7)}`, remote: L, conn: `127.0.0.1:${40000 + (i % 7)}>${L}` }); break;
+      case 1: out.push({ ...base, layer: 'kernel', type: 'kernel.tcp', sock, local: `127.0.0.1:${40000 + (i % 7)}`, remote: L, state: i % 3 ? 'ESTABLISHED' : 'FIN_WAIT1', sendQueue: i % 11, recvQueue: i % 13 }); break;
+      case 2: out.push({ ...base, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags: ['ACK'], seqNo: i, ackNo: 1, win: 100, len: i % 4, options: {}, inferred: false, bytes: '' }); break;
+      case 3: out.push({ ...base, layer: 'api', type: 'api.call', sock, call: 'send', args: {}, durationUs: 1, data: { len: 3, b64: 'YWJj', truncated: false } }); break;
+      default: out.push({ ...base, layer: 'api', type: 'api.notice', sock, what: 'incoming' }); break;
+    }
+  }
+  return out;
+}
+
+function prefixModel(events: SessionEvent[], c: number) {
+  const m = emptyModel();
+  for (let i = 0; i <= c; i++) fold(m, events[i]!);
+  return m;
+}
+
+describe('Timeline: the model at any cursor', () => {
+  const events = session(2600);
+  const tl = new Timeline(undefined, 1000);
+  for (const e of events) tl.append(e);
+
+  it('modelAt(c) equals folding events 0..c from scratch, seeking back and forth (snapshot + fold)', () => {
+    for (const c of [2599, 5, 1999, 1000, 999, 2500, -1, 0, 1500, 1501, 1502, 400, 2598]) {
+      const got = JSON.parse(JSON.stringify(tl.modelAt(c)));
+      expect(got, `cursor ${c}`).toEqual(JSON.parse(JSON.stringify(prefixModel(events, c))));
+    }
+  });
+
+  it('the cursor model never moves when the live head grows, and the head is shared only when asked', () => {
+    const t2 = new Timeline(undefined, 50);
+    const evs = session(120);
+    for (const e of evs.slice(0, 100)) t2.append(e);
+    const at = t2.modelAt(99);
+    const before = JSON.stringify(at);
+    for (const e of evs.slice(100)) t2.append(e);
+    expect(JSON.stringify(at)).toBe(before);
+    expect(t2.modelAt(119, true)).toBe(t2.headModel);
+    expect(t2.modelAt(119)).not.toBe(t2.headModel);
+  });
+
+  it('a timeline on an agent snapshot numbers its own events from 0 on top of it', () => {
+    const base = prefixModel(session(30), 29);
+    const t3 = new Timeline(cloneModel(base));
+    t3.append({ v: 1, seq: 0, ts: 1, layer: 'api', type: 'api.call', sock: 's1', call: 'close', args: {}, durationUs: 1 });
+    expect(t3.headModel.sockets['s1']?.apiState).toBe('closed');
+    expect(t3.modelAt(-1).sockets['s1']?.apiState).not.toBe('closed');
+  });
+
+  it('keeps at most maxEvents for playback but still folds the rest into the head', () => {
+    const t4 = new Timeline(undefined, 10, 20);
+    for (const e of session(30)) t4.append({ ...e, seq: t4.nextSeq });
+    expect(t4.events).toHaveLength(20);
+    expect(t4.overflow).toBe(10);
+    expect(t4.headModel.events).toBe(30);
+  });
+});
+
+const seg = (seq: number, ts: number, wireTs: number, flags: ('SYN' | 'ACK' | 'PSH')[]): SessionEvent =>
+  ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags, seqNo: 1, ackNo: 1, win: 1, len: 0, options: {}, inferred: false, bytes: '' });
+const call = (seq: number, ts: number, name: 'send' | 'recv'): SessionEvent =>
+  ({ v: 1, seq, ts, layer: 'api', type: 'api.call', sock: 's1', call: name, args: {}, durationUs: 1 });
+
+describe('ReorderBuffer: events in the order they happened', () => {
+  it('puts a captured packet that arrived late back at its capture time', () => {
+    // send() at 100, recv() at 130, then the packet captured at 105 arrives (tcpdump's pipe is slow)
+    const stream = [call(1, 100, 'send'), call(2, 130, 'recv'), seg(3, 160, 105, ['ACK', 'PSH'])];
+    expect(inHappenedOrder(stream).map((e) => e.seq)).toEqual([1, 3, 2]);
+  });
+
+  it('holds events until the session clock has passed them by the hold, then releases them in happened order', () => {
+    const r = new ReorderBuffer();
+    r.add(call(1, 100_000, 'send'), 0);
+    r.add(call(2, 130_000, 'recv'), 30);
+    expect(r.release(30, 500_000)).toEqual([]); // nothing is 500 ms old yet
+    r.add(seg(3, 160_000, 105_000, ['ACK']), 60);
+    // 600 ms of page time later the session clock is at ≈ 760 ms: everything is old enough
+    expect(r.release(660, 500_000).map((e) => e.seq)).toEqual([1, 3, 2]);
+    expect(r.size).toBe(0);
+  });
+
+  it('releases at once without a hold (capture off), ties kept in stream order', () => {
+    const r = new ReorderBuffer();
+    r.add(call(1, 50, 'send'), 0);
+    r.add(call(2, 50, 'recv'), 0);
+    expect(r.release(0, 0).map((e) => e.seq)).toEqual([1, 2]);
+  });
+});
+
+const step = (seq: number, scenario: string, id: string, index: number, status: 'start' | 'done' | 'failed'): SessionEvent =>
+  ({ v: 1, seq, ts: seq, layer: 'session', type: 'scenario.step', scenario, step: id, index, role: 'server', status });
+
+describe('lesson steps from the scenario.step markers', () => {
+  const events: SessionEvent[] = [
+    step(0, 'tcp-hello', 'server.listen', 0, 'start'), step(1, 'tcp-hello', 'server.listen', 0, 'done'),
+    // a second run of the same lesson: the latest one counts
+    step(2, 'tcp-hello', 'server.listen', 0, 'start'), call(3, 3, 'send'), step(4, 'tcp-hello', 'server.listen', 0, 'done'),
+    step(5, 'tcp-hello', 'client.connect', 1, 'start'), call(6, 6, 'recv'), step(7, 'tcp-hello', 'client.connect', 1, 'failed'),
+  ];
+  const markers = events.flatMap((e, i) => (e.type === 'scenario.step' ? [i] : []));
+
+  it('finds the latest run, each step from its start marker to its end marker', () => {
+    const run = latestRun(events, markers, 'tcp-hello')!;
+    expect(run.start).toBe(2);
+    expect(run.steps.map((s) => [s.id, s.start, s.end, s.status])).toEqual([['server.listen', 2, 4, 'done'], ['client.connect', 5, 7, 'failed']]);
+    expect(run.failed).toBe(true);
+    expect(run.complete).toBe(false);
+    expect(latestRun(events, markers, 'udp-echo')).toBeNull();
+  });
+
+  it('Next and Previous stop before the first step and at every step end; the cursor is in the step it passed the start of', () => {
+    const run = latestRun(events, markers, 'tcp-hello')!;
+    const stops = stopsOf(run);
+    expect(stops).toEqual([1, 4, 7]);
+    expect(nextStop(stops, 1)).toBe(4);
+    expect(nextStop(stops, 7)).toBeNull();
+    expect(prevStop(stops, 5)).toBe(4);
+    expect(prevStop(stops, 1)).toBeNull();
+    expect([1, 2, 4, 5, 6, 7].map((c) => stepAt(run, c))).toEqual([-1, 0, 0, 1, 1, 1]);
+  });
+});
