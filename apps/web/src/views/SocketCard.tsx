@@ -1,4 +1,5 @@
-import { memo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
+import { bindNote, bindNoteText, type BindNote } from '../format/bindNote.ts';
 import type { SocketModel, TextEncodingName } from '@socketscope/shared';
 import { formatBytes, previewText } from '../format/bytes.ts';
 import { useT } from '../i18n/useT.ts';
@@ -55,6 +56,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false }: { id: s
       {sock.peerClosed ? <div className="peer-closed" data-testid="sock-peer-closed"><span aria-hidden="true">⇤ </span>{t('card.peerClosed')}</div> : null}
       <LastData id={id} encoding={encoding} />
       <CallsAndErrors sock={sock} />
+      <BindNoteLine sock={sock} />
       {!finished && interactive ? <SocketActions sock={sock} encoding={encoding} onEncoding={setEncoding} /> : null}
       {interactive ? <ReplyLine target={id} encoding={encoding} /> : null}
     </article>
@@ -126,6 +128,30 @@ function CallsAndErrors({ sock }: { sock: SocketModel }) {
           <ErrorHint code={sock.lastError.code} fallback={sock.lastError.hint} />
         </div>
       ) : null}
+    </div>
+  );
+}
+
+/** What bind() said about SO_REUSEADDR and the port (EADDRINUSE for a program without it), when it said something. */
+function BindNoteLine({ sock }: { sock: SocketModel }) {
+  const t = useT();
+  const tl = useApp((s) => s.timeline);
+  const at = useApp((s) => s.cursor ?? s.headSeq);
+  const bind = sock.recentCalls.find((c) => c.call === 'bind' && c.ok);
+  const note = useMemo((): BindNote | null => {
+    if (!bind) return null;
+    // the bind is among this socket's last calls, so it is close: a short bounded scan finds it
+    for (let i = Math.min(at, tl.last), n = 0; i >= 0 && n < 5000; i--, n++) {
+      const e = tl.events[i]!;
+      if (e.type === 'api.call' && e.sock === sock.id && e.call === 'bind') return bindNote(e);
+    }
+    return null;
+  }, [bind, tl, at, sock.id]);
+  if (!note) return null;
+  const warn = note.code === 'REUSEADDR_FORCED_WOULD_FAIL';
+  return (
+    <div className={`bind-note${warn ? ' warn' : ''}`} data-testid="sock-bind-note" data-code={note.code}>
+      <strong aria-hidden="true">{warn ? '⚠ ' : 'ⓘ '}</strong>{bindNoteText(note, t)}
     </div>
   );
 }
