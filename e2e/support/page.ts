@@ -10,8 +10,11 @@ export function agentUrl(params: Record<string, string> = {}): string {
   return u.toString();
 }
 
+/** Opens the live session with the playground (the page itself opens on the lesson list). */
 export async function openLive(page: Page, url: string): Promise<void> {
-  await page.goto(url);
+  const u = new URL(url);
+  if (!u.searchParams.has('lesson') && !u.searchParams.has('view')) u.searchParams.set('view', 'playground');
+  await page.goto(u.toString());
   await expect(page.getByTestId('conn-status')).toHaveAttribute('data-status', 'live');
 }
 

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type CommandInput, type SessionEvent } from '@socketscope/shared';
 import { createAgent, type Agent, type CreateAgentOptions } from '../src/agent.ts';
 import { startServer, type RunningServer } from '../src/server/server.ts';
+import type { RateOptions } from '../src/server/rate.ts';
 import type { OutboundOptions } from '../src/session/outbound.ts';
 
 export const KIT_TOKEN = 'r'.repeat(64);
@@ -22,15 +23,19 @@ export interface AgentServer {
 }
 
 /** A real agent and its server on 127.0.0.1:<free port>, capture off unless asked for. */
-export async function startAgentServer(opts: CreateAgentOptions & { outbound?: OutboundOptions; webRoot?: string } = {}): Promise<AgentServer> {
+/** Frames per second a page may send (server/rate.ts): the default (50/s) is a person's; load and fuzz need more. */
+export const UNLIMITED_RATE: RateOptions = { perSecond: 1e9, burst: 1e9 };
+
+export async function startAgentServer(opts: CreateAgentOptions & { outbound?: OutboundOptions; webRoot?: string; rate?: RateOptions } = {}): Promise<AgentServer> {
   const logs: string[] = [];
   const log = (l: string) => { if (logs.length < 10_000) logs.push(l); };
-  const { outbound, webRoot, ...agentOpts } = opts;
+  const { outbound, webRoot, rate, ...agentOpts } = opts;
   const agent = createAgent({ capture: 'off', log, ...agentOpts });
   const server = await startServer(agent, {
     port: 0, token: KIT_TOKEN, log,
     ...(outbound ? { outbound } : {}),
     ...(webRoot ? { webRoot } : {}),
+    ...(rate ? { rate } : {}),
   });
   await agent.setUiPorts([server.port]);
   agent.start();
@@ -45,6 +50,8 @@ export async function startAgentServer(opts: CreateAgentOptions & { outbound?: O
 
 /** A server message as parsed; the client's invariants check what it relies on. */
 export type Msg = { t: string; [k: string]: any };
+
+const CLOSED = '\u0000closed';
 
 export interface Reply { re: string; ok: boolean; result?: unknown; error?: { code: string; message: string; hint?: string } }
 
@@ -73,6 +80,10 @@ export class StreamClient {
   /** keep every event (off for long runs: seqs are enough) */
   keepEvents = false;
   kept: SessionEvent[] = [];
+  /** sync again by itself when a new hello comes (session reset), as the page does */
+  autoResync = false;
+  /** sees every event as it arrives */
+  onEach: ((e: SessionEvent) => void) | null = null;
   /** replies without a pending waiter, in order (for frames whose reply has re "") */
   unclaimed: Reply[] = [];
   private pending = new Map<string, (r: Reply) => void>();
@@ -85,6 +96,8 @@ export class StreamClient {
     ws.on('message', (data: Buffer) => this.onMessage(String(data)));
     ws.on('close', (code: number, reason: Buffer) => {
       this.closed = { code, reason: String(reason) };
+      for (const w of this.pending.values()) w({ re: CLOSED, ok: false });
+      this.pending.clear();
       this.wake();
     });
     ws.on('error', () => { /* close follows */ });
@@ -138,6 +151,8 @@ export class StreamClient {
         this.hellos++;
         this.helloSession = m['session'].id as string;
         this.enterSession(this.helloSession);
+        // a hello after we synced means a new session (P6): a page syncs again at once
+        if (this.autoResync && this.hellos > 1) this.send({ t: 'sync', protocolVersion: PROTOCOL_VERSION, since: this.lastSeq });
         break;
       case 'snapshot':
         this.snapshots.push({ atSeq: m['atSeq'], model: m['model'] });
@@ -170,6 +185,7 @@ export class StreamClient {
   }
 
   private onEvent(e: SessionEvent): void {
+    this.onEach?.(e);
     if (e.seq <= this.lastSeq) this.violations.push(`seq ${e.seq} not above last held ${this.lastSeq} (duplicate or out of order)`);
     else if (e.seq > this.lastSeq + 1) {
       const jump = e.seq - this.lastSeq - 1;
@@ -220,12 +236,21 @@ export class StreamClient {
   }
 
   cmdWithId(id: string, cmd: unknown, ms = 15_000): Promise<Reply> {
+    const r = this.waitFor(id, ms, JSON.stringify(cmd).slice(0, 120));
+    if (!this.closed) this.ws.send(JSON.stringify({ t: 'cmd', id, cmd }));
+    return r;
+  }
+
+  /** The reply whose `re` is id (register before sending the frame). */
+  waitFor(id: string, ms = 15_000, what = ''): Promise<Reply> {
+    if (this.closed) return Promise.reject(new Error(`socket closed (${this.closed.code} ${this.closed.reason}) before ${id} was sent`));
     return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => { this.pending.delete(id); reject(new Error(`no reply to ${id} (${JSON.stringify(cmd).slice(0, 120)}) in ${ms} ms`)); }, ms);
-      const onClose = () => { clearTimeout(timer); this.pending.delete(id); reject(new Error(`socket closed before the reply to ${id}`)); };
-      this.ws.once('close', onClose);
-      this.pending.set(id, (r) => { clearTimeout(timer); this.ws.off('close', onClose); resolve(r); });
-      this.ws.send(JSON.stringify({ t: 'cmd', id, cmd }));
+      const timer = setTimeout(() => { this.pending.delete(id); reject(new Error(`no reply to ${id} (${what}) in ${ms} ms`)); }, ms);
+      this.pending.set(id, (r) => {
+        clearTimeout(timer);
+        if (r.re === CLOSED) reject(new Error(`socket closed (${this.closed?.code} ${this.closed?.reason}) before the reply to ${id}`));
+        else resolve(r);
+      });
     });
   }
 

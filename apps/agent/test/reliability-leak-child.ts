@@ -2,8 +2,8 @@
  * Child process for the leak check (reliability-leak.test.ts, bench/reliability.ts): a real agent with its
  * server and one page streaming every event, then N socket cycles through the engine. Run with
  * `node --expose-gc --import tsx reliability-leak-child.ts CYCLES`; prints one JSON line (LeakReport).
- * Each cycle: TCP connect → accept → send each way → recv each way → close both, and a UDP pair
- * bind/socket → sendto → recvfrom → close both. The recorder's ring is small (5,000) so that it is full
+ * Each cycle: TCP connect → accept → send each way → recv each way → close both; every 4th cycle also a
+ * UDP pair bind/socket → sendto → recvfrom → close both. Four loops run at once. The recorder's ring is small (5,000) so that it is full
  * before the first measurement and what it holds does not count as growth.
  */
 import { readdirSync } from 'node:fs';
@@ -46,10 +46,15 @@ async function main(): Promise<void> {
   const page = await StreamClient.open(h.port, { keepSeqs: false });
   await page.sync();
 
-  const l = await exec({ op: 'tcp.listen', port: 0, backlog: 16 });
-  const port = Number(String(l['local']).split(':').at(-1));
-  const lsock = String(l['sock']);
-  const cycle = async (i: number) => {
+  // WORKERS loops in parallel, each with its own listener (accept hands out the oldest waiting connection)
+  const WORKERS = 4;
+  const listeners: { sock: string; port: number }[] = [];
+  for (let w = 0; w < WORKERS; w++) {
+    const l = await exec({ op: 'tcp.listen', port: 0, backlog: 16 });
+    listeners.push({ sock: String(l['sock']), port: Number(String(l['local']).split(':').at(-1)) });
+  }
+  const cycle = async (i: number, w: number) => {
+    const { sock: lsock, port } = listeners[w]!;
     const c = await exec({ op: 'tcp.connect', port });
     const a = await exec({ op: 'tcp.accept', sock: lsock });
     const cs = String(c['sock']);
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
     // alternate who closes first, so both sides of the teardown are exercised
     await exec({ op: 'tcp.close', sock: i % 2 ? cs : as });
     await exec({ op: 'tcp.close', sock: i % 2 ? as : cs });
+    if (i % 4 !== 0) return;
     const u = await exec({ op: 'udp.bind', port: 0 });
     const uport = Number(String(u['local']).split(':').at(-1));
     const v = await exec({ op: 'udp.socket' });
@@ -69,14 +75,19 @@ async function main(): Promise<void> {
     await exec({ op: 'udp.close', sock: String(u['sock']) });
     await exec({ op: 'udp.close', sock: String(v['sock']) });
   };
+  const runCycles = async (n: number) => {
+    await Promise.all(listeners.map(async (_, w) => {
+      for (let i = w; i < n; i += WORKERS) await cycle(i, w);
+    }));
+  };
 
   // warm up: JIT, pools, the ring filling up, the probe's caches
-  for (let i = 0; i < 300; i++) await cycle(i);
+  await runCycles(300);
   await sleep(500);
   const fdsStart = fds();
   const m0 = mem();
   const t0 = performance.now();
-  for (let i = 0; i < cycles; i++) await cycle(i);
+  await runCycles(cycles);
   const ms = performance.now() - t0;
   // let closes finish, the probe see them gone and the page catch up
   await sleep(1000);

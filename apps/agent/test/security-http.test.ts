@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_HINTS } from '@socketscope/shared';
+import { resolveInside } from '../src/server/static.ts';
 import { get, live, rawHttp, send, SHARE_HOST, startSec, VIEWER, type SecHarness } from './share-harness.ts';
 
 let h: SecHarness;
@@ -43,6 +44,16 @@ describe('HTTP endpoints (S7, N1, H2)', () => {
     const post = await rawHttp(h.port, `POST / HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     expect(post.status).toBe(405);
     expect(post.head).toMatch(/\r\nReferrer-Policy: no-referrer\r\n/i);
+  });
+
+  it('H1: whatever the URL path, the file it names is inside the web root (or it is refused) before the file system is asked', () => {
+    const root = '/srv/socketscope/dist';
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt', '/%2e%2e%2f%2e%2e%2fetc/passwd', '/..\\secret.txt', '/a%00b', '/%E0%A4%A', '//etc/passwd']) {
+      const r = resolveInside(root, p);
+      expect(r === null || r.startsWith(`${root}/`), `${p} → ${r}`).toBe(true);
+    }
+    for (const p of ['/..\\secret.txt', '/a%00b', '/%E0%A4%A']) expect(resolveInside(root, p), p).toBeNull();
+    expect(resolveInside(root, '/assets/app.js')).toBe('/srv/socketscope/dist/assets/app.js');
   });
 
   it('N1: by default the agent listens on 127.0.0.1 only (another loopback address finds nothing)', async () => {

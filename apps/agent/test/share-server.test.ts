@@ -148,16 +148,18 @@ describe('the teacher sees who is watching (N8)', () => {
     t.ws.close();
   });
 
-  it('N4: viewers beyond maxViewers get a bare 503, and the teacher can still connect', async () => {
-    await until(() => h.server.viewers() === 0 || null);
+  it('N4: viewers beyond maxViewers get a bare 503; teachers and viewers are counted apart', async () => {
+    await until(() => h.server.viewers() === 0 && h.server.clients() === 0 || null);
+    // two teacher pages first: they must not use up the viewers' places (3)
+    const teachers = await Promise.all([1, 2].map(() => live(h.port)));
     const vs = await Promise.all([1, 2, 3].map(() => live(h.port, onShare)));
     const r = await refused(dial(h.port, onShare));
     expect(r.status).toBe(503);
     expect(r.body).toBe('');
+    // …and a full classroom of viewers does not lock the teacher out
     const t = await live(h.port);
     expect(t.hello.share.viewers).toBe(3);
-    for (const v of vs) v.ws.close();
-    t.ws.close();
+    for (const v of [...vs, ...teachers, t]) v.ws.close();
   });
 });
 

@@ -43,6 +43,9 @@ export function checkTarget(ctx: Ctx, host: string): void {
 export async function resolveHost(ctx: Ctx, host: string, family?: 4 | 6): Promise<{ address: string; family: 4 | 6 }> {
   const kind = net.isIP(host);
   if (kind === 4 || kind === 6) return { address: host, family: kind };
+  // RFC 6761: localhost is loopback without asking anyone. getaddrinfo would ask DNS for an IPv6
+  // localhost where /etc/hosts has none (seen in the fuzz: a query to the configured nameserver)
+  if (host.toLowerCase() === 'localhost') return family === 6 ? { address: '::1', family: 6 } : { address: '127.0.0.1', family: 4 };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CommandError('EAI_AGAIN', `looking up ${host} took longer than ${LOOKUP_MS} ms`)), LOOKUP_MS);

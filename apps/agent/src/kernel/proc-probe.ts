@@ -83,6 +83,8 @@ export class KernelProbe implements ObservationSource {
   private hotUntil = 0;
   /** smoothed cost of one poll in ms */
   private costMs = 0;
+  /** when the last poll started (Date.now()) */
+  private lastPollAt = 0;
   /** cost of the last polls, for the bench and diagnostics */
   readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0 };
 
@@ -122,10 +124,15 @@ export class KernelProbe implements ObservationSource {
     this.timer = null;
   }
 
-  /** Looks again soon (after the current synchronous work, so api events come before what they caused). */
+  /**
+   * Looks again soon (after the current synchronous work, so api events come before what they caused),
+   * but not sooner than K1's budget allows after the last look: the engine pokes on every change, and
+   * under load (hundreds of connections a second) immediate polls took over half a core
+   * (bench/reliability.ts measured 60 polls/s at 8 ms each).
+   */
   poke(): void {
     this.hotUntil = Date.now() + this.coolAfterMs;
-    if (this.emitFn) this.schedule(0);
+    if (this.emitFn) this.schedule(Math.max(0, this.lastPollAt + Math.ceil(this.costMs * 4) - Date.now()));
   }
 
   /** K1: fast while things happen, slower when quiet, never more than ~25 % of a core. */
@@ -157,6 +164,7 @@ export class KernelProbe implements ObservationSource {
     const emit = this.emitFn;
     if (!emit) return false;
     const t0 = process.hrtime.bigint();
+    this.lastPollAt = Date.now();
     const targets = this.opts.targets();
     const watched = new Set(this.opts.watchedPorts?.() ?? []);
     // closed sockets too: one closed before the first look may still be in TIME_WAIT

@@ -103,7 +103,7 @@ export class ClientConnection {
 
   private onFrame(data: unknown, isBinary: boolean): void {
     if (this.closed) return;
-    const take = 'ok' as string; this.bucket.take(); // P8
+    const take = this.bucket.take(); // P8
     if (take === 'flooding') {
       this.log(`closed a ${this.role} connection that kept sending faster than allowed`);
       this.out.close(CloseCode.tooManyMessages, 'too many messages: slow down and reconnect');
@@ -128,7 +128,7 @@ export class ClientConnection {
     }
     const msg = r.data;
     if (msg.t === 'sync') {
-      if (this.syncedSinceHello) return this.replyError('', 'E_INVALID', 'already synced: a page syncs once after each hello'); // P9
+      if (this.syncedSinceHello) return this.replyError(id, 'E_INVALID', 'already synced: a page syncs once after each hello'); // P9 (re: the id if readable, as P3)
       if (msg.protocolVersion !== PROTOCOL_VERSION) {
         // P2: close with the reason; nothing else is sent
         this.out.close(CloseCode.protocolMismatch, `protocol mismatch: agent speaks ${PROTOCOL_VERSION}, page speaks ${msg.protocolVersion}; reload the page`);

@@ -183,12 +183,14 @@ const messages = {
   'cards.title': 'Sockets',
   'cards.count': '{count} sockets',
   'cards.empty': 'No sockets yet. Use the playground: listen() makes a server, connect() a client.',
+  'cards.emptyLesson': 'No sockets at this point of the lesson.',
   'cards.hideClosed': 'Hide closed',
 
   'role.listener': 'server · listener',
   'role.client': 'client',
   'role.accepted': 'server · accepted from {parent}',
   'role.udp': 'UDP socket',
+  'role.socket': 'socket',
   'role.unknown': 'watched socket',
 
   'api.open': 'open',

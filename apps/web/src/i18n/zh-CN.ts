@@ -179,12 +179,14 @@ const messages: Messages = {
   'cards.title': '套接字',
   'cards.count': '{count} 个套接字',
   'cards.empty': '还没有套接字。在实验台中：listen() 创建服务端，connect() 创建客户端。',
+  'cards.emptyLesson': '课程进行到这里还没有套接字。',
   'cards.hideClosed': '隐藏已关闭',
 
   'role.listener': '服务端 · 监听套接字（listener）',
   'role.client': '客户端',
   'role.accepted': '服务端 · accept() 返回的新套接字（来自 {parent}）',
   'role.udp': 'UDP 套接字',
+  'role.socket': '套接字',
   'role.unknown': '被观察的套接字',
 
   'api.open': '已创建',

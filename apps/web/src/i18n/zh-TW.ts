@@ -182,12 +182,14 @@ const messages: Messages = {
   'cards.title': '套接字',
   'cards.count': '{count} 個套接字',
   'cards.empty': '還沒有套接字。在實驗台中：listen() 建立服務端，connect() 建立客戶端。',
+  'cards.emptyLesson': '課程進行到這裡還沒有套接字。',
   'cards.hideClosed': '隱藏已關閉',
 
   'role.listener': '服務端 · 監聽套接字（listener）',
   'role.client': '客戶端',
   'role.accepted': '服務端 · accept() 傳回的新套接字（來自 {parent}）',
   'role.udp': 'UDP 套接字',
+  'role.socket': '套接字',
   'role.unknown': '被觀察的套接字',
 
   'api.open': '已建立',

@@ -239,3 +239,38 @@ describe('applyHello', () => {
     expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2]);
   });
 });
+
+describe('EventPipeline: events in the order they happened', () => {
+  const call = (seq: number, ts: number, c: 'send' | 'recv') => ({ v: 1, seq, ts, layer: 'api', type: 'api.call', sock: 's1', call: c, args: {}, durationUs: 1 });
+  const data = (seq: number, ts: number, wireTs: number) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags: ['ACK', 'PSH'], seqNo: 1, ackNo: 1, win: 1, len: 5, inferred: false });
+
+  it('while capture can run, a packet that reached the agent late is folded at its capture time', () => {
+    const store = createAppStore();
+    // a session just reset says nothing about capture: the agent's capabilities say it can run
+    store.setState({ capabilities: { ...hello('a').capabilities, wire: { available: true } } });
+    const clock = manualScheduler();
+    let now = 0;
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now, holdMs: 500 });
+    pipe.push([call(1, 100_000, 'send'), call(2, 130_000, 'recv')]);
+    clock.tick();
+    expect(store.getState().log).toHaveLength(0); // held: a late packet may still belong before them
+    now = 70;
+    pipe.push([data(3, 170_000, 105_000)]);
+    clock.tick();
+    now = 800;
+    clock.tick();
+    const rows = store.getState().log.map((r) => r.event);
+    expect(rows.map((e) => e?.type === 'api.call' ? e.call : e?.type)).toEqual(['send', 'tcp.segment', 'recv']);
+    expect(rows.map((e) => e?.seq)).toEqual([0, 1, 2]);
+    expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('without capture nothing waits', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => 0, holdMs: 500 });
+    pipe.push([call(1, 100_000, 'send')]);
+    clock.tick();
+    expect(store.getState().log).toHaveLength(1);
+  });
+});

@@ -181,7 +181,8 @@ export class EventPipeline {
       this.queue = [];
       this.head = 0;
     }
-    const capturing = ctx.tl.headModel.sources.wire?.running === true;
+    // capture runs: the session said so, or (a session just reset says nothing) the agent can capture
+    const capturing = ctx.tl.headModel.sources.wire?.running ?? s.capabilities?.wire.available ?? false;
     this.release(ctx, force ? this.reorder.releaseAll() : this.reorder.release(now, capturing ? this.holdMs * 1000 : 0));
     this.commit(s, ctx);
     if (this.pending > 0 || this.reorder.size > 0) this.request();

@@ -1,4 +1,4 @@
-import type { SessionEvent } from '@socketscope/shared';
+import { parseEndpoint, type SessionEvent } from '@socketscope/shared';
 
 /**
  * Puts events in the order they HAPPENED before the page numbers and folds them.
@@ -14,29 +14,90 @@ import type { SessionEvent } from '@socketscope/shared';
  * late packet can still be sorted in front of them; then they leave in happened order (ties: stream
  * order). The session clock is estimated from the newest `ts` seen plus the page's time since it
  * arrived, so a quiet stream still drains. A packet later than the hold is placed where it arrives.
+ *
+ * Clock skew: `wireTs` is capture time (wall clock) minus the session's start in whole milliseconds,
+ * so it can read up to 1 ms late against `ts` (monotonic) — enough to put a datagram after the
+ * recvfrom() that read it. WireSkew estimates that constant from packets whose sending call is known
+ * (a SYN and its connect(), data and its send()/sendto()): the packet cannot leave before the call
+ * began, so the smallest (capture − call start) bounds the skew from above. A wrong pairing can only
+ * make the estimate smaller, i.e. correct less; the correction is never more than 1 ms.
  */
 
+const MAX_SKEW_US = 1000;
+/** how far a packet's capture may be from its call, in µs, to be paired with it */
+const PAIR_WINDOW_US = 3000;
+const RECENT_CALLS = 64;
+
+interface SendCall {
+  port: number;
+  /** payload bytes; 0 for connect() (its SYN) */
+  len: number;
+  start: number;
+  end: number;
+}
+
+function portOf(ep: string | undefined): number | null {
+  return ep ? parseEndpoint(ep)?.port ?? null : null;
+}
+
+export class WireSkew {
+  private calls: SendCall[] = [];
+  private best = Infinity;
+
+  /** µs to subtract from a captured packet's wireTs. */
+  get skew(): number {
+    return this.best === Infinity ? 0 : Math.min(MAX_SKEW_US, Math.max(0, this.best));
+  }
+
+  observe(e: SessionEvent): void {
+    if (e.type === 'api.call') {
+      if (e.error) return;
+      const port = portOf(e.local);
+      if (port === null) return;
+      const len = e.call === 'connect' ? 0 : (e.call === 'send' || e.call === 'sendto') ? e.data?.len ?? 0 : -1;
+      if (len < 0 || (len === 0 && e.call !== 'connect')) return;
+      this.calls.push({ port, len, start: e.ts - e.durationUs, end: e.ts });
+      if (this.calls.length > RECENT_CALLS) this.calls.shift();
+      return;
+    }
+    if ((e.type !== 'tcp.segment' && e.type !== 'udp.datagram') || e.inferred || e.wireTs === undefined) return;
+    const syn = e.type === 'tcp.segment' && e.flags.includes('SYN') && !e.flags.includes('ACK');
+    if (!syn && e.len === 0) return;
+    const port = portOf(e.src);
+    const len = syn ? 0 : e.len;
+    let call: SendCall | undefined;
+    for (let i = this.calls.length - 1; i >= 0; i--) {
+      const c = this.calls[i]!;
+      if (c.port !== port || c.len !== len) continue;
+      if (e.wireTs < c.start - PAIR_WINDOW_US || e.wireTs > c.end + PAIR_WINDOW_US) continue;
+      // the latest call that began before the (possibly late) capture time
+      if (c.start <= e.wireTs + MAX_SKEW_US) { call = c; break; }
+    }
+    if (call) this.best = Math.min(this.best, e.wireTs - call.start);
+  }
+}
+
 /** When an event happened on the session clock: capture time for captured packets, else the event's ts. */
-export function happenedAt(e: SessionEvent): number {
-  if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined) return e.wireTs;
+export function happenedAt(e: SessionEvent, skew = 0): number {
+  if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined) return e.wireTs - skew;
   return e.ts;
 }
 
-/** Stable sort by happenedAt; input order (stream order) breaks ties. Returns a new array. */
+/** Stable sort by happenedAt (skew estimated over all of them); input order (stream order) breaks ties. */
 export function inHappenedOrder(events: readonly SessionEvent[]): SessionEvent[] {
+  const clock = new WireSkew();
+  for (const e of events) clock.observe(e);
+  const skew = clock.skew;
   return events
-    .map((e, i) => ({ e, i, at: happenedAt(e) }))
+    .map((e, i) => ({ e, i, at: happenedAt(e, skew) }))
     .sort((a, b) => a.at - b.at || a.i - b.i)
     .map((x) => x.e);
 }
 
-interface Held {
-  e: SessionEvent;
-  at: number;
-}
-
 export class ReorderBuffer {
-  private held: Held[] = [];
+  /** in arrival order; sorted when released, with the skew known then */
+  private held: SessionEvent[] = [];
+  private clock = new WireSkew();
   /** newest ts seen (µs) and the page time (ms) when it arrived */
   private newestTs = -Infinity;
   private newestAtMs = 0;
@@ -45,17 +106,18 @@ export class ReorderBuffer {
     return this.held.length;
   }
 
+  get skew(): number {
+    return this.clock.skew;
+  }
+
   /** Takes an event that just arrived; `nowMs` is the page's clock (performance.now()). */
   add(e: SessionEvent, nowMs: number): void {
     if (e.ts > this.newestTs) {
       this.newestTs = e.ts;
       this.newestAtMs = nowMs;
     }
-    const h: Held = { e, at: happenedAt(e) };
-    // usually it belongs at the end; late packets move back a few places (ties keep arrival order)
-    let i = this.held.length;
-    while (i > 0 && this.held[i - 1]!.at > h.at) i--;
-    this.held.splice(i, 0, h);
+    this.clock.observe(e);
+    this.held.push(e);
   }
 
   /** The session clock now, estimated (µs). */
@@ -66,22 +128,26 @@ export class ReorderBuffer {
   /** Events that happened at least holdUs before the session clock's now, in happened order. */
   release(nowMs: number, holdUs: number): SessionEvent[] {
     if (this.held.length === 0) return [];
-    if (holdUs <= 0) return this.releaseAll();
-    const limit = this.sessionNow(nowMs) - holdUs;
-    let k = 0;
-    while (k < this.held.length && this.held[k]!.at <= limit) k++;
-    if (k === 0) return [];
-    return this.held.splice(0, k).map((h) => h.e);
+    const limit = holdUs <= 0 ? Infinity : this.sessionNow(nowMs) - holdUs;
+    const skew = this.clock.skew;
+    const out: { e: SessionEvent; i: number; at: number }[] = [];
+    const keep: SessionEvent[] = [];
+    this.held.forEach((e, i) => {
+      const at = happenedAt(e, skew);
+      if (at <= limit) out.push({ e, i, at }); else keep.push(e);
+    });
+    if (out.length === 0) return [];
+    this.held = keep;
+    return out.sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
   }
 
   releaseAll(): SessionEvent[] {
-    const out = this.held.map((h) => h.e);
-    this.held = [];
-    return out;
+    return this.release(0, 0);
   }
 
   clear(): void {
     this.held = [];
+    this.clock = new WireSkew(); // a new session has a new start time, hence its own skew
     this.newestTs = -Infinity;
     this.newestAtMs = 0;
   }

@@ -94,6 +94,17 @@ describe('ReorderBuffer: events in the order they happened', () => {
     expect(r.size).toBe(0);
   });
 
+  it('corrects the capture clock’s skew: a datagram captured "after" the recvfrom() that read it is put before it', () => {
+    // sendto() ran 49.20–49.30 ms; its datagram reads 49.99 ms (wireTs up to 1 ms late); the reply
+    // datagram reads 55.80 ms but the recvfrom() that returned it finished at 55.60 ms
+    const sendto = { v: 1, seq: 1, ts: 49_300, layer: 'api', type: 'api.call', sock: 's2', call: 'sendto', args: {}, durationUs: 100, local: '0.0.0.0:43596', data: { len: 5, b64: 'aGVsbG8=', truncated: false } } as SessionEvent;
+    const dg = (seq: number, ts: number, wireTs: number, src: string, dst: string) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'udp.datagram', src, dst, len: 5, inferred: false, bytes: '' }) as SessionEvent;
+    const recv = { v: 1, seq: 3, ts: 55_600, layer: 'api', type: 'api.call', sock: 's2', call: 'recvfrom', args: {}, durationUs: 50 } as SessionEvent;
+    const stream = [sendto, recv, dg(4, 70_000, 49_990, '127.0.0.1:43596', '127.0.0.1:9998'), dg(5, 71_000, 55_800, '127.0.0.1:9998', '127.0.0.1:43596')];
+    // each datagram left while its sendto() ran, so before the call's completion is drawn
+    expect(inHappenedOrder(stream).map((e) => e.seq)).toEqual([4, 1, 5, 3]);
+  });
+
   it('releases at once without a hold (capture off), ties kept in stream order', () => {
     const r = new ReorderBuffer();
     r.add(call(1, 50, 'send'), 0);

@@ -29,6 +29,8 @@ export function recentChunks(events: readonly SessionEvent[], upto: number, sock
 export function CardKernelViews({ sock }: { sock: SocketModel }) {
   const t = useT();
   const projector = useApp((s) => s.projector);
+  // shown alone, the cards have room for the buffers' bytes (which send() wrote them: 粘包)
+  const roomy = useApp((s) => s.maximized === 'cards');
   const tl = useApp((s) => s.timeline);
   const at = useApp((s) => s.cursor ?? s.headSeq);
   const peer = useApp((s) => {
@@ -53,7 +55,7 @@ export function CardKernelViews({ sock }: { sock: SocketModel }) {
         </div>
       ) : null}
       <div className="card-buffers" data-testid="sock-buffers">
-        <Buffers socket={sock} recentData={data.mine} t={t} projector={projector} compact
+        <Buffers socket={sock} recentData={data.mine} t={t} projector={projector} compact={!roomy}
           {...(peer ? { peer: { socket: peer, recentData: data.theirs ?? [] } } : {})}
           {...(data.windows ? { windows: data.windows } : {})} />
       </div>

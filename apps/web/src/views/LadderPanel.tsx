@@ -24,7 +24,7 @@ export function LadderPanel() {
   const projector = useApp((s) => s.projector);
   const box = useRef<HTMLDivElement | null>(null);
   const [size, setSize] = useState({ width: 1000, height: 400 });
-  const lanes = useApp((s) => s.timeline.headModel.socketOrder.length);
+  const lanes = useApp((s) => s.model.socketOrder.length);
 
   // following live: the same growing array (the ladder appends); at a cursor: the prefix up to it
   const events = useMemo(

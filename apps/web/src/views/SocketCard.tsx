@@ -16,7 +16,7 @@ import { SocketActions } from './SocketActions.tsx';
  * player); the calls a socket offers appear only when the page shows the live head of a live session
  * (one cannot act on the past, or on a recording).
  */
-export const SocketCard = memo(function SocketCard({ id, rich = false }: { id: string; rich?: boolean }) {
+export const SocketCard = memo(function SocketCard({ id, rich = false, since }: { id: string; rich?: boolean; since?: number | undefined }) {
   const t = useT();
   const sock = useApp((s) => s.model.sockets[id]);
   const hideClosed = useApp((s) => s.hideClosed);
@@ -25,10 +25,15 @@ export const SocketCard = memo(function SocketCard({ id, rich = false }: { id: s
   if (!sock) return null;
   const finished = sock.apiState === 'closed' || sock.gone;
   if (hideClosed && finished) return null;
-  const roleText = sock.role === 'accepted' ? t('role.accepted', { parent: sock.parent ?? '?' }) : t(`role.${sock.role}` as MessageKey);
+  // changed during the lesson step being shown: marked (a word-free ▶ and a frame, not colour alone)
+  const touched = since !== undefined && sock.lastSeq >= since;
+  // a socket of the agent's own whose role is not known yet (socket() only, or a connect() that failed) is not a watched one
+  const roleText = sock.role === 'accepted' ? t('role.accepted', { parent: sock.parent ?? '?' })
+    : sock.role === 'unknown' && sock.owned ? t('role.socket') : t(`role.${sock.role}` as MessageKey);
   return (
     <article
-      className={`card role-${sock.role} ${finished ? 'finished' : ''}${rich ? ' rich' : ''}`}
+      className={`card role-${sock.role} ${finished ? 'finished' : ''}${rich ? ' rich' : ''}${touched ? ' touched' : ''}`}
+      data-touched={touched || undefined}
       data-testid={`socket-card-${id}`}
       data-sock={id}
       data-role={sock.role}
@@ -40,6 +45,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false }: { id: s
       aria-label={`${id} ${roleText}`}
     >
       <header className="card-head">
+        {touched ? <span className="touched-mark" aria-hidden="true">▶</span> : null}
         <span className="sock-id">{id}</span>
         <span className={`proto proto-${sock.proto}`}>{sock.proto.toUpperCase()}</span>
         <span className="role" data-testid="sock-role">{roleText}</span>

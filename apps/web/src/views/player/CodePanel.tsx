@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useLayoutEffect, useRef } from 'react';
 import { renderListing, type Lesson, type LessonStep, type Listing, type MovedPort } from '@socketscope/shared/lessons/index';
 import { useT } from '../../i18n/useT.ts';
 import { useApp } from '../../store/store.ts';
@@ -46,9 +46,24 @@ function ListingView(p: { title: string; listing: Listing; lines: readonly numbe
   const text = renderListing(p.listing, p.lang, p.moved);
   const scroller = useRef<HTMLOListElement | null>(null);
   const key = p.lines.join(',');
-  useEffect(() => {
-    const el = scroller.current?.querySelector<HTMLElement>('.hl');
-    if (el) el.scrollIntoView({ block: 'nearest', behavior: 'auto' });
+  // keep the step's first line in the middle of the listing, also when the listing is laid out or resized later
+  useLayoutEffect(() => {
+    const ol = scroller.current;
+    if (!ol) return;
+    const center = () => {
+      const lit = ol.querySelectorAll<HTMLElement>('.hl');
+      const first = lit[0];
+      const last = lit[lit.length - 1];
+      if (!first || !last) return;
+      // the list is positioned, so offsetTop is measured from its top; a block taller than the view starts at its top
+      const top = first.offsetTop;
+      const span = last.offsetTop + last.offsetHeight - top;
+      ol.scrollTop = span >= ol.clientHeight ? top : Math.max(0, top - (ol.clientHeight - span) / 2);
+    };
+    center();
+    const ro = new ResizeObserver(center);
+    ro.observe(ol);
+    return () => ro.disconnect();
   }, [key]);
   const hl = new Set(p.lines);
   return (

@@ -81,7 +81,7 @@ function Player({ lesson }: { lesson: Lesson }) {
         {show('code') ? code : null}
         {show('explain') ? <StepExplain lesson={lesson} step={step} /> : null}
         {show('ladder') ? <LadderPanel /> : null}
-        {show('lower') ? (compact ? <LowerPanel code={code} /> : <LowerPanel />) : null}
+        {show('lower') ? <LowerPanel since={runStep?.start} {...(compact ? { code } : {})} /> : null}
       </div>
     </main>
   );

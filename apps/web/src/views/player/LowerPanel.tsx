@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { useT } from '../../i18n/useT.ts';
 import { setLessonTab } from '../../store/actions.ts';
 import type { LessonTab } from '../../store/slices.ts';
@@ -13,7 +13,7 @@ const TAB_KEY = { code: 'tab.code', cards: 'tab.cards', log: 'tab.log' } as cons
  * The lesson player's tabbed panel: the socket cards (state machine, buffers) or the event log, and in
  * projector mode (where large type leaves room for fewer views) the code as a third tab.
  */
-export function LowerPanel({ code }: { code?: ReactNode }) {
+export function LowerPanel({ code, since }: { code?: ReactNode; since?: number | undefined }) {
   const t = useT();
   const tabs: readonly LessonTab[] = code ? ['code', 'cards', 'log'] : ['cards', 'log'];
   const tab = useApp((s) => {
@@ -32,18 +32,26 @@ export function LowerPanel({ code }: { code?: ReactNode }) {
         <span className="push-right" />
         <MaximizeButton panel={tab} />
       </div>
-      {tab === 'code' ? code : tab === 'cards' ? <LessonCards /> : <EventLog embedded />}
+      {tab === 'code' ? code : tab === 'cards' ? <LessonCards since={since} /> : <EventLog embedded />}
     </section>
   );
 }
 
-function LessonCards() {
+/** The sockets at the cursor; the ones the current step changed are marked and scrolled into view. */
+function LessonCards({ since }: { since: number | undefined }) {
   const t = useT();
   const order = useApp((s) => s.model.socketOrder);
+  const alone = useApp((s) => s.maximized === 'cards');
+  const box = useRef<HTMLDivElement | null>(null);
+  // in the small panel, bring the first card the step changed into view (shown alone, all are in view)
+  useEffect(() => {
+    if (alone) box.current?.scrollTo(0, 0);
+    else box.current?.querySelector('.card.touched')?.scrollIntoView({ block: 'nearest' });
+  }, [since, alone]);
   return (
-    <div className="lesson-cards" data-testid="socket-cards">
-      {order.length === 0 ? <p className="empty">{t('cards.empty')}</p> : null}
-      {order.map((id) => <SocketCard key={id} id={id} rich />)}
+    <div className="lesson-cards" data-testid="socket-cards" ref={box}>
+      {order.length === 0 ? <p className="empty">{t('cards.emptyLesson')}</p> : null}
+      {order.map((id) => <SocketCard key={id} id={id} rich since={since} />)}
     </div>
   );
 }
