@@ -25,8 +25,8 @@
 import type { EventInput, KernelTcpEvent, KernelUdpEvent, ProbeStatus, TcpInfo } from '@socketscope/shared';
 import { connKey } from '@socketscope/shared';
 import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
-import { rowKey, type ProcProto, type ProcRow } from './proc-parse.ts';
-import { PROC_FILES, readProc, readRows } from './proc-read.ts';
+import { parseProcNet, rowKey, type ProcProto, type ProcRow } from './proc-parse.ts';
+import { PROC_FILES, readProc, readProcAsync, readRows } from './proc-read.ts';
 import { SsRunner } from './tcp-info.ts';
 
 export interface KernelProbeOptions {
@@ -51,6 +51,18 @@ interface Followed {
   sock?: string;
   last: KernelEvent;
   sig: string;
+}
+
+/** One look at /proc in progress (kernel/README.md). */
+interface Look {
+  emit: Emit;
+  targets: TrackedSocket[];
+  watched: Set<number>;
+  wanted: TrackedSocket[];
+  protos: Set<ProcProto>;
+  index: Map<string, ProcRow[]>;
+  filter: { ports: (localPort: number, remotePort: number) => boolean };
+  add(rows: ProcRow[]): void;
 }
 
 interface Meta {
@@ -85,6 +97,9 @@ export class KernelProbe implements ObservationSource {
   private costMs = 0;
   /** when the last poll started (Date.now()) */
   private lastPollAt = 0;
+  /** a look is reading /proc right now; `again`: something asked for another meanwhile */
+  private polling = false;
+  private again = false;
   /** cost of the last polls, for the bench and diagnostics */
   readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0 };
 
@@ -148,22 +163,68 @@ export class KernelProbe implements ObservationSource {
     this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
-      let live = false;
-      try {
-        live = this.pollOnce();
-      } catch {
-        live = false; // /proc vanished mid-read: status() will say so
-      }
-      if (live) this.schedule(this.nextDelay());
+      if (this.polling) { this.again = true; return; }
+      this.polling = true;
+      this.pollAsync().catch(() => false /* /proc vanished mid-read: status() will say so */).then((live) => {
+        this.polling = false;
+        if (this.again) { this.again = false; live = this.emitFn !== null; }
+        if (live) this.schedule(this.nextDelay());
+      }, () => { this.polling = false; });
     }, delay);
     this.timer.unref();
   }
 
-  /** One look at /proc: emits what changed; returns whether anything is live (worth another look). */
+  /**
+   * One look at /proc, read synchronously: emits what changed; returns whether anything is live (worth
+   * another look). The timer uses pollAsync(); this is for tests and the cost measurement.
+   */
   pollOnce(): boolean {
-    const emit = this.emitFn;
-    if (!emit) return false;
     const t0 = process.hrtime.bigint();
+    const look = this.plan();
+    if (!look) return false;
+    for (const proto of look.protos) {
+      look.add(readRows(proto, look.filter, [4]));
+      if (this.need6(look, proto)) look.add(readRows(proto, look.filter, [6]));
+    }
+    return this.finish(look, Number(process.hrtime.bigint() - t0) / 1000);
+  }
+
+  /**
+   * The same look with the files read in libuv's thread pool: reading /proc/net/tcp is the kernel walking
+   * its whole connection table (milliseconds), and done synchronously it stalled everything else the
+   * agent does — sending, streaming events — for as long (bench/throughput.ts). Only the parsing of the
+   * rows of ports we follow is left on the event loop. The cost K1 budgets is both parts.
+   */
+  async pollAsync(): Promise<boolean> {
+    const look = this.plan();
+    if (!look) return false;
+    let mainUs = 0;
+    let readUs = 0;
+    const read = async (proto: ProcProto, fam: 4 | 6) => {
+      const r0 = process.hrtime.bigint();
+      const text = await readProcAsync(PROC_FILES[proto][fam === 4 ? 0 : 1]);
+      readUs += Number(process.hrtime.bigint() - r0) / 1000;
+      const p0 = process.hrtime.bigint();
+      if (text) look.add(parseProcNet(text, proto, look.filter));
+      mainUs += Number(process.hrtime.bigint() - p0) / 1000;
+    };
+    const protos = [...look.protos];
+    await Promise.all(protos.map((proto) => read(proto, 4)));
+    await Promise.all(protos.filter((proto) => this.need6(look, proto)).map((proto) => read(proto, 6)));
+    // stopped meanwhile: nothing more to say
+    if (this.emitFn !== look.emit) return false;
+    const t0 = process.hrtime.bigint();
+    const live = this.finish(look, 0);
+    mainUs += Number(process.hrtime.bigint() - t0) / 1000;
+    // reads run in parallel: their wall time is an upper bound of the thread pool's CPU
+    this.account(mainUs + readUs / Math.max(1, protos.length));
+    return live;
+  }
+
+  /** What to look for: the targets, watched ports, the protocols to read, and the rows index to fill. */
+  private plan(): Look | null {
+    const emit = this.emitFn;
+    if (!emit) return null;
     this.lastPollAt = Date.now();
     const targets = this.opts.targets();
     const watched = new Set(this.opts.watchedPorts?.() ?? []);
@@ -187,15 +248,19 @@ export class KernelProbe implements ObservationSource {
         if (list) list.push(r); else index.set(k, [r]);
       }
     };
-    for (const proto of protos) {
-      add(readRows(proto, filter, [4]));
-      // the IPv6 file costs another walk of the hash table: only when a socket we want may be there (K1)
-      const need6 = proto === 'udp' || watched.size > 0
-        || wanted.some((t) => t.proto === proto && (t.local!.startsWith('[') || (!t.closed && !index.has(`${proto}|${targetKey(t)}`))))
-        || [...this.followed.values()].some((f) => f.proto === proto && f.family === 6);
-      if (need6) add(readRows(proto, filter, [6]));
-    }
+    return { emit, targets, watched, wanted, protos, index, filter, add };
+  }
 
+  /** The IPv6 file costs another walk of the hash table: only when a socket we want may be there (K1). */
+  private need6(look: Look, proto: ProcProto): boolean {
+    return proto === 'udp' || look.watched.size > 0
+      || look.wanted.some((t) => t.proto === proto && (t.local!.startsWith('[') || (!t.closed && !look.index.has(`${proto}|${targetKey(t)}`))))
+      || [...this.followed.values()].some((f) => f.proto === proto && f.family === 6);
+  }
+
+  /** Matches the rows read to what we follow, emits the changes and the gone; `us` > 0 is this look's cost. */
+  private finish(look: Look, us: number): boolean {
+    const { emit, targets, watched, wanted, index } = look;
     const seen = new Set<string>();
     const used = new Set<string>();
     for (const t of wanted) {
@@ -230,13 +295,16 @@ export class KernelProbe implements ObservationSource {
     }
 
     this.maybeQueryInfo();
-    const us = Number(process.hrtime.bigint() - t0) / 1000;
+    if (us > 0) this.account(us);
+    return watched.size > 0 || this.followed.size > 0 || targets.some((t) => !t.closed && !this.finished.has(t.sock));
+  }
+
+  private account(us: number): void {
     this.costMs = this.costMs === 0 ? us / 1000 : this.costMs * 0.8 + (us / 1000) * 0.2;
     this.stats.costMs = this.costMs;
     this.stats.polls++;
     this.stats.lastPollUs = us;
     this.stats.maxPollUs = Math.max(this.stats.maxPollUs, us);
-    return watched.size > 0 || this.followed.size > 0 || targets.some((t) => !t.closed && !this.finished.has(t.sock));
   }
 
   /** K2: emits when the row differs from what was last shown; the event (and its conn) is built only then. */

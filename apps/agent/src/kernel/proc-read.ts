@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { parseProcNet, type ParseOptions, type ProcProto, type ProcRow } from './proc-parse.ts';
 
 /** The /proc files per protocol, IPv4 then IPv6 (an IPv6 socket carrying IPv4 shows up in the v6 file). */
@@ -11,6 +12,15 @@ export const PROC_FILES: Record<ProcProto, [string, string]> = {
 export function readProc(path: string): string | null {
   try {
     return readFileSync(path, 'latin1');
+  } catch {
+    return null;
+  }
+}
+
+/** The same, read in libuv's thread pool (the kernel's table walk then costs the event loop nothing). */
+export async function readProcAsync(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'latin1');
   } catch {
     return null;
   }

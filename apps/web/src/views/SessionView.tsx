@@ -2,7 +2,7 @@ import { useT } from '../i18n/useT.ts';
 import { navigate } from '../store/actions.ts';
 import { appStore, useApp } from '../store/store.ts';
 import { EventLog } from './EventLog.tsx';
-import { SaveButton } from './Files.tsx';
+import { OpenButton, SaveButton } from './Files.tsx';
 import { LadderPanel } from './LadderPanel.tsx';
 import { Playground } from './Playground.tsx';
 import { Transport } from './player/Transport.tsx';
@@ -25,6 +25,7 @@ export function SessionView() {
       <div className="session-bar">
         <button type="button" className="link-button" data-testid="back-to-lessons" onClick={() => navigate(appStore(), { view: 'lessons' })}>{t('nav.back')}</button>
         <span className="push-right" />
+        <OpenButton />
         <SaveButton />
       </div>
       <Transport live={live} />

@@ -4,7 +4,7 @@ import { errorHintKey } from '../../i18n/index.ts';
 import { useT } from '../../i18n/useT.ts';
 import { navigate } from '../../store/actions.ts';
 import { appStore, useApp } from '../../store/store.ts';
-import { SaveButton } from '../Files.tsx';
+import { OpenButton, SaveButton } from '../Files.tsx';
 
 /** The lesson's title, the way back to the list, Run (again), what the run is doing, and Save. */
 export function LessonBar({ lesson, hasRun }: { lesson: Lesson; hasRun: boolean }) {
@@ -50,6 +50,7 @@ export function LessonBar({ lesson, hasRun }: { lesson: Lesson; hasRun: boolean 
       {noAgent && !fromFile ? <span className="muted" data-testid="needs-agent">{t('player.needsAgent')}</span> : null}
       {!knows ? <span className="muted">{t('player.noScenario')}</span> : null}
       <span className="push-right" />
+      <OpenButton />
       <SaveButton />
     </div>
   );

@@ -1,0 +1,132 @@
+/**
+ * TCP bulk throughput through the agent ÷ plain node:net, on loopback.
+ * - baseline: a plain node:net sender process writing BYTES in 64 KiB chunks (with backpressure) to a
+ *   sink process;
+ * - agent: the real agent process (`socketscope start`) sending the same BYTES to the same sink with
+ *   tcp.sendBulk (64 KiB chunks: one api.call send event each), the kernel probe following the socket,
+ *   wire inference (or capture) adding segments, and every event streamed to a page over the WebSocket.
+ * Time is the sink's, first byte to last, so process start-up is not counted. Best of ROUNDS each,
+ * alternating, because the machine is shared. Budgets: ≥ 0.95 with capture off, ≥ 0.80 with capture on
+ * (capture needs tcpdump/dumpcap and the rights; skipped with a note otherwise).
+ * BYTES: 1 GiB; THROUGHPUT_QUICK=1 (or --quick) uses 256 MiB.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { StreamClient } from '../apps/agent/test/reliability-kit.ts';
+import { CaptureSource } from '../apps/agent/src/wire/capture.ts';
+import { BENCH_TOKEN, cpuMsOf, ROOT, startAgentProcess } from './lib/agent-process.ts';
+import type { BenchResult } from './result.ts';
+
+const QUICK = process.env['THROUGHPUT_QUICK'] === '1' || process.argv.includes('--quick');
+const BYTES = QUICK ? 256 * 2 ** 20 : 2 ** 30;
+const ROUNDS = 3;
+
+interface Sink { port: number; next(): Promise<{ bytes: number; ms: number }>; close(): void }
+
+async function startSink(): Promise<Sink> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bench/fixtures/sink.mjs'), String(BYTES)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const queue: string[] = [];
+  const waiters: ((l: string) => void)[] = [];
+  lines.on('line', (l) => { const w = waiters.shift(); if (w) w(l); else queue.push(l); });
+  const nextLine = () => new Promise<string>((resolve, reject) => {
+    const q = queue.shift();
+    if (q !== undefined) return resolve(q);
+    const t = setTimeout(() => reject(new Error('sink: nothing in 120 s')), 120_000);
+    waiters.push((l) => { clearTimeout(t); resolve(l); });
+  });
+  const { port } = JSON.parse(await nextLine()) as { port: number };
+  return { port, next: async () => JSON.parse(await nextLine()) as { bytes: number; ms: number }, close: () => { child.stdin!.end(); child.kill(); } };
+}
+
+async function plainRound(sink: Sink): Promise<number> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/fixtures/plain-send.mjs'), String(sink.port), String(BYTES)], { stdio: 'inherit' });
+  const r = await sink.next();
+  await new Promise((res) => child.once('exit', res));
+  if (r.bytes !== BYTES) throw new Error(`plain: sink got ${r.bytes} of ${BYTES}`);
+  return r.ms;
+}
+
+async function agentRounds(sink: Sink, capture: 'auto' | 'off'): Promise<{ ms: number[]; events: number; lagMs: number; cpuMs: number }> {
+  const agent = await startAgentProcess({ capture });
+  const page = await StreamClient.open(agent.port, { token: BENCH_TOKEN, keepSeqs: false });
+  try {
+    // the capture tool is up once the agent says so (maybe already in the history sync sends)
+    let up = false;
+    page.onEach = (e) => { if (e.type === 'source.status' && e.source === 'wire') up = e.status.running; };
+    await page.sync();
+    if (capture === 'auto') await page.until(() => up, 15_000, 'capture running');
+    page.onEach = null;
+    const ms: number[] = [];
+    let lagMs = 0;
+    const cpu0 = cpuMsOf(agent.pid);
+    for (let i = 0; i < ROUNDS; i++) {
+      const c = await page.ok<{ sock: string }>({ op: 'tcp.connect', port: sink.port });
+      const got = sink.next();
+      const bulk = await page.cmd({ op: 'tcp.sendBulk', sock: c.sock, bytes: BYTES, chunk: 65536 }, 120_000);
+      if (!bulk.ok) throw new Error(`sendBulk: ${bulk.error?.code} ${bulk.error?.message}`);
+      const r = await got;
+      if (r.bytes !== BYTES) throw new Error(`agent: sink got ${r.bytes} of ${BYTES}`);
+      ms.push(r.ms);
+      // how far behind the page was when the last byte arrived
+      const t = performance.now();
+      await page.ok({ op: 'tcp.close', sock: c.sock });
+      await quiet(page, 300);
+      lagMs = Math.max(lagMs, performance.now() - t - 300);
+    }
+    return { ms, events: page.events, lagMs, cpuMs: cpuMsOf(agent.pid) - cpu0 };
+  } finally {
+    await page.close();
+    await agent.stop();
+  }
+}
+
+/** Resolves once the page has received nothing new for `ms` (bounded: 60 s). */
+async function quiet(page: StreamClient, ms: number): Promise<void> {
+  const end = Date.now() + 60_000;
+  let last = -2;
+  while (Date.now() < end && page.lastSeq !== last) {
+    last = page.lastSeq;
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const sink = await startSink();
+  const results: BenchResult[] = [];
+  const mib = BYTES / 2 ** 20;
+  const size = QUICK ? `${mib} MiB (quick)` : '1 GiB';
+  try {
+    const plain: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) plain.push(await plainRound(sink));
+    const off = await agentRounds(sink, 'off');
+    // one more baseline after, in case the machine got busier meanwhile
+    plain.push(await plainRound(sink));
+    const base = Math.min(...plain);
+    const best = Math.min(...off.ms);
+    results.push({
+      name: `throughput ${size} through the agent (capture off)`,
+      value: mib / (best / 1000), unit: 'MiB/s', baseline: mib / (base / 1000), ratio: base / best, budget: 'ratio ≥ 0.95', ok: base / best >= 0.95,
+      note: `best of ${ROUNDS}: agent ${off.ms.map((m) => m.toFixed(0)).join('/')} ms vs plain ${plain.map((m) => m.toFixed(0)).join('/')} ms; ${off.events} events streamed, page caught up ${off.lagMs.toFixed(0)} ms after the last byte; agent CPU ${(off.cpuMs / 1000).toFixed(1)} s`,
+    });
+
+    const capStatus = new CaptureSource({ mode: 'off' }).status();
+    if (!capStatus.available) {
+      results.push({ name: `throughput ${size} through the agent (capture on)`, value: NaN, unit: 'MiB/s', budget: 'ratio ≥ 0.80', ok: false, note: `SKIPPED: capture not available: ${capStatus.reason}` });
+    } else {
+      const on = await agentRounds(sink, 'auto');
+      plain.push(await plainRound(sink));
+      const base2 = Math.min(...plain);
+      const bestOn = Math.min(...on.ms);
+      results.push({
+        name: `throughput ${size} through the agent (capture on)`,
+        value: mib / (bestOn / 1000), unit: 'MiB/s', baseline: mib / (base2 / 1000), ratio: base2 / bestOn, budget: 'ratio ≥ 0.80', ok: base2 / bestOn >= 0.8,
+        note: `best of ${ROUNDS}: agent ${on.ms.map((m) => m.toFixed(0)).join('/')} ms; ${on.events} events streamed, page caught up ${on.lagMs.toFixed(0)} ms after the last byte; agent CPU ${(on.cpuMs / 1000).toFixed(1)} s`,
+      });
+    }
+  } finally {
+    sink.close();
+  }
+  return results;
+}

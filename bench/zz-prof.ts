@@ -1,0 +1,17 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { StreamClient } from '../apps/agent/test/reliability-kit.ts';
+import { BENCH_TOKEN, ROOT, startAgentProcess } from './lib/agent-process.ts';
+const BYTES = 256 * 2 ** 20;
+const sinkP = spawn(process.execPath, [path.join(ROOT, 'bench/fixtures/sink.mjs'), String(BYTES)], { stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = createInterface({ input: sinkP.stdout! })[Symbol.asyncIterator]();
+const port = JSON.parse((await lines.next()).value).port;
+const agent = await startAgentProcess({ capture: (process.env.CAP as any) ?? 'off', nodeArgs: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof/agent'] });
+const page = await StreamClient.open(agent.port, { token: BENCH_TOKEN, keepSeqs: false });
+await page.sync();
+await new Promise((r) => setTimeout(r, 2000));
+const c = await page.ok<{ sock: string }>({ op: 'tcp.connect', port });
+await page.cmd({ op: 'tcp.sendBulk', sock: c.sock, bytes: BYTES, chunk: 65536 }, 120000);
+console.log((await lines.next()).value);
+await page.close(); await agent.stop(); sinkP.kill(); process.exit(0);
