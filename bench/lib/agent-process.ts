@@ -19,8 +19,16 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeArgs?: string[] } = {}): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(ROOT, 'apps/agent/src/cli.ts'), 'start', '--no-open', '--port', '0', '--capture', opts.capture ?? 'off'], {
+/**
+ * `limits` given: the same agent started by bench/lib/agent-child.ts with those engine limits (the CLI has
+ * no flag for them: the classroom keeps the defaults).
+ */
+export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeArgs?: string[]; limits?: Record<string, number> } = {}): Promise<AgentProcess> {
+  const capture = opts.capture ?? 'off';
+  const args = opts.limits
+    ? [path.join(ROOT, 'bench/lib/agent-child.ts'), capture, JSON.stringify(opts.limits)]
+    : [path.join(ROOT, 'apps/agent/src/cli.ts'), 'start', '--no-open', '--port', '0', '--capture', capture];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
     cwd: ROOT, env: { ...process.env, SOCKETSCOPE_TOKEN: BENCH_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -56,7 +56,7 @@ export async function arrows(page: Page): Promise<Arrow[]> {
     flags: g.querySelector('.ll-flags')?.textContent ?? '',
     nums: g.querySelector('.ll-nums')?.textContent ?? '',
   })));
-  return all.sort((a, b) => a.seq - b.seq);
+  return all.toSorted((a, b) => a.seq - b.seq);
 }
 
 /** A socket card in the lesson's socket panel, by role (and which of several). */

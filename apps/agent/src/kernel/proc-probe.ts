@@ -9,7 +9,8 @@
  *   Why: reading /proc/net/tcp walks the kernel's whole connection hash table (262144 buckets on this
  *   24 GB machine), a few ms per file however few sockets exist; see the cost test.
  *   The IPv6 files are read only when a followed socket may be in them (IPv6 targets, watched ports, or a
- *   target not found in the IPv4 file).
+ *   target not found in the IPv4 file). The timer's looks read the files in libuv's thread pool, so the
+ *   table walk does not stall the event loop; a poke() never looks sooner than this budget allows.
  * - K2 It emits kernel.tcp / kernel.udp only when what it shows changed (state, queues, drops, TCP_INFO).
  * - K3 The agent's own sockets are matched by "local|remote" endpoints (listeners and UDP by local alone)
  *   and carry `sock`; other programs' sockets on watched ports carry no `sock`. Both carry `conn` where
@@ -53,16 +54,10 @@ interface Followed {
   sig: string;
 }
 
-/** One look at /proc in progress (kernel/README.md). */
+/** One look at /proc in progress: what it wants, and the rows read so far by "proto|local|remote". */
 interface Look {
-  emit: Emit;
-  targets: TrackedSocket[];
-  watched: Set<number>;
-  wanted: TrackedSocket[];
-  protos: Set<ProcProto>;
-  index: Map<string, ProcRow[]>;
-  filter: { ports: (localPort: number, remotePort: number) => boolean };
-  add(rows: ProcRow[]): void;
+  emit: Emit; targets: TrackedSocket[]; watched: Set<number>; wanted: TrackedSocket[]; protos: Set<ProcProto>;
+  index: Map<string, ProcRow[]>; filter: { ports: (localPort: number, remotePort: number) => boolean }; add(rows: ProcRow[]): void;
 }
 
 interface Meta {
@@ -165,11 +160,12 @@ export class KernelProbe implements ObservationSource {
       this.timer = null;
       if (this.polling) { this.again = true; return; }
       this.polling = true;
-      this.pollAsync().catch(() => false /* /proc vanished mid-read: status() will say so */).then((live) => {
+      void this.pollAsync().catch(() => false /* /proc vanished mid-read: status() will say so */).then((live) => {
         this.polling = false;
+        // a poke while reading: look again (after the K1 delay) even if nothing was live before
         if (this.again) { this.again = false; live = this.emitFn !== null; }
         if (live) this.schedule(this.nextDelay());
-      }, () => { this.polling = false; });
+      });
     }, delay);
     this.timer.unref();
   }
@@ -186,7 +182,7 @@ export class KernelProbe implements ObservationSource {
       look.add(readRows(proto, look.filter, [4]));
       if (this.need6(look, proto)) look.add(readRows(proto, look.filter, [6]));
     }
-    return this.finish(look, Number(process.hrtime.bigint() - t0) / 1000);
+    return this.apply(look, Number(process.hrtime.bigint() - t0) / 1000);
   }
 
   /**
@@ -214,10 +210,10 @@ export class KernelProbe implements ObservationSource {
     // stopped meanwhile: nothing more to say
     if (this.emitFn !== look.emit) return false;
     const t0 = process.hrtime.bigint();
-    const live = this.finish(look, 0);
+    const live = this.apply(look, 0);
     mainUs += Number(process.hrtime.bigint() - t0) / 1000;
-    // reads run in parallel: their wall time is an upper bound of the thread pool's CPU
-    this.account(mainUs + readUs / Math.max(1, protos.length));
+    // the reads' wall time stands for the thread pool's CPU (an upper bound): K1 stays a bound on both
+    this.account(mainUs + readUs);
     return live;
   }
 
@@ -259,7 +255,7 @@ export class KernelProbe implements ObservationSource {
   }
 
   /** Matches the rows read to what we follow, emits the changes and the gone; `us` > 0 is this look's cost. */
-  private finish(look: Look, us: number): boolean {
+  private apply(look: Look, us: number): boolean {
     const { emit, targets, watched, wanted, index } = look;
     const seen = new Set<string>();
     const used = new Set<string>();

@@ -240,9 +240,10 @@ describe('applyHello', () => {
   });
 });
 
+const call = (seq: number, ts: number, c: 'send' | 'recv') => ({ v: 1, seq, ts, layer: 'api', type: 'api.call', sock: 's1', call: c, args: {}, durationUs: 1 });
+const data = (seq: number, ts: number, wireTs: number) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags: ['ACK', 'PSH'], seqNo: 1, ackNo: 1, win: 1, len: 5, inferred: false });
+
 describe('EventPipeline: events in the order they happened', () => {
-  const call = (seq: number, ts: number, c: 'send' | 'recv') => ({ v: 1, seq, ts, layer: 'api', type: 'api.call', sock: 's1', call: c, args: {}, durationUs: 1 });
-  const data = (seq: number, ts: number, wireTs: number) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags: ['ACK', 'PSH'], seqNo: 1, ackNo: 1, win: 1, len: 5, inferred: false });
 
   it('while capture can run, a packet that reached the agent late is folded at its capture time', () => {
     const store = createAppStore();

@@ -209,8 +209,14 @@ export class EventPipeline {
   /** Numbers released events with the page's seq and appends them to the timeline. */
   private release(ctx: FlushCtx, events: SessionEvent[]): void {
     const follow = this.store.getState().cursor === null;
+    const skew = this.reorder.skew;
     for (const ev of events) {
       const e = { ...ev, seq: ctx.tl.nextSeq } as SessionEvent;
+      // capture times are shown corrected by the estimated clock offset (≤ 1 ms, reorder.ts), so every
+      // time on the page reads in the order things happened; the recording keeps the agent's value
+      if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined && skew > 0) {
+        e.wireTs = Math.round((e.wireTs - skew) * 1000) / 1000;
+      }
       const mark = e.type === 'tcp.segment' ? this.handshakeMark(e) : undefined;
       ctx.tl.append(e);
       if (e.seq !== ctx.tl.last) continue; // past the timeline's bound: folded, not kept

@@ -48,8 +48,8 @@ export function seek(store: AppStore, c: number | null): void {
   const at = Math.min(Math.max(c, -1), tl.last);
   if (at === s.cursor) return;
   const model = tl.modelAt(at);
-  const selected = s.selectedSeq !== null && s.selectedSeq > at ? { selectedSeq: null } : {};
-  store.setState({ cursor: at, model, modelVersion: model.version, lastData: lastDataAt(tl.events, at), ...selected });
+  // a selection is for looking closer at one place; moving on lets the views follow the cursor again
+  store.setState({ cursor: at, model, modelVersion: model.version, lastData: lastDataAt(tl.events, at), selectedSeq: null });
 }
 
 function position(store: AppStore): number {

@@ -90,7 +90,7 @@ export function inHappenedOrder(events: readonly SessionEvent[]): SessionEvent[]
   const skew = clock.skew;
   return events
     .map((e, i) => ({ e, i, at: happenedAt(e, skew) }))
-    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .toSorted((a, b) => a.at - b.at || a.i - b.i)
     .map((x) => x.e);
 }
 
@@ -138,7 +138,7 @@ export class ReorderBuffer {
     });
     if (out.length === 0) return [];
     this.held = keep;
-    return out.sort((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
+    return out.toSorted((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
   }
 
   releaseAll(): SessionEvent[] {

@@ -76,6 +76,8 @@ const seg = (seq: number, ts: number, wireTs: number, flags: ('SYN' | 'ACK' | 'P
 const call = (seq: number, ts: number, name: 'send' | 'recv'): SessionEvent =>
   ({ v: 1, seq, ts, layer: 'api', type: 'api.call', sock: 's1', call: name, args: {}, durationUs: 1 });
 
+const dg = (seq: number, ts: number, wireTs: number, src: string, dst: string) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'udp.datagram', src, dst, len: 5, inferred: false, bytes: '' }) as SessionEvent;
+
 describe('ReorderBuffer: events in the order they happened', () => {
   it('puts a captured packet that arrived late back at its capture time', () => {
     // send() at 100, recv() at 130, then the packet captured at 105 arrives (tcpdump's pipe is slow)
@@ -98,7 +100,6 @@ describe('ReorderBuffer: events in the order they happened', () => {
     // sendto() ran 49.20–49.30 ms; its datagram reads 49.99 ms (wireTs up to 1 ms late); the reply
     // datagram reads 55.80 ms but the recvfrom() that returned it finished at 55.60 ms
     const sendto = { v: 1, seq: 1, ts: 49_300, layer: 'api', type: 'api.call', sock: 's2', call: 'sendto', args: {}, durationUs: 100, local: '0.0.0.0:43596', data: { len: 5, b64: 'aGVsbG8=', truncated: false } } as SessionEvent;
-    const dg = (seq: number, ts: number, wireTs: number, src: string, dst: string) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'udp.datagram', src, dst, len: 5, inferred: false, bytes: '' }) as SessionEvent;
     const recv = { v: 1, seq: 3, ts: 55_600, layer: 'api', type: 'api.call', sock: 's2', call: 'recvfrom', args: {}, durationUs: 50 } as SessionEvent;
     const stream = [sendto, recv, dg(4, 70_000, 49_990, '127.0.0.1:43596', '127.0.0.1:9998'), dg(5, 71_000, 55_800, '127.0.0.1:9998', '127.0.0.1:43596')];
     // each datagram left while its sendto() ran, so before the call's completion is drawn
@@ -143,5 +144,33 @@ describe('lesson steps from the scenario.step markers', () => {
     expect(prevStop(stops, 5)).toBe(4);
     expect(prevStop(stops, 1)).toBeNull();
     expect([1, 2, 4, 5, 6, 7].map((c) => stepAt(run, c))).toEqual([-1, 0, 0, 1, 1, 1]);
+  });
+});
+
+describe('Timeline: seeking in a long session', () => {
+  it('any cursor in 200,000 events is at most one snapshot clone + 1,000 folds away (measured)', () => {
+    const events = session(200_000);
+    const tl = new Timeline();
+    const t0 = performance.now();
+    for (const e of events) tl.append(e);
+    const appendMs = performance.now() - t0;
+    const times: number[] = [];
+    let x = 12345;
+    for (let i = 0; i < 60; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const c = x % 200_000;
+      const s = performance.now();
+      tl.modelAt(c);
+      times.push(performance.now() - s);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[30]!;
+    const worst = times.at(-1)!;
+    console.log(`timeline: 200k events appended in ${appendMs.toFixed(0)} ms; random seek median ${median.toFixed(2)} ms, worst ${worst.toFixed(2)} ms`);
+    expect(median).toBeLessThan(50);
+    // a step forward from where the cursor is folds only the events in between
+    const s = performance.now();
+    for (let c = 150_000; c < 150_100; c++) tl.modelAt(c);
+    console.log(`timeline: 100 single steps forward in ${(performance.now() - s).toFixed(2)} ms`);
   });
 });

@@ -23,7 +23,7 @@ export function recentChunks(events: readonly SessionEvent[], upto: number, sock
     const call = e.call === 'send' || e.call === 'sendto' ? 'send' : e.call === 'recv' || e.call === 'recvfrom' ? 'recv' : null;
     if (call) out.push({ seq: e.seq, call, len: e.data.len, b64: e.data.b64 });
   }
-  return out.reverse();
+  return out.toReversed();
 }
 
 export function CardKernelViews({ sock }: { sock: SocketModel }) {

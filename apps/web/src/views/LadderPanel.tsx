@@ -47,24 +47,32 @@ export function LadderPanel() {
   }, []);
 
   const onSelect = useCallback((seq: number) => select(appStore(), seq), []);
-
   // Stepping or playing: the newest row must be in view. The ladder follows new rows only while its
   // own "follow" is on, and it can lose that without anyone scrolling (its content grows a scrollbar),
   // so the panel brings the end into view itself whenever the cursor moves and nothing is selected.
-  useEffect(() => {
-    if (cursor === null || selected !== null) return;
-    const id = requestAnimationFrame(() => {
-      const el = box.current?.querySelector<HTMLElement>('.ll-scroll');
-      if (el) el.scrollTop = el.scrollHeight;
-    });
-    return () => cancelAnimationFrame(id);
-  }, [cursor, selected]);
+
 
   // Projector sizes need ~190 px + 360 px per lane; where the panel cannot show the last lane's
   // lifeline the ladder keeps its normal sizes so every lane (client, listener, accepted socket) stays
   // in view. Shown alone (⤢) it usually has the room.
   const shown = Math.min(Math.max(lanes, 2), 4);
   const big = projector && size.width >= PROJECTOR_GUTTER + PROJECTOR_LANE * (shown - 0.5) + 100;
+
+  // Stepping or playing: the newest row must be in view. The ladder follows new rows only while its
+  // own "follow" is on, and it can lose that without anyone scrolling (its content grows a scrollbar),
+  // so the panel brings the end into view itself whenever the cursor moves or the panel is resized
+  // (projector mode, a view shown alone), unless an event is selected.
+  useEffect(() => {
+    if (cursor === null || selected !== null) return;
+    // two frames: the ladder lays out again (row height, lanes) in the frame after a resize
+    let id = requestAnimationFrame(() => {
+      id = requestAnimationFrame(() => {
+        const el = box.current?.querySelector<HTMLElement>('.ll-scroll');
+        if (el) el.scrollTop = el.scrollHeight;
+      });
+    });
+    return () => cancelAnimationFrame(id);
+  }, [cursor, selected, size.width, size.height, big]);
 
   return (
     <section className="panel ladder-panel" data-testid="ladder-panel" aria-label={t('ladder.title')}>

@@ -102,7 +102,7 @@ function LastData({ id, encoding }: { id: string; encoding: TextEncodingName }) 
     <div className="last-data" data-testid="sock-last-data" data-call={seen.call}>
       <span className="label">{t('card.lastData')}</span>{' '}
       <span className="call">{seen.call}()</span> {arrow}{seen.peer ? ` ${seen.peer}` : ''} {formatBytes(seen.data.len)}:{' '}
-      <q className="payload">{previewText(seen.data.b64, encoding)}</q>
+      <q className="payload">{previewText(seen.data.b64, encoding, 80)}</q>
       {seen.data.truncated ? <span className="muted"> {t('card.truncated')}</span> : null}
     </div>
   );
@@ -153,7 +153,8 @@ function BindNoteLine({ sock }: { sock: SocketModel }) {
     }
     return null;
   }, [bind, tl, at, sock.id]);
-  if (!note) return null;
+  // "Node set SO_REUSEADDR, nothing else held the port" is true of every bind: only the two that teach are shown
+  if (!note || note.code === 'REUSEADDR_FORCED') return null;
   const warn = note.code === 'REUSEADDR_FORCED_WOULD_FAIL';
   return (
     <div className={`bind-note${warn ? ' warn' : ''}`} data-testid="sock-bind-note" data-code={note.code}>

@@ -13,7 +13,8 @@ export function LessonBar({ lesson, hasRun }: { lesson: Lesson; hasRun: boolean 
   const run = useApp((s) => (s.lessonRun?.lesson === lesson.id ? s.lessonRun : null));
   const fromFile = useApp((s) => s.source.kind === 'file');
   const noAgent = useApp((s) => s.conn.status === 'no-token' || s.source.kind === 'file');
-  const live = useApp((s) => s.conn.status === 'live');
+  // a read-only (student) page watches the teacher's runs; it cannot start one
+  const live = useApp((s) => s.conn.status === 'live' && !(s.session?.readOnly ?? false));
   const readOnly = useApp((s) => s.session?.readOnly ?? false);
   const knows = useApp((s) => s.capabilities?.scenarios.includes(lesson.id) ?? true);
   const busy = run?.status === 'resetting' || run?.status === 'running';

@@ -2,6 +2,7 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import { useT } from '../../i18n/useT.ts';
 import { setLessonTab } from '../../store/actions.ts';
 import type { LessonTab } from '../../store/slices.ts';
+import type { AppState } from '../../store/slices.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { EventLog } from '../EventLog.tsx';
 import { MaximizeButton } from '../Panel.tsx';
@@ -37,11 +38,14 @@ export function LowerPanel({ code, since }: { code?: ReactNode; since?: number |
   );
 }
 
-/** The sockets at the cursor; the ones the current step changed are marked and scrolled into view. */
+/**
+ * The sockets at the cursor; the ones the current step changed are marked and scrolled into view.
+ * Shown alone (a focus view), those come first.
+ */
 function LessonCards({ since }: { since: number | undefined }) {
   const t = useT();
-  const order = useApp((s) => s.model.socketOrder);
   const alone = useApp((s) => s.maximized === 'cards');
+  const order = useApp(useShallowOrder(alone, since));
   const box = useRef<HTMLDivElement | null>(null);
   // in the small panel, bring the first card the step changed into view (shown alone, all are in view)
   useEffect(() => {
@@ -54,4 +58,19 @@ function LessonCards({ since }: { since: number | undefined }) {
       {order.map((id) => <SocketCard key={id} id={id} rich since={since} />)}
     </div>
   );
+}
+
+/** Socket ids in model order, or (touched first) for the focus view; the same array while nothing changes. */
+function useShallowOrder(touchedFirst: boolean, since: number | undefined): (s: AppState) => readonly string[] {
+  const last = useRef<readonly string[]>([]);
+  return (s) => {
+    const order = s.model.socketOrder;
+    const next = !touchedFirst || since === undefined ? order : [
+      ...order.filter((id) => (s.model.sockets[id]?.lastSeq ?? -1) >= since),
+      ...order.filter((id) => (s.model.sockets[id]?.lastSeq ?? -1) < since),
+    ];
+    if (next.length === last.current.length && next.every((id, i) => id === last.current[i])) return last.current;
+    last.current = next;
+    return next;
+  };
 }
