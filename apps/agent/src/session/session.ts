@@ -59,6 +59,11 @@ export class InvalidEventError extends Error {
  * but its notification waits until the current one has reached every subscriber, so all
  * subscribers see events in seq order.
  */
+/** Wall-clock milliseconds with µs resolution (Date.now() has only whole milliseconds). */
+function preciseWallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 export class Session {
   readonly ringSize: number;
   readonly snapshotEvery: number;
@@ -66,8 +71,11 @@ export class Session {
   private readonly log: (line: string) => void;
 
   id = randomUUID();
-  /** wall-clock start, for display and recordings; ts values are relative to this */
-  startWallMs = Date.now();
+  /**
+   * wall-clock start, for display and recordings; ts values are relative to this. Sub-millisecond,
+   * because captured packets' wireTs (pcap time − start) must line up with ts to the microsecond.
+   */
+  startWallMs = preciseWallMs();
   private startNs = process.hrtime.bigint();
 
   private nextSeq = 0;
@@ -200,7 +208,7 @@ export class Session {
   /** Starts a new session: new id, seq from 0, clock from now, empty model. Subscribers stay. */
   reset(): void {
     this.id = randomUUID();
-    this.startWallMs = Date.now();
+    this.startWallMs = preciseWallMs();
     this.startNs = process.hrtime.bigint();
     this.nextSeq = 0;
     this.ring.clear(0);

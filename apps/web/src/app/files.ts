@@ -1,5 +1,5 @@
 import { LESSONS } from '@socketscope/shared/lessons/index';
-import type { SessionEvent } from '@socketscope/shared';
+import { exportPcap, type SessionEvent } from '@socketscope/shared';
 import { captureFormat, parseCapture } from '../recording/capture.ts';
 import { MAX_FILE_BYTES, parseSession, serializeSession, type Problem } from '../recording/format.ts';
 import { navigate, resetModel, setConn } from '../store/actions.ts';
@@ -100,7 +100,27 @@ export function recordingText(store: AppStore): { name: string; text: string } {
 /** Offers the recording as a download (a blob: link; nothing leaves the machine). */
 export function saveRecording(store: AppStore): void {
   const { name, text } = recordingText(store);
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/x-ndjson' }));
+  download(name, new Blob([text], { type: 'application/x-ndjson' }));
+}
+
+/**
+ * Exports the captured wire layer as a classic .pcap that Wireshark and tshark open. Inferred
+ * packets did not happen on a wire, so they are left out; the counts say how many of each.
+ */
+export function exportWirePcap(store: AppStore): { packets: number; inferred: number; skipped: number } {
+  const s = store.getState();
+  const started = s.session?.startedAt ? Date.parse(s.session.startedAt) : NaN;
+  const r = exportPcap(s.timeline.raw, Number.isFinite(started) ? { startUs: started * 1000 } : {});
+  if (r.packets > 0) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    // a fresh ArrayBuffer-backed copy: Blob wants a plain ArrayBuffer view
+    download(`socketscope-wire-${stamp}.pcap`, new Blob([new Uint8Array(r.pcap)], { type: 'application/vnd.tcpdump.pcap' }));
+  }
+  return { packets: r.packets, inferred: r.inferred, skipped: r.skipped };
+}
+
+function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

@@ -118,6 +118,10 @@ const messages = {
   'source.file': 'Recording',
   'source.capture': 'Capture',
   'source.backToLive': 'Back to live',
+  'pcap.button': 'Export .pcap',
+  'pcap.hint': 'Saves the captured packets as a .pcap file that Wireshark and tshark open. Inferred packets are left out: they were not seen on the wire.',
+  'pcap.done': '{packets} captured packets exported; {inferred} inferred packets left out.',
+  'pcap.none': 'No captured packets to export ({inferred} inferred packets are never exported).',
   'save.button': 'Save recording',
   'save.hint': 'Saves every event of this session to a file that opens later without the agent.',
 

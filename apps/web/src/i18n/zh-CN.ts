@@ -114,6 +114,10 @@ const messages: Messages = {
   'source.file': '录制',
   'source.capture': '抓包',
   'source.backToLive': '回到实时',
+  'pcap.button': '导出 .pcap',
+  'pcap.hint': '把抓到的报文保存为 Wireshark 和 tshark 能打开的 .pcap 文件。推断出的报文不导出：它们并没有在线路上被看到。',
+  'pcap.done': '已导出 {packets} 个抓到的报文；{inferred} 个推断报文未导出。',
+  'pcap.none': '没有抓到的报文可导出（推断报文从不导出，共 {inferred} 个）。',
   'save.button': '保存录制',
   'save.hint': '把本次会话的全部事件保存为文件，以后不需要代理也能打开。',
 

@@ -117,6 +117,10 @@ const messages: Messages = {
   'source.file': '錄製',
   'source.capture': '擷取',
   'source.backToLive': '回到即時',
+  'pcap.button': '匯出 .pcap',
+  'pcap.hint': '把擷取到的封包儲存為 Wireshark 和 tshark 能開啟的 .pcap 檔案。推斷出的封包不匯出：它們並沒有在線路上被看到。',
+  'pcap.done': '已匯出 {packets} 個擷取到的封包；{inferred} 個推斷封包未匯出。',
+  'pcap.none': '沒有擷取到的封包可匯出（推斷封包從不匯出，共 {inferred} 個）。',
   'save.button': '儲存錄製',
   'save.hint': '把本次工作階段的全部事件儲存為檔案，以後不需要代理程式也能開啟。',
 

@@ -62,7 +62,7 @@ export function addNote(store: AppStore, kind: NoteKind, params: Record<string, 
  */
 export function applyHello(
   store: AppStore,
-  hello: { session: { id: string }; agentVersion: string; readOnly: boolean; capabilities: Capabilities; share?: ShareInfo | undefined },
+  hello: { session: { id: string; startedAt?: string }; agentVersion: string; readOnly: boolean; capabilities: Capabilities; share?: ShareInfo | undefined },
   agentLastSeq: number,
 ): number | null {
   const s = store.getState();
@@ -72,7 +72,7 @@ export function applyHello(
     addNote(store, 'newSession', { id: hello.session.id });
   }
   store.setState({
-    session: { id: hello.session.id, agentVersion: hello.agentVersion, readOnly: hello.readOnly },
+    session: { id: hello.session.id, agentVersion: hello.agentVersion, readOnly: hello.readOnly, ...(hello.session.startedAt ? { startedAt: hello.session.startedAt } : {}) },
     capabilities: hello.capabilities,
     share: hello.share ?? null,
   });

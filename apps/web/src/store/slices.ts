@@ -90,7 +90,7 @@ export interface ConnectionSlice {
     everLive: boolean;
     stop?: { kind: StopKind; agentProtocol?: number };
   };
-  session: { id: string; agentVersion: string; readOnly: boolean } | null;
+  session: { id: string; agentVersion: string; readOnly: boolean; /** ISO time the agent's session began */ startedAt?: string } | null;
   capabilities: Capabilities | null;
   /** teacher's page while the agent shares: the students' read-only link and how many watch (views/share) */
   share: ShareInfo | null;

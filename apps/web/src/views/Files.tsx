@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { openFile, saveRecording } from '../app/files.ts';
+import { exportWirePcap, openFile, saveRecording } from '../app/files.ts';
 import { useT } from '../i18n/useT.ts';
 import { appStore, useApp } from '../store/store.ts';
 
@@ -30,6 +30,25 @@ export function SaveButton() {
     <button type="button" data-testid="save-recording" disabled={empty} title={t('save.hint')} onClick={() => saveRecording(appStore())}>
       <span aria-hidden="true">⤓ </span>{t('save.button')}
     </button>
+  );
+}
+
+/** Export the captured packets as .pcap for Wireshark; says how many went in and how many inferred stayed out. */
+export function ExportPcapButton() {
+  const t = useT();
+  const empty = useApp((s) => s.headSeq < 0);
+  const [done, setDone] = useState<{ packets: number; inferred: number } | null>(null);
+  return (
+    <>
+      <button type="button" data-testid="export-pcap" disabled={empty} title={t('pcap.hint')} onClick={() => setDone(exportWirePcap(appStore()))}>
+        <span aria-hidden="true">⤓ </span>{t('pcap.button')}
+      </button>
+      {done && (
+        <span role="status" data-testid="export-pcap-result" className="muted">
+          {t(done.packets > 0 ? 'pcap.done' : 'pcap.none', { packets: done.packets, inferred: done.inferred })}
+        </span>
+      )}
+    </>
   );
 }
 

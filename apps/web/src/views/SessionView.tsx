@@ -2,7 +2,7 @@ import { useT } from '../i18n/useT.ts';
 import { navigate } from '../store/actions.ts';
 import { appStore, useApp } from '../store/store.ts';
 import { EventLog } from './EventLog.tsx';
-import { OpenButton, SaveButton } from './Files.tsx';
+import { ExportPcapButton, OpenButton, SaveButton } from './Files.tsx';
 import { LadderPanel } from './LadderPanel.tsx';
 import { Playground } from './Playground.tsx';
 import { Transport } from './player/Transport.tsx';
@@ -27,6 +27,7 @@ export function SessionView() {
         <span className="push-right" />
         <OpenButton />
         <SaveButton />
+        <ExportPcapButton />
       </div>
       <Transport live={live} />
       <div className="layout">

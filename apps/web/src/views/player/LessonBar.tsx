@@ -4,7 +4,7 @@ import { errorHintKey } from '../../i18n/index.ts';
 import { useT } from '../../i18n/useT.ts';
 import { navigate } from '../../store/actions.ts';
 import { appStore, useApp } from '../../store/store.ts';
-import { OpenButton, SaveButton } from '../Files.tsx';
+import { ExportPcapButton, OpenButton, SaveButton } from '../Files.tsx';
 
 /** The lesson's title, the way back to the list, Run (again), what the run is doing, and Save. */
 export function LessonBar({ lesson, hasRun }: { lesson: Lesson; hasRun: boolean }) {
@@ -53,6 +53,7 @@ export function LessonBar({ lesson, hasRun }: { lesson: Lesson; hasRun: boolean 
       <span className="push-right" />
       <OpenButton />
       <SaveButton />
+        <ExportPcapButton />
     </div>
   );
 }
