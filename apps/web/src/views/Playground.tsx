@@ -14,6 +14,8 @@ export function Playground() {
       <ListenForm />
       <ConnectForm />
       <UdpBindForm />
+      <WatchForm />
+      <CaptureSwitch />
       <ResetSession />
     </section>
   );
@@ -100,6 +102,72 @@ function UdpBindForm() {
       <button type="submit" className="primary" data-testid="udp-bind-submit" disabled={disabled}>{t('play.udp.submit')}</button>
       <ReplyLine target="udp.bind" />
     </form>
+  );
+}
+
+/**
+ * Follow the sockets of programs the agent did not start (the students' own scripts) on a port:
+ * their kernel states and queues, and their packets where capture runs.
+ */
+function WatchForm() {
+  const t = useT();
+  const disabled = useDisabled();
+  const [port, setPort] = useState('8888');
+  const [watching, setWatching] = useState<number[]>([]);
+  const send = async (op: 'watch.add' | 'watch.remove', p: number) => {
+    const r = await runCommand('watch', { op, port: p });
+    const list = r.ok ? (r.result as { watching?: unknown } | undefined)?.watching : undefined;
+    if (Array.isArray(list)) setWatching(list.filter((x): x is number => typeof x === 'number'));
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void send('watch.add', portValue(port));
+  };
+  return (
+    <form className="play-form" data-testid="form-watch" onSubmit={submit}>
+      <h3>{t('play.watch.title')}</h3>
+      <p className="muted small">{t('play.watch.hint')}</p>
+      <div className="row">
+        <label className="port">{t('play.port')}<input data-testid="watch-port" inputMode="numeric" value={port} onChange={(e) => setPort(e.target.value)} /></label>
+        <button type="submit" className="primary" data-testid="watch-submit" disabled={disabled}>{t('play.watch.submit')}</button>
+      </div>
+      {watching.length > 0 && (
+        <ul className="watching" data-testid="watching">
+          {watching.map((p) => (
+            <li key={p}>{t('play.watch.port', { port: p })}{' '}
+              <button type="button" disabled={disabled} onClick={() => void send('watch.remove', p)}>{t('play.watch.stop')}</button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ReplyLine target="watch" />
+    </form>
+  );
+}
+
+/** Packet capture on (auto: where it can run) or off (the wire layer is then inferred and marked so). */
+function CaptureSwitch() {
+  const t = useT();
+  const disabled = useDisabled();
+  const available = useApp((s) => s.capabilities?.wire.available ?? false);
+  const running = useApp((s) => s.model.sources.wire?.running ?? false);
+  const [mode, setMode] = useState<'auto' | 'off'>('auto');
+  const change = (next: 'auto' | 'off') => {
+    setMode(next);
+    void runCommand('capture', { op: 'capture.set', mode: next });
+  };
+  return (
+    <div className="play-form" data-testid="capture-switch" data-running={running}>
+      <h3>{t('play.capture.title')}</h3>
+      <label className="check">
+        <input type="checkbox" data-testid="capture-toggle" checked={mode === 'auto'} disabled={disabled || !available} onChange={(e) => change(e.target.checked ? 'auto' : 'off')} />
+        {' '}{t('play.capture.auto')}
+      </label>
+      <p className="muted small" data-testid="capture-state">
+        {t(!available ? 'play.capture.unavailable' : running ? 'play.capture.running' : 'play.capture.off')}
+      </p>
+      <ReplyLine target="capture" />
+    </div>
   );
 }
 
