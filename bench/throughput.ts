@@ -19,6 +19,7 @@ import { BENCH_TOKEN, cpuMsOf, ROOT, startAgentProcess } from './lib/agent-proce
 import type { BenchResult } from './result.ts';
 
 const QUICK = process.env['THROUGHPUT_QUICK'] === '1' || process.argv.includes('--quick');
+const say = (line: string) => { if (!process.argv.includes('--json')) process.stderr.write(`  throughput: ${line}\n`); };
 const BYTES = QUICK ? 256 * 2 ** 20 : 2 ** 30;
 const ROUNDS = 3;
 
@@ -83,6 +84,11 @@ async function agentRounds(sink: Sink, capture: 'auto' | 'off', chunk: number): 
   }
 }
 
+function within<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(why)), ms); })]).finally(() => clearTimeout(t));
+}
+
 /** Resolves once the page has received nothing new for `ms` (bounded: 60 s). */
 async function quiet(page: StreamClient, ms: number): Promise<void> {
   const end = Date.now() + 60_000;
@@ -108,6 +114,7 @@ export async function run(): Promise<BenchResult[]> {
   ];
   try {
     for (let i = 0; i < ROUNDS; i++) plain.push(await plainRound(sink));
+    say(`plain node:net ${plain.map((m) => m.toFixed(0)).join('/')} ms`);
     for (const v of variants) {
       const name = `throughput ${size}, ${v.chunk >> 10} KiB sends, capture ${v.capture === 'auto' ? 'on' : 'off'}`;
       if (v.capture === 'auto' && !capStatus.available) {
@@ -115,7 +122,9 @@ export async function run(): Promise<BenchResult[]> {
         continue;
       }
       try {
-        const r = await agentRounds(sink, v.capture, v.chunk);
+        say(`${name}…`);
+        const r = await within(agentRounds(sink, v.capture, v.chunk), 240_000, `${name} took over 4 minutes`);
+        say(`  ${r.ms.map((m) => m.toFixed(0)).join('/')} ms`);
         // a baseline after each variant too, in case the shared machine got busier meanwhile
         plain.push(await plainRound(sink));
         const base = Math.min(...plain);

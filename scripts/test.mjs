@@ -25,7 +25,7 @@ const steps = [
   ['lint', bin('oxlint'), ['-c', '.oxlintrc.json', '--deny-warnings', 'apps', 'packages', 'scripts', 'bench', 'e2e']],
   ['unit + integration', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]],
   ['build', 'pnpm', ['--filter', '@socketscope/web', 'build']],
-  ['end-to-end', bin('playwright'), ['test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson }],
+  ['end-to-end', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson }],
 ];
 
 const failed = [];

@@ -20,13 +20,14 @@ export interface AgentProcess {
 }
 
 /**
- * `limits` given: the same agent started by bench/lib/agent-child.ts with those engine limits (the CLI has
- * no flag for them: the classroom keeps the defaults).
+ * `limits` or `unlimitedRate` given: the same agent started by bench/lib/agent-child.ts with those engine
+ * limits / no per-page rate limit (the CLI has no flag for them: the classroom keeps the defaults).
  */
-export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeArgs?: string[]; limits?: Record<string, number> } = {}): Promise<AgentProcess> {
+export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeArgs?: string[]; limits?: Record<string, number>; unlimitedRate?: boolean; ringSize?: number } = {}): Promise<AgentProcess> {
   const capture = opts.capture ?? 'off';
-  const args = opts.limits
-    ? [path.join(ROOT, 'bench/lib/agent-child.ts'), capture, JSON.stringify(opts.limits)]
+  const childOpts = { ...(opts.unlimitedRate ? { rate: { perSecond: 1e9, burst: 1e9 } } : {}), ...(opts.ringSize ? { ringSize: opts.ringSize } : {}) };
+  const args = opts.limits || opts.unlimitedRate || opts.ringSize
+    ? [path.join(ROOT, 'bench/lib/agent-child.ts'), capture, JSON.stringify(opts.limits ?? {}), JSON.stringify(childOpts)]
     : [path.join(ROOT, 'apps/agent/src/cli.ts'), 'start', '--no-open', '--port', '0', '--capture', capture];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
     cwd: ROOT, env: { ...process.env, SOCKETSCOPE_TOKEN: BENCH_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
