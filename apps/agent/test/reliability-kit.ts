@@ -4,6 +4,7 @@
  * speaks the protocol and checks the stream as it goes (seq order, no duplicates, gaps only when the
  * agent announced them). Lives here rather than in bench/ because `ws` is the agent's dependency.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type CommandInput, type SessionEvent } from '@socketscope/shared';
 import { createAgent, type Agent, type CreateAgentOptions } from '../src/agent.ts';
@@ -82,6 +83,8 @@ export class StreamClient {
   kept: SessionEvent[] = [];
   /** sync again by itself when a new hello comes (session reset), as the page does */
   autoResync = false;
+  /** the TCP socket under the WebSocket (pause it to be a page that stops reading) */
+  tcp: Socket | null = null;
   /** sees every event as it arrives */
   onEach: ((e: SessionEvent) => void) | null = null;
   /** replies without a pending waiter, in order (for frames whose reply has re "") */
@@ -106,6 +109,7 @@ export class StreamClient {
   static open(port: number, opts: { token?: string; keepSeqs?: boolean } = {}): Promise<StreamClient> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${opts.token ?? KIT_TOKEN}`, { origin: `http://127.0.0.1:${port}`, perMessageDeflate: false });
     const c = new StreamClient(ws, opts.keepSeqs ?? true);
+    ws.once('upgrade', (res) => { c.tcp = res.socket; });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(c));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)));

@@ -85,6 +85,11 @@ export async function runAgentLoad(h: AgentServer, n: number): Promise<LoadResul
   return { n, ms, phases, errors, events: page.events };
 }
 
+/** Reads one chunk from a paused socket. */
+function readOne(s: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => { s.once('data', () => { s.pause(); resolve(); }); s.resume(); });
+}
+
 /** The same script with plain node:net in one process: the baseline. */
 export async function runPlainLoad(n: number): Promise<LoadResult> {
   const errors: string[] = [];
@@ -112,7 +117,6 @@ export async function runPlainLoad(n: number): Promise<LoadResult> {
   clients.forEach((c, i) => c.write(`hello ${i}`));
   accepted.forEach((s, i) => s.write(`world ${i}`));
   lap('send');
-  const readOne = (s: net.Socket) => new Promise<void>((resolve) => { s.once('data', () => { s.pause(); resolve(); }); s.resume(); });
   await Promise.all([...clients, ...accepted].map(readOne));
   lap('recv');
   await Promise.all([...clients, ...accepted].map((s) => new Promise<void>((r) => { s.once('close', () => r()); s.destroy(); })));

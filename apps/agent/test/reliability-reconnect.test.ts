@@ -5,7 +5,7 @@
  * from the snapshot without a hole. CI size: 20 drops (bench/reliability.ts: 100).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyModel, fold, type Model, type SessionEvent } from '@socketscope/shared';
+import { fold, type Model, type SessionEvent } from '@socketscope/shared';
 import { sleep, startAgentServer, StreamClient, type AgentServer } from './reliability-kit.ts';
 import { missingOrDuplicate, runReconnect, startTraffic } from './reliability-reconnect.ts';
 

@@ -24,14 +24,14 @@ export interface TrafficHandle {
  */
 export function startTraffic(agent: Agent, opts: { maxCycles: number; maxMs: number; pauseMs?: number }): TrafficHandle {
   const exec = (c: CommandInput) => agent.exec(Command.parse(c)) as Promise<Record<string, unknown>>;
-  let stopped = false;
+  const run = { stopped: false };
   let n = 0;
   const failures: string[] = [];
   const deadline = Date.now() + opts.maxMs;
   const done = (async () => {
     const l = await exec({ op: 'tcp.listen', port: 0, backlog: 16 });
     const port = Number(String(l['local']).split(':').at(-1));
-    while (!stopped && n < opts.maxCycles && Date.now() < deadline) {
+    while (!run.stopped && n < opts.maxCycles && Date.now() < deadline) {
       try {
         const c = await exec({ op: 'tcp.connect', port });
         const a = await exec({ op: 'tcp.accept', sock: String(l['sock']) });
@@ -54,7 +54,7 @@ export function startTraffic(agent: Agent, opts: { maxCycles: number; maxMs: num
   })();
   return {
     cycles: () => n,
-    stop: () => { stopped = true; return done; },
+    stop: () => { run.stopped = true; return done; },
     finished: done,
     failures,
   };

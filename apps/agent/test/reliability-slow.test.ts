@@ -52,7 +52,7 @@ describe('a browser that stops reading', () => {
 
     const page = await StreamClient.open(h.port, { keepSeqs: true });
     await page.sync(20_000);
-    const tcp = (page.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    const tcp = page.tcp!;
     tcp.pause(); // the page is busy: kernel buffers fill, then the agent's socket buffer reaches highWater
     const from = h.agent.session.lastSeq + 1;
     const mergedBefore = page.merged; // the history it was sent may have had samples merged too

@@ -33,7 +33,8 @@ const OPEN = 1;
  * we never fill beyond highWater + one batch), however slow it is.
  *
  * Rules:
- * O1 Events go out in seq order, batched about once per frame, at most maxBatch per message.
+ * O1 Events go out in seq order, batched about once per frame, at most maxBatch per message; the first
+ *    events after a quiet frame go out at once.
  * O2 While the socket holds more than highWater bytes nothing more is sent (the client is behind).
  * O3 A client that was behind gets kernel samples merged latest-wins by sampleKey() within each batch;
  *    a kernel.tcp event whose state differs from that socket's previous one is a state change and is
@@ -59,6 +60,8 @@ export class Outbound {
   private historyEnd: number | null = null;
   private behind = false;
   private fullSince: number | null = null;
+  /** when the last batch of events went out (Date.now()), for the leading-edge schedule */
+  private lastSentAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** last kernel TCP state sent or merged per socket, to tell a state change from a sample */
@@ -112,12 +115,19 @@ export class Outbound {
     this.sendRaw(msg);
   }
 
-  private schedule(): void {
+  /**
+   * Leading edge: a stream that sent nothing for a frame sends at once (after this turn, so what one turn
+   * emits still goes as one batch) — a single event reaches the page up to a frame sooner (bench/page.ts,
+   * event → pixel). Under load it is still at most one batch per frameMs; a client that is behind is
+   * looked at again a frame later, never sooner.
+   */
+  private schedule(behind = false): void {
     if (this.closed || this.cursor === null || this.timer) return;
+    const wait = behind ? this.frameMs : Math.max(0, this.lastSentAt + this.frameMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flush();
-    }, this.frameMs);
+    }, wait);
     this.timer.unref?.();
   }
 
@@ -152,7 +162,7 @@ export class Outbound {
           return;
         }
         this.clearTimer();
-        this.schedule();
+        this.schedule(true);
         return;
       }
       this.fullSince = null;
@@ -173,6 +183,7 @@ export class Outbound {
       if (events.length > 0) {
         this.sendRaw({ t: 'events', events });
         this.stats.eventsSent += events.length;
+        this.lastSentAt = now;
       }
     }
     this.behind = false;
