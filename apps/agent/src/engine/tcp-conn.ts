@@ -151,7 +151,7 @@ export async function sendBulk(ctx: Ctx, cmd: CommandOf<'tcp.sendBulk'>): Promis
   } catch (err) {
     throw ctx.rec.fail('send', args, facts(e), t0, err);
   }
-  return e.writer!.bulk(cmd.bytes, cmd.chunk);
+  return e.writer!.bulk(cmd.bytes, cmd.chunk, ctx.limits.maxWaitMs);
 }
 
 export async function recv(ctx: Ctx, cmd: CommandOf<'tcp.recv'>): Promise<unknown> {

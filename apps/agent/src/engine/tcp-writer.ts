@@ -70,21 +70,27 @@ export class TcpWriter {
 
   /**
    * Starts a bulk send. Resolves once all bytes are in the kernel, or as soon as the kernel's send buffer
-   * is full (the lesson can then go on); the rest keeps flowing in the background as the peer reads.
+   * is full (the lesson can then go on), or after `replyWithinMs` at the latest (blocked and done both
+   * false: still sending); the rest keeps flowing in the background as the peer reads. The bound matters
+   * for small chunks to a reader that keeps up: 1 GiB in 7-byte chunks never blocks, and its reply came
+   * only after minutes of sends (found by bench/fuzz.ts; the engine's waits are bounded, E3).
    */
-  bulk(total: number, chunk: number): Promise<BulkResult> {
+  bulk(total: number, chunk: number, replyWithinMs = Infinity): Promise<BulkResult> {
     this.bulkRunning = true;
     let sent = 0; // handed to the kernel
     let written = 0; // handed to the socket
     const run = { stopped: false };
     let answered = false;
     let stall: NodeJS.Timeout | undefined;
+    let replyTimer: NodeJS.Timeout | undefined;
     return new Promise<BulkResult>((resolve) => {
       const answer = (blocked: boolean, done: boolean) => {
         if (answered) return;
         answered = true;
+        if (replyTimer) clearTimeout(replyTimer);
         resolve({ total, sent, waiting: written - sent, blocked, done });
       };
+      if (Number.isFinite(replyWithinMs)) replyTimer = setTimeout(() => answer(false, false), replyWithinMs);
       this.stopBulk = () => {
         if (stall) clearTimeout(stall);
         run.stopped = true;
