@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `pnpm test`: everything CI runs, in order — system deps, typecheck, lint, unit + integration
-// (vitest, real loopback sockets), build, end-to-end (Playwright in Debian's Chromium).
+// `pnpm test`: everything CI runs, in order — system deps, typecheck, lint, build (integration tests
+// serve the built page), unit + integration (vitest, real loopback sockets), end-to-end (Playwright in
+// Debian's Chromium).
 // Ends with one plain line counting every test: "tests: N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -23,8 +24,8 @@ const steps = [
   ['typecheck web', bin('tsc'), ['-p', 'apps/web']],
   ['typecheck e2e + bench', 'bash', ['-c', `"${bin('tsc')}" -p e2e && "${bin('tsc')}" -p bench`]],
   ['lint', bin('oxlint'), ['-c', '.oxlintrc.json', '--deny-warnings', 'apps', 'packages', 'scripts', 'bench', 'e2e']],
-  ['unit + integration', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]],
   ['build', 'pnpm', ['--filter', '@socketscope/web', 'build']],
+  ['unit + integration', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]],
   ['end-to-end', bin('playwright'), ['test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson }],
 ];
 
