@@ -53,6 +53,7 @@ if (existsSync(vitestJson)) {
 if (existsSync(playwrightJson)) {
   const p = JSON.parse(readFileSync(playwrightJson, 'utf8'));
   passed += (p.stats?.expected ?? 0) + (p.stats?.flaky ?? 0);
+  if (p.stats?.flaky) console.log(`\nNOTE: ${p.stats.flaky} end-to-end test(s) passed only on retry (flaky) — see the list above.`);
   testsFailed += p.stats?.unexpected ?? 0;
   skipped += p.stats?.skipped ?? 0;
 }
