@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, harness, sleep, trackUnhandled, type Harness, type KernelTcp } from './engine-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { checkEachTest, freePort, harness, sleep, type Harness, type KernelTcp } from './engine-harness.ts';
 
 const H = '127.0.0.1';
-const unhandled = trackUnhandled();
-afterAll(() => unhandled.dispose());
 let h: Harness;
-afterEach(async () => {
-  expect(h.invalid).toEqual([]);
-  await h.close();
-  unhandled.check();
-});
+checkEachTest(() => h);
 
 async function connected() {
   const port = await freePort();

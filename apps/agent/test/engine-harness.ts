@@ -1,3 +1,4 @@
+import { afterAll, afterEach, expect } from 'vitest';
 /**
  * Test harness for the engine and the kernel probe on real loopback sockets: a collecting emit that
  * validates every event against the shared schema (so the contract is checked on every test), the
@@ -103,6 +104,23 @@ export function harness(opts: { limits?: Partial<Limits>; allowRemote?: boolean;
     },
   };
   return h;
+}
+
+/**
+ * The checks after every engine test: every event emitted matched the shared schema, the harness
+ * closed its sockets, and nothing escaped as an uncaught exception or unhandled rejection.
+ */
+export function checkEachTest(current: () => Harness | undefined): void {
+  const unhandled = trackUnhandled();
+  afterAll(() => unhandled.dispose());
+  afterEach(async () => {
+    const h = current();
+    if (h) {
+      expect(h.invalid).toEqual([]);
+      await h.close();
+    }
+    unhandled.check();
+  });
 }
 
 /** Fails the test if anything escaped as an uncaught exception or unhandled rejection while `fn` ran. */

@@ -1,15 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, harness, trackUnhandled, type Harness } from './engine-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { checkEachTest, freePort, harness, type Harness } from './engine-harness.ts';
 
 const H = '127.0.0.1';
-const unhandled = trackUnhandled();
-afterAll(() => unhandled.dispose());
 let h: Harness;
-afterEach(async () => {
-  expect(h.invalid).toEqual([]);
-  await h.close();
-  unhandled.check();
-});
+checkEachTest(() => h);
 
 /** A connection on `port` whose `first` side closes first and ends in TIME_WAIT; returns that side's socket. */
 async function timeWait(port: number, first: 'server' | 'client'): Promise<{ tw: string; listener: string; clientEp: string }> {

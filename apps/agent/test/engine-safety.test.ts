@@ -1,17 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/engine/index.ts';
 import { CommandError, type EngineCommand } from '../src/engine/types.ts';
-import { freePort, harness, trackUnhandled, type Harness } from './engine-harness.ts';
+import { checkEachTest, freePort, harness, type Harness } from './engine-harness.ts';
 
 const H = '127.0.0.1';
-const unhandled = trackUnhandled();
-afterAll(() => unhandled.dispose());
 let h: Harness;
-afterEach(async () => {
-  expect(h.invalid).toEqual([]);
-  await h.close();
-  unhandled.check();
-});
+checkEachTest(() => h);
 
 describe('targets outside loopback need --allow-remote', () => {
   it('refuses connect, listen, udp bind and sendto to non-loopback hosts with E_TARGET, before any packet', async () => {

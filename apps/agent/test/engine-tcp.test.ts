@@ -1,16 +1,10 @@
 import { connKey } from '@socketscope/shared';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, harness, sleep, trackUnhandled, type ApiCall, type Harness } from './engine-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { checkEachTest, freePort, harness, sleep, type ApiCall, type Harness } from './engine-harness.ts';
 
 const H = '127.0.0.1';
-const unhandled = trackUnhandled();
-afterAll(() => unhandled.dispose());
 let h: Harness;
-afterEach(async () => {
-  expect(h.invalid).toEqual([]); // every event the engine and probe emitted matches the shared schema
-  await h.close();
-  unhandled.check();
-});
+checkEachTest(() => h);
 
 /** listen + connect + accept; returns the three socket ids and the endpoints. */
 async function connected(port?: number) {

@@ -1,15 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, harness, trackUnhandled, type Harness } from './engine-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { checkEachTest, freePort, harness, type Harness } from './engine-harness.ts';
 
 const H = '127.0.0.1';
-const unhandled = trackUnhandled();
-afterAll(() => unhandled.dispose());
 let h: Harness;
-afterEach(async () => {
-  expect(h.invalid).toEqual([]);
-  await h.close();
-  unhandled.check();
-});
+checkEachTest(() => h);
 
 async function connected() {
   const port = await freePort();

@@ -1,15 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, harness, trackUnhandled, type Harness, type KernelUdp } from './engine-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { checkEachTest, freePort, harness, type Harness, type KernelUdp } from './engine-harness.ts';
 
 const H = '127.0.0.1';
-const unhandled = trackUnhandled();
-afterAll(() => unhandled.dispose());
 let h: Harness;
-afterEach(async () => {
-  expect(h.invalid).toEqual([]);
-  await h.close();
-  unhandled.check();
-});
+checkEachTest(() => h);
 
 const udpEvents = (sock: string) => h.kernel(sock).filter((e): e is KernelUdp => e.type === 'kernel.udp');
 const text = (r: Record<string, unknown>) => Buffer.from((r['data'] as { b64: string }).b64, 'base64').toString();
