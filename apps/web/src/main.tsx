@@ -39,10 +39,10 @@ else setConn(store, { status: 'no-token' });
   dropConnection: () => currentClient()?.dropConnection(),
   stats: () => {
     const s = store.getState();
-    const raw = s.timeline.raw;
+    const seqs = s.timeline.agentSeqs();
     return {
-      status: s.conn.status, lastSeq: raw.at(-1)?.seq ?? -1, events: s.timeline.events.length, logRows: s.log.length,
-      seqs: raw.map((e) => e.seq), pageSeqs: s.log.map((r) => r.event?.seq ?? null), badEvents: s.badEvents, cursor: s.cursor,
+      status: s.conn.status, lastSeq: seqs.at(-1) ?? -1, events: s.timeline.length, logRows: s.log.length,
+      seqs, pageSeqs: s.log.seqs(), badEvents: s.badEvents, cursor: s.cursor, stored: s.timeline.columns.footprint,
     };
   },
 };

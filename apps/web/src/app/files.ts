@@ -5,6 +5,7 @@ import { MAX_FILE_BYTES, parseSession, serializeSession, type Problem } from '..
 import { navigate, resetModel, setConn } from '../store/actions.ts';
 import { EventPipeline } from '../store/pipeline.ts';
 import { inHappenedOrder } from '../store/reorder.ts';
+import { LogIndex } from '../store/log.ts';
 import { MAX_EVENTS, Timeline } from '../store/timeline.ts';
 import type { AppStore } from '../store/store.ts';
 import { stopSession } from './session.ts';
@@ -30,6 +31,12 @@ export function lessonOf(events: readonly SessionEvent[]): string | undefined {
     if (e.type === 'scenario.step') return LESSONS.some((l) => l.id === e.scenario) ? e.scenario : undefined;
   }
   return undefined;
+}
+
+/** The same, from the timeline's step markers (nothing else is unpacked). */
+function lessonOfTimeline(tl: Timeline): string | undefined {
+  const i = tl.markers.at(-1);
+  return i === undefined ? undefined : lessonOf([tl.eventAt(i)!]);
 }
 
 export async function openFile(store: AppStore, file: File): Promise<void> {
@@ -67,10 +74,9 @@ function show(store: AppStore, rec: { name: string; format: 'session' | 'pcap' |
   stopSession();
   resetModel(store);
   const timeline = new Timeline(rec.base ?? undefined);
-  timeline.raw.push(...rec.events);
   const lesson = lessonOf(rec.events);
   store.setState({
-    timeline, model: timeline.headModel, loading: null, loadProblem: null, lessonRun: null,
+    timeline, model: timeline.headModel, log: new LogIndex(timeline, { layers: store.getState().layerFilter, sock: null }), loading: null, loadProblem: null, lessonRun: null,
     source: { kind: 'file', name: rec.name, format: rec.format, events: rec.events.length, ...(lesson ? { lesson } : {}) },
   });
   setConn(store, { status: 'stopped' });
@@ -84,7 +90,7 @@ function show(store: AppStore, rec: { name: string; format: 'session' | 'pcap' |
 export function recordingText(store: AppStore): { name: string; text: string } {
   const s = store.getState();
   const tl = s.timeline;
-  const lesson = s.source.kind === 'file' ? s.source.lesson : lessonOf(tl.raw);
+  const lesson = s.source.kind === 'file' ? s.source.lesson : lessonOfTimeline(tl);
   const header = {
     savedAt: new Date().toISOString(),
     app: APP,
@@ -94,7 +100,7 @@ export function recordingText(store: AppStore): { name: string; text: string } {
     ...(tl.base ? { base: tl.base } : {}),
   };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  return { name: `socketscope-${lesson ?? 'session'}-${stamp}.jsonl`, text: serializeSession(header, tl.raw) };
+  return { name: `socketscope-${lesson ?? 'session'}-${stamp}.jsonl`, text: serializeSession(header, tl.agentEvents()) };
 }
 
 /** Offers the recording as a download (a blob: link; nothing leaves the machine). */
@@ -110,7 +116,7 @@ export function saveRecording(store: AppStore): void {
 export function exportWirePcap(store: AppStore): { packets: number; inferred: number; skipped: number } {
   const s = store.getState();
   const started = s.session?.startedAt ? Date.parse(s.session.startedAt) : NaN;
-  const r = exportPcap(s.timeline.raw, Number.isFinite(started) ? { startUs: started * 1000 } : {});
+  const r = exportPcap(s.timeline.agentEvents(), Number.isFinite(started) ? { startUs: started * 1000 } : {});
   if (r.packets > 0) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     // a fresh ArrayBuffer-backed copy: Blob wants a plain ArrayBuffer view

@@ -40,7 +40,7 @@ export async function runLesson(store: AppStore, lesson: string, port?: number):
   const reply = await runCommand('lesson', { op: 'scenario.run', name: lesson, ...withPort });
   flushEvents();
   const s = store.getState();
-  const run = latestRun(s.timeline.events, s.timeline.markers, lesson);
+  const run = latestRun(s.timeline, s.timeline.markers, lesson);
   if (run) {
     const stops = stopsOf(run);
     setStops(stops);

@@ -1,5 +1,6 @@
 import type { CommandInput } from '@socketscope/shared';
 import { AgentClient } from '../connection/client.ts';
+import { pageTransport } from '../connection/transport.ts';
 import { wsUrl } from '../connection/url.ts';
 import { applyHello, finishReply, setConn, setViewers, startReply } from '../store/actions.ts';
 import { EventPipeline } from '../store/pipeline.ts';
@@ -20,6 +21,8 @@ export function startSession(appStore: AppStore, token: string): AgentClient {
   pipeline = events;
   client = new AgentClient({
     url: wsUrl(window.location, token),
+    // the socket, JSON parsing and validation live in a worker: the main thread only folds and draws
+    transport: pageTransport(),
     sink: {
       status: (status, d) => setConn(appStore, { status, attempt: d.attempt, retryAt: d.retryAt, ...(d.stop ? { stop: d.stop } : {}) }),
       hello: (hello) => {
@@ -28,7 +31,10 @@ export function startSession(appStore: AppStore, token: string): AgentClient {
         if (before && before !== hello.session.id) events.clear();
         return applyHello(appStore, hello, events.agentLastSeq);
       },
-      events: (raw) => events.push(raw),
+      events: (checked, bad) => {
+        for (const error of bad) if (error) console.warn(`SocketScope: dropped an invalid event: ${error}`);
+        events.pushChecked(checked, bad.length);
+      },
       // in stream order through the pipeline, so a big resync is still folded a frame at a time
       snapshot: (atSeq, model) => {
         if (!events.pushSnapshot(atSeq, model)) console.warn('SocketScope: ignored a snapshot that is not a model');

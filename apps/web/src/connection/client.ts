@@ -1,8 +1,9 @@
 import {
-  CloseCode, PROTOCOL_VERSION, parseCommand, type ClientMessage, type CommandInput, type ServerMessage as ServerMsg,
+  CloseCode, PROTOCOL_VERSION, parseCommand, type ClientMessage, type CommandInput, type ServerMessage as ServerMsg, type SessionEvent,
 } from '@socketscope/shared';
 import { backoffDelay } from './backoff.ts';
-import { parseServerMessage } from './validate.ts';
+import type { DecodedMessage } from './decode.ts';
+import { DirectTransport, type Transport } from './transport.ts';
 
 /**
  * The page's one WebSocket to the agent.
@@ -10,7 +11,8 @@ import { parseServerMessage } from './validate.ts';
  * Protocol (packages/shared/src/protocol/messages.ts): the agent speaks first with `hello`; we check
  * its protocol version (a mismatch stops here with a stated reason) and answer `sync` with the last
  * seq we hold, so the agent resends only what we missed. Then `events`, `snapshot`, `gap`, `merged`,
- * `synced` and `reply` arrive. Every server message is validated; a bad one is counted and dropped.
+ * `synced` and `reply` arrive. Every server message is validated (and every event in it) by the
+ * transport before it gets here (decode.ts; in the page, in a worker); a bad one is counted and dropped.
  *
  * When the socket closes we retry with backoff and resync, except when the agent told us retrying is
  * pointless (bad token, bad origin, protocol mismatch). Commands carry an id and resolve with exactly
@@ -26,7 +28,8 @@ export interface ClientSink {
   status(status: ClientStatus, detail: { attempt: number; retryAt: number | null; stop?: StopReason }): void;
   /** returns the `since` for sync: the last seq the page holds for this session, or null */
   hello(hello: Hello): number | null;
-  events(raw: unknown[]): void;
+  /** validated events in stream order; `bad`: one error text per event that failed validation and was dropped */
+  events(events: SessionEvent[], bad: readonly string[]): void;
   snapshot(atSeq: number, model: unknown): void;
   gap(from: number, to: number, reason: string): void;
   merged(count: number, sinceSeq: number): void;
@@ -42,6 +45,8 @@ export interface ClientOptions {
   commandTimeoutMs?: number;
   /** tests and odd environments may pass their own */
   WebSocketImpl?: typeof WebSocket;
+  /** where the socket lives (the page: a worker, pageTransport()); default: this thread with WebSocketImpl */
+  transport?: Transport;
 }
 
 /**
@@ -57,7 +62,7 @@ interface Pending {
 }
 
 export class AgentClient {
-  private ws: WebSocket | null = null;
+  private connected = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
@@ -66,11 +71,11 @@ export class AgentClient {
   private nextId = 0;
   private readonly idPrefix = Math.random().toString(36).slice(2, 8);
   private readonly timeoutMs: number;
-  private readonly WS: typeof WebSocket;
+  private readonly transport: Transport;
 
   constructor(private readonly opts: ClientOptions) {
     this.timeoutMs = opts.commandTimeoutMs ?? 15_000;
-    this.WS = opts.WebSocketImpl ?? WebSocket;
+    this.transport = opts.transport ?? new DirectTransport(opts.WebSocketImpl ?? WebSocket);
   }
 
   start(): void {
@@ -82,8 +87,8 @@ export class AgentClient {
   stop(): void {
     this.stopped = true;
     this.clearRetry();
-    this.ws?.close(1000, 'page closed');
-    this.ws = null;
+    if (this.connected) this.transport.close(1000, 'page closed');
+    this.connected = false;
   }
 
   /** Reconnect now instead of waiting for the backoff timer. */
@@ -95,15 +100,14 @@ export class AgentClient {
 
   /** Drops the current connection as if the network failed; the client reconnects and resyncs by itself. */
   dropConnection(): void {
-    this.ws?.close(4000, 'dropped by the page');
+    if (this.connected) this.transport.close(4000, 'dropped by the page');
   }
 
   /** Sends a command; resolves with the agent's reply, or an E_INVALID / E_TIMEOUT / E_DISCONNECTED error. */
   request(cmd: CommandInput): Promise<CommandReply> {
     const parsed = parseCommand(cmd);
     if (!parsed.ok) return Promise.resolve({ ok: false, error: { code: 'E_INVALID', message: parsed.error } });
-    const ws = this.ws;
-    if (!ws || ws.readyState !== this.WS.OPEN || (this.status !== 'live' && this.status !== 'syncing')) {
+    if (!this.connected || !this.transport.isOpen || (this.status !== 'live' && this.status !== 'syncing')) {
       return Promise.resolve({ ok: false, error: { code: 'E_DISCONNECTED', message: 'not connected to the agent' } });
     }
     const id = `${this.idPrefix}-${++this.nextId}`;
@@ -119,32 +123,20 @@ export class AgentClient {
 
   private open(): void {
     this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting', null);
-    let ws: WebSocket;
     try {
-      ws = new this.WS(this.opts.url);
+      this.transport.open(this.opts.url, {
+        message: (m) => this.onMessage(m),
+        // an error is always followed by close, which decides what to do
+        close: (code, reason) => this.onClose(code, reason),
+      });
+      this.connected = true;
     } catch {
+      this.connected = false;
       this.scheduleRetry();
-      return;
     }
-    this.ws = ws;
-    ws.addEventListener('message', (ev) => {
-      if (this.ws === ws) this.onMessage(ev.data);
-    });
-    ws.addEventListener('close', (ev) => {
-      if (this.ws === ws) this.onClose(ev.code, ev.reason);
-    });
-    // onerror is always followed by onclose, which decides what to do
   }
 
-  private onMessage(data: unknown): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(typeof data === 'string' ? data : String(data));
-    } catch {
-      this.opts.sink.badMessage('not JSON');
-      return;
-    }
-    const r = parseServerMessage(raw);
+  private onMessage(r: DecodedMessage): void {
     if (!r.ok) {
       this.opts.sink.badMessage(r.error);
       return;
@@ -155,7 +147,7 @@ export class AgentClient {
       case 'hello': {
         if (msg.protocolVersion !== PROTOCOL_VERSION) {
           this.stopWith({ kind: 'protocol', agentProtocol: msg.protocolVersion });
-          this.ws?.close(CloseCode.protocolMismatch, 'protocol version mismatch');
+          this.transport.close(CloseCode.protocolMismatch, 'protocol version mismatch');
           return;
         }
         const since = sink.hello(msg);
@@ -164,7 +156,7 @@ export class AgentClient {
         this.send({ t: 'sync', protocolVersion: PROTOCOL_VERSION, since });
         return;
       }
-      case 'events': sink.events(msg.events); return;
+      case 'events': sink.events(msg.events, msg.bad); return;
       case 'snapshot': sink.snapshot(msg.atSeq, msg.model); return;
       case 'gap': sink.gap(msg.from, msg.to, msg.reason); return;
       case 'merged': sink.merged(msg.count, msg.sinceSeq); return;
@@ -185,7 +177,7 @@ export class AgentClient {
   }
 
   private onClose(code: number, reason: string): void {
-    this.ws = null;
+    this.connected = false;
     this.failPending();
     if (this.stopped) return;
     if (code === CloseCode.badToken) return this.stopWith({ kind: 'badToken' });
@@ -235,6 +227,6 @@ export class AgentClient {
   }
 
   private send(msg: ClientMessage): void {
-    this.ws?.send(JSON.stringify(msg));
+    if (this.connected) this.transport.send(JSON.stringify(msg));
   }
 }

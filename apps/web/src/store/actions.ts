@@ -1,8 +1,8 @@
 import type { Capabilities, Layer, ShareInfo } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { AppStore } from './store.ts';
-import type { AppState, CommandReply, ConnectionSlice, LessonTab, LogRow, NoteKind, PanelId, Route } from './slices.ts';
-import { appendBounded, appendVisible, filterRows } from './log.ts';
+import type { AppState, CommandReply, ConnectionSlice, LessonTab, NoteKind, PanelId, Route } from './slices.ts';
+import { LogIndex } from './log.ts';
 import { setStops } from './playback.ts';
 import { Timeline } from './timeline.ts';
 
@@ -23,7 +23,8 @@ export function setHideClosed(store: AppStore, hideClosed: boolean): void {
 export function setLayerShown(store: AppStore, layer: Layer, shown: boolean): void {
   const s = store.getState();
   const layerFilter = { ...s.layerFilter, [layer]: shown };
-  store.setState({ layerFilter, visibleLog: filterRows(s.log, layerFilter, s.sockFilter) });
+  s.log.setFilter({ layers: layerFilter, sock: s.sockFilter });
+  store.setState({ layerFilter, logVersion: s.logVersion + 1 });
 }
 
 export function setMaximized(store: AppStore, panel: PanelId | null): void {
@@ -50,9 +51,8 @@ export function setConn(store: AppStore, patch: Partial<ConnectionSlice['conn']>
 /** A log row the page adds itself (gap, snapshot, resync …), shown in the session layer. */
 export function addNote(store: AppStore, kind: NoteKind, params: Record<string, string | number>): void {
   const s = store.getState();
-  const row: LogRow = { n: s.nextRow, at: s.timeline.last, layer: 'session', note: { kind, params } };
-  const log = appendBounded(s.log, [row]);
-  store.setState({ log, visibleLog: appendVisible(s.visibleLog, [row], s.layerFilter, s.sockFilter, log), nextRow: s.nextRow + 1 });
+  s.log.addNote(s.timeline.last, { kind, params });
+  store.setState({ logVersion: s.logVersion + 1 });
 }
 
 /**
@@ -93,7 +93,8 @@ export function resetModel(store: AppStore): void {
   const replies = Object.fromEntries(Object.entries(s.replies).filter(([k]) => !s.model.sockets[k]));
   const timeline = new Timeline();
   store.setState({
-    timeline, model: timeline.headModel, modelVersion: 0, lastData: {}, log: [], visibleLog: [], replies, missing: 0,
+    timeline, model: timeline.headModel, modelVersion: 0, lastData: {}, replies, missing: 0,
+    log: new LogIndex(timeline, { layers: s.layerFilter, sock: null }), logVersion: s.logVersion + 1,
     cursor: null, headSeq: -1, playing: false, selectedSeq: null, timelineVersion: s.timelineVersion + 1, sockFilter: null,
   });
 }

@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
 import { createAppStore } from './store.ts';
-import { EventPipeline, type FlushScheduler } from './pipeline.ts';
+import { EventPipeline, PUBLISH_EVERY_MS, type FlushScheduler } from './pipeline.ts';
 import { applyHello, setLayerShown } from './actions.ts';
+import { LogIndex } from './log.ts';
+import type { LogRow } from './slices.ts';
+import type { AppStore } from './store.ts';
+import { Timeline } from './timeline.ts';
+
+/** every row of the store's log, oldest first */
+function allRows(store: AppStore): LogRow[] {
+  const log = store.getState().log;
+  return Array.from({ length: log.length }, (_, i) => log.row(i)!);
+}
+
+/** the rows that pass the log's filter */
+function shownRows(store: AppStore): LogRow[] {
+  const log = store.getState().log;
+  return Array.from({ length: log.shown }, (_, i) => log.shownRow(i)!);
+}
 
 /** A scheduler the test runs by hand, standing in for requestAnimationFrame. */
 function manualScheduler(): { schedule: FlushScheduler; runs: () => number; tick: () => void } {
@@ -51,10 +67,10 @@ describe('EventPipeline', () => {
     clock.tick();
     expect(clock.runs()).toBe(1);
     expect(updates).toBe(1);
-    const { model, log, timeline } = store.getState();
+    const { model, timeline } = store.getState();
     // the page numbers events 0, 1, 2 … in playback order; the agent's numbers stay in the recording
     expect(model.lastSeq).toBe(7);
-    expect(timeline.raw.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(timeline.agentSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(pipe.agentLastSeq).toBe(8);
     expect(model.sockets['s1']?.role).toBe('listener');
     expect(model.sockets['s2']?.role).toBe('client');
@@ -62,7 +78,7 @@ describe('EventPipeline', () => {
     expect(model.sockets['s3']?.state).toBe('ESTABLISHED');
     expect(model.sockets['s3']?.recvQueue).toBe(5);
     expect(model.sockets['s1']?.pendingAccept).toBe(0);
-    expect(log.map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(allRows(store).map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(store.getState().lastData['s2']?.data.b64).toBe('aGVsbG8=');
   });
 
@@ -125,19 +141,22 @@ describe('EventPipeline', () => {
     clock.tick();
     pipe.push(events.slice(3)); // seq 4..8 again: 4..6 are duplicates
     clock.tick();
-    expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(store.getState().log.map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(store.getState().timeline.agentSeqs()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(allRows(store).map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(store.getState().model.events).toBe(8);
   });
 
-  it('keeps the log bounded, newest last', () => {
+  it('keeps as many rows as the timeline keeps events; past its bound events still fold into the head', () => {
     const store = createAppStore();
+    const tl = new Timeline(undefined, 4, 5);
+    store.setState({ timeline: tl, log: new LogIndex(tl), model: tl.headModel });
     const clock = manualScheduler();
-    const pipe = new EventPipeline(store, { schedule: clock.schedule, logCap: 5 });
+    const pipe = new EventPipeline(store, { schedule: clock.schedule });
     pipe.push(sessionEvents());
     clock.tick();
-    expect(store.getState().log.map((r) => r.event?.seq)).toEqual([3, 4, 5, 6, 7]);
-    expect(store.getState().visibleLog.map((r) => r.event?.seq)).toEqual([3, 4, 5, 6, 7]);
+    expect(allRows(store).map((r) => r.event?.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(store.getState().model.events).toBe(8);
+    expect(tl.overflow).toBe(3);
   });
 
   it('filters the visible log by layer, also for events that arrive later', () => {
@@ -148,10 +167,10 @@ describe('EventPipeline', () => {
     pipe.push(events.slice(0, 4));
     clock.tick();
     setLayerShown(store, 'kernel', false);
-    expect(store.getState().visibleLog.map((r) => r.layer)).toEqual(['api', 'api', 'wire']);
+    expect(shownRows(store).map((r) => r.layer)).toEqual(['api', 'api', 'wire']);
     pipe.push(events.slice(4));
     clock.tick();
-    expect(store.getState().visibleLog.every((r) => r.layer !== 'kernel')).toBe(true);
+    expect(shownRows(store).every((r) => r.layer !== 'kernel')).toBe(true);
     expect(store.getState().log).toHaveLength(8);
   });
 });
@@ -182,7 +201,7 @@ describe('EventPipeline: snapshot and notes in stream order', () => {
     expect(st.model.lastSeq).toBe(0);
     expect(st.model.sockets['s1']?.role).toBe('listener');
     expect(st.model.sockets['s3']?.apiState).toBe('closed');
-    expect(st.log.map((r) => r.note?.kind ?? r.event?.seq)).toEqual(['gap', 'snapshot', 0]);
+    expect(allRows(store).map((r) => r.note?.kind ?? r.event?.seq)).toEqual(['gap', 'snapshot', 0]);
     expect(pipe.agentLastSeq).toBe(9);
   });
 
@@ -205,7 +224,7 @@ describe('EventPipeline: handshake steps', () => {
     const pipe = new EventPipeline(store, { schedule: clock.schedule });
     pipe.push([seg(1, C, L, ['SYN']), seg(2, L, C, ['SYN', 'ACK']), seg(3, C, L, ['ACK']), seg(4, C, L, ['ACK'])]);
     clock.tick();
-    expect(store.getState().log.map((r) => r.mark ?? '-')).toEqual(['-', '-', 'hs3', '-']);
+    expect(allRows(store).map((r) => r.mark ?? '-')).toEqual(['-', '-', 'hs3', '-']);
   });
 });
 
@@ -219,7 +238,7 @@ describe('applyHello', () => {
     pipe.push(sessionEvents());
     clock.tick();
     expect(applyHello(store, hello('a'), pipe.agentLastSeq)).toBe(8);
-    expect(store.getState().log.at(-1)?.note?.kind).toBe('resynced');
+    expect(allRows(store).at(-1)?.note?.kind).toBe('resynced');
   });
 
   it('drops the old model when the agent started a new session (its seqs start over)', () => {
@@ -232,11 +251,11 @@ describe('applyHello', () => {
     pipe.clear(); // what the session does when the session id changes
     expect(applyHello(store, hello('b'), pipe.agentLastSeq)).toBeNull();
     expect(store.getState().model.socketOrder).toEqual([]);
-    expect(store.getState().log.map((r) => r.note?.kind)).toEqual(['newSession']);
+    expect(allRows(store).map((r) => r.note?.kind)).toEqual(['newSession']);
     pipe.push(sessionEvents().slice(0, 2) as SessionEvent[]);
     clock.tick();
     expect(store.getState().model.lastSeq).toBe(1);
-    expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2]);
+    expect(store.getState().timeline.agentSeqs()).toEqual([1, 2]);
   });
 });
 
@@ -260,10 +279,10 @@ describe('EventPipeline: events in the order they happened', () => {
     clock.tick();
     now = 800;
     clock.tick();
-    const rows = store.getState().log.map((r) => r.event);
+    const rows = allRows(store).map((r) => r.event);
     expect(rows.map((e) => e?.type === 'api.call' ? e.call : e?.type)).toEqual(['send', 'tcp.segment', 'recv']);
     expect(rows.map((e) => e?.seq)).toEqual([0, 1, 2]);
-    expect(store.getState().timeline.raw.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(store.getState().timeline.agentSeqs()).toEqual([1, 2, 3]);
   });
 
   it('without capture nothing waits', () => {
@@ -273,5 +292,52 @@ describe('EventPipeline: events in the order they happened', () => {
     pipe.push([call(1, 100_000, 'send')]);
     clock.tick();
     expect(store.getState().log).toHaveLength(1);
+  });
+});
+
+const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ v: 1, seq: from + i, ts: (from + i) * 10, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: L, state: 'ESTABLISHED', sendQueue: i, recvQueue: 0 }));
+
+describe('EventPipeline: publishing to React under load', () => {
+  it('folds every frame but updates the store at most every PUBLISH_EVERY_MS while events pour in, and at once when they stop', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    let now = 1000;
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
+    let updates = 0;
+    store.subscribe(() => updates++);
+    pipe.push(many(0, 100));
+    clock.tick();
+    expect(store.getState().headSeq).toBe(99); // the first busy flush is shown
+    expect(updates).toBe(1);
+    now += 16;
+    pipe.push(many(100, 100));
+    clock.tick();
+    expect(store.getState().timeline.last).toBe(199); // folded …
+    expect(store.getState().headSeq).toBe(99); // … not shown yet: React is not asked to render every frame
+    expect(updates).toBe(1);
+    now += PUBLISH_EVERY_MS;
+    pipe.push(many(200, 100));
+    clock.tick();
+    expect(store.getState().headSeq).toBe(299);
+    expect(store.getState().logVersion).toBeGreaterThan(0);
+    now += 16;
+    pipe.push(many(300, 100));
+    clock.tick();
+    expect(store.getState().headSeq).toBe(299);
+    now += 16;
+    clock.tick(); // the stream paused: the next flush folds nothing and shows everything
+    expect(store.getState().headSeq).toBe(399);
+    expect(store.getState().log.length).toBe(400);
+  });
+
+  it('a single event is shown in the same flush (event → pixel stays one frame)', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => 5 });
+    pipe.push(many(0, 100));
+    clock.tick();
+    pipe.push(many(100, 1));
+    clock.tick();
+    expect(store.getState().headSeq).toBe(100);
   });
 });

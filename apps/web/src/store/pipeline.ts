@@ -1,22 +1,27 @@
 import { parseEvent, type Model, type SessionEvent } from '@socketscope/shared';
 import type { AppStore } from './store.ts';
-import type { AppState, DataSeen, LogRow, NoteKind } from './slices.ts';
-import { appendBounded, appendVisible } from './log.ts';
+import type { AppState, DataSeen, NoteKind } from './slices.ts';
+import { LogIndex, type LogNote } from './log.ts';
 import { ReorderBuffer } from './reorder.ts';
 import { Timeline } from './timeline.ts';
 
 /**
  * Events from the agent (or a file) are queued here, outside React, and folded into the store in
- * batches: once per animation frame, with a timer fallback because a background tab gets no frames,
- * and at most `maxPerFlush` events per flush so a burst (a resync's history, a loaded file) never
- * freezes the page: the rest go in the next flush. Each raw event is validated with the shared schema
- * when its flush takes it; a bad one is counted and dropped and the stream goes on (after HTTP
- * Toolkit's events-store). Measured in node (100,000 kernel events): a 1,000-event flush takes ≈ 6 ms.
+ * batches: once per animation frame, with a timer fallback because a background tab gets no frames.
+ * A flush folds for at most `budgetMs` (and at most `maxPerFlush` events), then publishes to the store
+ * with ONE setState, so a burst (a resync's history, a loaded file) never freezes the page and React
+ * renders at most once per frame; the rest goes in the next flush.
+ *
+ * Validation happens at the boundary: the connection worker checks every event with the shared schema
+ * before it is posted here (`pushChecked`; connection/decode.ts). `push` takes raw events and checks
+ * them here (tests, and a page without the worker). A bad event is counted and dropped and the stream
+ * goes on (after HTTP Toolkit's events-store).
  *
  * Between validation and folding, events pass the reorder buffer (reorder.ts): while packet capture
  * runs they wait `holdMs` so late-arriving captured packets take their place by capture time. Events
  * leave it in happened order and get the page's own seq (0, 1, 2 …) as they are appended to the
- * timeline; the agent's seq is kept for resync (`agentLastSeq`), gaps and the saved recording.
+ * timeline; the agent's seq is kept beside each event for resync (`agentLastSeq`), gaps and the saved
+ * recording.
  *
  * Duplicates are harmless: after a resync the agent may resend events the page already has; an event
  * whose agent seq is not above the last one received is skipped.
@@ -33,9 +38,20 @@ class Marker {
     readonly snapshot: { atSeq: number; model: Model } | null,
   ) {}
 }
+/** an event the connection worker validated (still subject to resync de-duplication) */
+class Checked {
+  constructor(readonly event: SessionEvent) {}
+}
+/** an event a file loader already validated and ordered (no resync, no duplicates) */
 class Validated {
   constructor(readonly event: SessionEvent) {}
 }
+/** events the connection worker dropped as invalid, in stream order */
+class BadCount {
+  constructor(readonly count: number) {}
+}
+/** released in happened order (an event still carries the agent's seq), or a marker, in the order they are folded */
+type Ready = SessionEvent | Marker;
 
 /** Runs `flush` soon; returns a cancel function. */
 export type FlushScheduler = (flush: () => void) => () => void;
@@ -61,9 +77,11 @@ export function frameScheduler(fallbackMs = 100): FlushScheduler {
 }
 
 export interface PipelineOptions {
+  /** events folded per flush at most (default: no count limit, only the time budget) */
   maxPerFlush?: number;
+  /** ms a flush may spend folding (checked every few events) */
+  budgetMs?: number;
   schedule?: FlushScheduler;
-  logCap?: number;
   onBadEvent?: (error: string, raw: unknown) => void;
   /** the page clock in ms (performance.now) */
   now?: () => number;
@@ -72,18 +90,30 @@ export interface PipelineOptions {
 }
 
 export const DEFAULT_HOLD_MS = 500;
+/** A flush folds for this long at most: with React's render of what changed it leaves the frame room. */
+export const DEFAULT_BUDGET_MS = 7;
+/** a flush that folds this many events is busy: its changes may wait for the next publish */
+const BUSY_FOLDS = 32;
+/** under load, the store is updated (and React renders) at most this often */
+export const PUBLISH_EVERY_MS = 400;
+/** events folded between two looks at the clock */
+const CLOCK_EVERY = 128;
 
 export class EventPipeline {
+  /** raw events, checked events, markers, as they arrived */
   private queue: unknown[] = [];
   private head = 0;
+  /** released from the reorder buffer (and markers), in the order they are folded */
+  private ready: Ready[] = [];
+  private readyHead = 0;
   private cancel: (() => void) | null = null;
   private badSinceFlush = 0;
   private readonly reorder = new ReorderBuffer();
   /** connections ("client>server") whose SYN+ACK was seen and whose client ACK would end the handshake */
   private readonly awaitingAck = new Set<string>();
   private readonly maxPerFlush: number;
+  private readonly budgetMs: number;
   private readonly schedule: FlushScheduler;
-  private readonly logCap: number | undefined;
   private readonly onBadEvent: (error: string, raw: unknown) => void;
   private readonly now: () => number;
   private readonly holdMs: number;
@@ -91,17 +121,24 @@ export class EventPipeline {
   agentLastSeq = -1;
 
   constructor(private readonly store: AppStore, opts: PipelineOptions = {}) {
-    this.maxPerFlush = opts.maxPerFlush ?? 1000;
+    this.maxPerFlush = opts.maxPerFlush ?? Infinity;
+    this.budgetMs = opts.budgetMs ?? DEFAULT_BUDGET_MS;
     this.schedule = opts.schedule ?? frameScheduler();
-    this.logCap = opts.logCap;
     this.onBadEvent = opts.onBadEvent ?? ((error) => console.warn(`SocketScope: dropped an invalid event: ${error}`));
     this.now = opts.now ?? (() => performance.now());
     this.holdMs = opts.holdMs ?? DEFAULT_HOLD_MS;
   }
 
-  /** Queues raw events from an `events` message; schedules a flush. */
+  /** Queues raw events (not validated yet) from an `events` message; schedules a flush. */
   push(raws: readonly unknown[]): void {
     for (const raw of raws) this.queue.push(raw);
+    this.request();
+  }
+
+  /** Queues events the connection already validated (`bad`: how many it dropped); schedules a flush. */
+  pushChecked(events: readonly SessionEvent[], bad = 0): void {
+    if (bad > 0) this.queue.push(new BadCount(bad));
+    for (const e of events) this.queue.push(new Checked(e));
     this.request();
   }
 
@@ -125,9 +162,9 @@ export class EventPipeline {
     return true;
   }
 
-  /** Raw events not folded yet, and events waiting in the reorder buffer. */
+  /** Events not folded yet (queued or released), not counting those waiting in the reorder buffer. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.length - this.head + this.ready.length - this.readyHead;
   }
 
   get held(): number {
@@ -135,58 +172,40 @@ export class EventPipeline {
   }
 
   /**
-   * Folds up to maxPerFlush queued events into the store with a single setState, releasing from the
-   * reorder buffer what has waited long enough (everything with `force`). Returns the rows added.
+   * Folds queued events into the store for at most budgetMs (and maxPerFlush events) with a single
+   * setState, releasing from the reorder buffer what has waited long enough (everything with `force`).
+   * Returns the events folded.
    */
   flush(force = false): number {
     this.cancel?.();
     this.cancel = null;
     const s = this.store.getState();
-    const now = this.now();
-    const ctx: FlushCtx = { tl: s.timeline, rows: [], nextRow: s.nextRow, lastData: null, replaced: false, missing: s.missing };
-    const end = Math.min(this.queue.length, this.head + this.maxPerFlush);
-    for (let i = this.head; i < end; i++) {
-      const item = this.queue[i];
-      if (item instanceof Marker) {
-        // notes and snapshots take effect after everything that arrived before them
-        this.release(ctx, this.reorder.releaseAll());
-        if (item.snapshot) {
-          ctx.tl = new Timeline(item.snapshot.model);
-          ctx.replaced = true;
-          this.agentLastSeq = Math.max(this.agentLastSeq, item.snapshot.atSeq);
-        }
-        if (item.note) ctx.rows.push({ n: ctx.nextRow++, at: ctx.tl.last, layer: 'session', note: item.note });
-        continue;
-      }
-      if (item instanceof Validated) {
-        // the loader keeps the file's own events as the recording (timeline.raw)
-        this.reorder.add(item.event, now);
-        continue;
-      }
-      const r = parseEvent(item);
-      if (!r.ok) {
-        this.badSinceFlush++;
-        this.onBadEvent(r.error, item);
-        continue;
-      }
-      const e = r.event;
-      if (e.seq <= this.agentLastSeq) continue; // already have it (resync resends)
-      if (this.agentLastSeq >= 0 && e.seq > this.agentLastSeq + 1) ctx.missing += e.seq - this.agentLastSeq - 1;
-      this.agentLastSeq = e.seq;
-      ctx.tl.raw.push(e);
-      this.reorder.add(e, now);
-    }
-    this.head = end;
-    if (this.head >= this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
+    const t0 = this.now();
+    const deadline = force ? Infinity : t0 + this.budgetMs;
+    const ctx: FlushCtx = { tl: s.timeline, log: s.log, added: this.carryAdded, notes: [], lastData: this.carryLastData, replaced: false, missing: s.missing };
+    this.carryAdded = 0;
+    this.carryLastData = null;
+    this.take(t0, deadline);
     // capture runs: the session said so, or (a session just reset says nothing) the agent can capture
     const capturing = ctx.tl.headModel.sources.wire?.running ?? s.capabilities?.wire.available ?? false;
-    this.release(ctx, force ? this.reorder.releaseAll() : this.reorder.release(now, capturing ? this.holdMs * 1000 : 0));
-    this.commit(s, ctx);
-    if (this.pending > 0 || this.reorder.size > 0) this.request();
-    return ctx.rows.length;
+    for (const e of force ? this.reorder.releaseAll() : this.reorder.release(t0, capturing ? this.holdMs * 1000 : 0)) this.ready.push(e);
+    let folded = 0;
+    while (this.readyHead < this.ready.length && folded < this.maxPerFlush) {
+      if ((folded & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && this.now() > deadline) break;
+      const item = this.ready[this.readyHead++]!;
+      if (item instanceof Marker) this.applyMarker(ctx, item);
+      else { this.release(ctx, item); folded++; }
+    }
+    if (this.readyHead >= this.ready.length) {
+      this.ready = [];
+      this.readyHead = 0;
+    } else if (this.readyHead > 65_536) {
+      this.ready = this.ready.slice(this.readyHead);
+      this.readyHead = 0;
+    }
+    this.commit(s, ctx, force || folded < BUSY_FOLDS ? 0 : t0);
+    if (this.pending > 0 || this.reorder.size > 0 || this.carryAdded > 0) this.request();
+    return folded;
   }
 
   /** Folds everything queued and held now (before a sync, so `since` is exact, and when a lesson ends). */
@@ -201,47 +220,136 @@ export class EventPipeline {
     this.cancel = null;
     this.queue = [];
     this.head = 0;
+    this.ready = [];
+    this.readyHead = 0;
     this.reorder.clear();
     this.awaitingAck.clear();
     this.agentLastSeq = -1;
+    this.carryAdded = 0;
+    this.carryLastData = null;
   }
 
-  /** Numbers released events with the page's seq and appends them to the timeline. */
-  private release(ctx: FlushCtx, events: SessionEvent[]): void {
-    const follow = this.store.getState().cursor === null;
-    const skew = this.reorder.skew;
-    for (const ev of events) {
-      const e = { ...ev, seq: ctx.tl.nextSeq } as SessionEvent;
-      // capture times are shown corrected by the estimated clock offset (≤ 1 ms, reorder.ts), so every
-      // time on the page reads in the order things happened; the recording keeps the agent's value
-      if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined && skew > 0) {
-        e.wireTs = Math.round((e.wireTs - skew) * 1000) / 1000;
+  /**
+   * Takes queued items into the reorder buffer (validating raw ones); a marker releases everything
+   * before it, so notes and snapshots take effect after everything that arrived before them. Bounded
+   * by half the flush's time, and by what could be folded.
+   */
+  private take(now: number, deadline: number): void {
+    const limit = deadline === Infinity ? Infinity : now + this.budgetMs / 2;
+    const cap = this.maxPerFlush === Infinity ? Infinity : this.maxPerFlush * 4;
+    let n = 0;
+    while (this.head < this.queue.length && n < cap) {
+      if ((n & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && this.now() > limit) break;
+      const item = this.queue[this.head++];
+      n++;
+      if (item instanceof Marker) {
+        for (const e of this.reorder.releaseAll()) this.ready.push(e);
+        this.ready.push(item);
+        continue;
       }
-      const mark = e.type === 'tcp.segment' ? this.handshakeMark(e) : undefined;
-      ctx.tl.append(e);
-      if (e.seq !== ctx.tl.last) continue; // past the timeline's bound: folded, not kept
-      ctx.rows.push(mark ? { n: ctx.nextRow++, at: e.seq, layer: e.layer, event: e, mark } : { n: ctx.nextRow++, at: e.seq, layer: e.layer, event: e });
-      const seen = follow ? dataSeen(e) : null;
-      if (seen && e.sock) (ctx.lastData ??= ctx.replaced ? {} : { ...this.store.getState().lastData })[e.sock] = seen;
+      if (item instanceof Validated) {
+        this.reorder.add(item.event, now);
+        continue;
+      }
+      if (item instanceof BadCount) {
+        this.badSinceFlush += item.count;
+        continue;
+      }
+      let e: SessionEvent;
+      if (item instanceof Checked) e = item.event;
+      else {
+        const r = parseEvent(item);
+        if (!r.ok) {
+          this.badSinceFlush++;
+          this.onBadEvent(r.error, item);
+          continue;
+        }
+        e = r.event;
+      }
+      if (e.seq <= this.agentLastSeq) continue; // already have it (resync resends)
+      if (this.agentLastSeq >= 0 && e.seq > this.agentLastSeq + 1) this.missingSeen += e.seq - this.agentLastSeq - 1;
+      this.agentLastSeq = e.seq;
+      this.reorder.add(e, now);
+    }
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 65_536) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 
-  private commit(s: AppState, ctx: FlushCtx): void {
+  /** agent seqs found missing since the last commit */
+  private missingSeen = 0;
+  /** folded but not published yet (commit) */
+  private carryAdded = 0;
+  private carryLastData: Record<string, DataSeen> | null = null;
+  private lastPublish = -Infinity;
+
+  private applyMarker(ctx: FlushCtx, item: Marker): void {
+    if (item.snapshot) {
+      ctx.tl = new Timeline(item.snapshot.model);
+      ctx.log = new LogIndex(ctx.tl, { layers: this.store.getState().layerFilter, sock: this.store.getState().sockFilter });
+      ctx.replaced = true;
+      ctx.lastData = null;
+      this.agentLastSeq = Math.max(this.agentLastSeq, item.snapshot.atSeq);
+      // notes of this flush that led here (the gap) stay readable above the new start
+      for (const note of ctx.notes) ctx.log.addNote(-1, note);
+    }
+    if (item.note) {
+      ctx.log.addNote(ctx.tl.last, item.note);
+      ctx.notes.push(item.note);
+      ctx.added++;
+    }
+  }
+
+  /** Numbers a released event with the page's seq and appends it to the timeline and the log. */
+  private release(ctx: FlushCtx, ev: SessionEvent): void {
+    const agentSeq = ev.seq;
+    const e = { ...ev, seq: ctx.tl.nextSeq } as SessionEvent;
+    let origWire: number | undefined;
+    // capture times are shown corrected by the estimated clock offset (≤ 1 ms, reorder.ts), so every
+    // time on the page reads in the order things happened; the recording keeps the agent's value
+    const skew = this.reorder.skew;
+    if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined && skew > 0) {
+      origWire = e.wireTs;
+      e.wireTs = Math.round((e.wireTs - skew) * 1000) / 1000;
+    }
+    const mark = e.type === 'tcp.segment' ? this.handshakeMark(e) : undefined;
+    ctx.tl.append(e, agentSeq, origWire);
+    if (e.seq !== ctx.tl.last) return; // past the timeline's bound: folded, not kept
+    ctx.log.addEvent(e.seq, mark);
+    ctx.added++;
+    if (this.store.getState().cursor !== null && !ctx.replaced) return;
+    const seen = dataSeen(e);
+    if (seen && e.sock) (ctx.lastData ??= ctx.replaced ? {} : { ...this.store.getState().lastData })[e.sock] = seen;
+  }
+
+  /**
+   * Publishes what the flush changed with one setState — or, while events pour in (`busyAt`: this
+   * flush folded many; 0: it did not), at most every PUBLISH_EVERY_MS: React's render of the session
+   * view, the layout and the paint cost more than a frame on a slow machine, so under load the views
+   * refresh a few times a second while folding goes on every frame. A quiet stream is shown at once.
+   */
+  private commit(s: AppState, ctx: FlushCtx, busyAt: number): void {
+    if (busyAt > 0 && !ctx.replaced && busyAt - this.lastPublish < PUBLISH_EVERY_MS) {
+      this.carryAdded = ctx.added;
+      this.carryLastData = ctx.lastData;
+      return;
+    }
+    this.lastPublish = busyAt > 0 ? busyAt : this.now();
     const patch: Partial<AppState> = {};
     const follow = s.cursor === null;
     if (ctx.replaced) {
       patch.timeline = ctx.tl;
-      patch.log = [];
-      patch.visibleLog = [];
+      patch.log = ctx.log;
       if (!follow) patch.cursor = null;
       patch.model = ctx.tl.headModel;
       patch.lastData = ctx.lastData ?? {};
     }
-    if (ctx.rows.length > 0 || ctx.replaced) {
-      const log = appendBounded(ctx.replaced ? [] : s.log, ctx.rows, this.logCap);
-      patch.log = log;
-      patch.visibleLog = appendVisible(ctx.replaced ? [] : s.visibleLog, ctx.rows, s.layerFilter, s.sockFilter, log);
-      patch.nextRow = ctx.nextRow;
+    if (ctx.added > 0 || ctx.replaced) {
+      patch.logVersion = s.logVersion + 1;
       patch.headSeq = ctx.tl.last;
       patch.timelineVersion = s.timelineVersion + 1;
       if (follow || ctx.replaced) {
@@ -250,14 +358,16 @@ export class EventPipeline {
         if (ctx.lastData) patch.lastData = ctx.lastData;
       }
     }
-    if (ctx.missing !== s.missing) patch.missing = ctx.missing;
+    if (this.missingSeen > 0) {
+      patch.missing = ctx.missing + this.missingSeen;
+      this.missingSeen = 0;
+    }
     if (this.badSinceFlush > 0) {
       patch.badEvents = s.badEvents + this.badSinceFlush;
       this.badSinceFlush = 0;
     }
     if (Object.keys(patch).length > 0) this.store.setState(patch);
   }
-
   /** The client's bare ACK right after the server's SYN+ACK is the handshake's third step. */
   private handshakeMark(e: Extract<SessionEvent, { type: 'tcp.segment' }>): 'hs3' | undefined {
     const f = e.flags;
@@ -273,7 +383,7 @@ export class EventPipeline {
   }
 
   private request(): void {
-    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0)) return;
+    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0 && this.carryAdded === 0)) return;
     this.cancel = this.schedule(() => {
       this.cancel = null;
       this.flush();
@@ -283,8 +393,11 @@ export class EventPipeline {
 
 interface FlushCtx {
   tl: Timeline;
-  rows: LogRow[];
-  nextRow: number;
+  log: LogIndex;
+  /** rows added to the log */
+  added: number;
+  /** notes added in this flush */
+  notes: LogNote[];
   lastData: Record<string, DataSeen> | null;
   /** the timeline was replaced (an agent snapshot) */
   replaced: boolean;

@@ -1,8 +1,7 @@
-import type { SessionEvent } from '@socketscope/shared';
 import { dataSeen } from './pipeline.ts';
-import { filterRows } from './log.ts';
 import { SPEEDS, type DataSeen } from './slices.ts';
 import type { AppStore } from './store.ts';
+import type { Timeline } from './timeline.ts';
 import { nextStop, prevStop } from './steps.ts';
 
 /**
@@ -26,10 +25,10 @@ export function currentStops(): readonly number[] | null {
 /** How far back a card looks for its last send/recv when the cursor moves (bounded, so seeking stays cheap). */
 const LAST_DATA_SCAN = 20_000;
 
-export function lastDataAt(events: readonly SessionEvent[], upto: number): Record<string, DataSeen> {
+export function lastDataAt(tl: Timeline, upto: number): Record<string, DataSeen> {
   const out: Record<string, DataSeen> = {};
-  for (let i = Math.min(upto, events.length - 1), n = 0; i >= 0 && n < LAST_DATA_SCAN; i--, n++) {
-    const e = events[i]!;
+  for (let i = Math.min(upto, tl.last), n = 0; i >= 0 && n < LAST_DATA_SCAN; i--, n++) {
+    const e = tl.eventAt(i)!;
     if (!e.sock || e.sock in out) continue;
     const seen = dataSeen(e);
     if (seen) out[e.sock] = seen;
@@ -42,14 +41,14 @@ export function seek(store: AppStore, c: number | null): void {
   const s = store.getState();
   const tl = s.timeline;
   if (c === null) {
-    store.setState({ cursor: null, model: tl.headModel, modelVersion: tl.headModel.version, lastData: lastDataAt(tl.events, tl.last) });
+    store.setState({ cursor: null, model: tl.headModel, modelVersion: tl.headModel.version, lastData: lastDataAt(tl, tl.last) });
     return;
   }
   const at = Math.min(Math.max(c, -1), tl.last);
   if (at === s.cursor) return;
   const model = tl.modelAt(at);
   // a selection is for looking closer at one place; moving on lets the views follow the cursor again
-  store.setState({ cursor: at, model, modelVersion: model.version, lastData: lastDataAt(tl.events, at), selectedSeq: null });
+  store.setState({ cursor: at, model, modelVersion: model.version, lastData: lastDataAt(tl, at), selectedSeq: null });
 }
 
 function position(store: AppStore): number {
@@ -108,5 +107,6 @@ export function select(store: AppStore, seq: number | null): void {
 
 export function setSockFilter(store: AppStore, sock: string | null): void {
   const s = store.getState();
-  store.setState({ sockFilter: sock, visibleLog: filterRows(s.log, s.layerFilter, sock) });
+  s.log.setFilter({ layers: s.layerFilter, sock });
+  store.setState({ sockFilter: sock, logVersion: s.logVersion + 1 });
 }

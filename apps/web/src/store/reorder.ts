@@ -94,16 +94,31 @@ export function inHappenedOrder(events: readonly SessionEvent[]): SessionEvent[]
     .map((x) => x.e);
 }
 
+interface Held {
+  e: SessionEvent;
+  /** arrival order, for ties */
+  i: number;
+  at: number;
+}
+
+/**
+ * Held events are kept sorted by when they happened (ties: arrival), so a release takes a prefix:
+ * O(released) per flush instead of sorting everything held. Events nearly always arrive in happened
+ * order (only captured packets come late), so an insert is a push or a short binary search.
+ */
 export class ReorderBuffer {
-  /** in arrival order; sorted when released, with the skew known then */
-  private held: SessionEvent[] = [];
+  private held: Held[] = [];
+  /** held[0..start) were released */
+  private start = 0;
+  private arrivals = 0;
   private clock = new WireSkew();
+  private skewUsed = 0;
   /** newest ts seen (µs) and the page time (ms) when it arrived */
   private newestTs = -Infinity;
   private newestAtMs = 0;
 
   get size(): number {
-    return this.held.length;
+    return this.held.length - this.start;
   }
 
   get skew(): number {
@@ -117,7 +132,21 @@ export class ReorderBuffer {
       this.newestAtMs = nowMs;
     }
     this.clock.observe(e);
-    this.held.push(e);
+    if (this.clock.skew !== this.skewUsed) this.resort();
+    const h: Held = { e, i: this.arrivals++, at: happenedAt(e, this.skewUsed) };
+    const held = this.held;
+    if (held.length === this.start || held[held.length - 1]!.at <= h.at) {
+      held.push(h);
+      return;
+    }
+    // a late one: after every held event that happened at or before it
+    let lo = this.start;
+    let hi = held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (held[mid]!.at <= h.at) lo = mid + 1; else hi = mid;
+    }
+    held.splice(lo, 0, h);
   }
 
   /** The session clock now, estimated (µs). */
@@ -127,18 +156,21 @@ export class ReorderBuffer {
 
   /** Events that happened at least holdUs before the session clock's now, in happened order. */
   release(nowMs: number, holdUs: number): SessionEvent[] {
-    if (this.held.length === 0) return [];
+    if (this.size === 0) return [];
     const limit = holdUs <= 0 ? Infinity : this.sessionNow(nowMs) - holdUs;
-    const skew = this.clock.skew;
-    const out: { e: SessionEvent; i: number; at: number }[] = [];
-    const keep: SessionEvent[] = [];
-    this.held.forEach((e, i) => {
-      const at = happenedAt(e, skew);
-      if (at <= limit) out.push({ e, i, at }); else keep.push(e);
-    });
-    if (out.length === 0) return [];
-    this.held = keep;
-    return out.toSorted((a, b) => a.at - b.at || a.i - b.i).map((x) => x.e);
+    const held = this.held;
+    const out: SessionEvent[] = [];
+    let k = this.start;
+    while (k < held.length && held[k]!.at <= limit) out.push(held[k++]!.e);
+    this.start = k;
+    if (this.start === held.length) {
+      this.held = [];
+      this.start = 0;
+    } else if (this.start > 4096 && this.start * 2 > held.length) {
+      this.held = held.slice(this.start);
+      this.start = 0;
+    }
+    return out;
   }
 
   releaseAll(): SessionEvent[] {
@@ -147,8 +179,19 @@ export class ReorderBuffer {
 
   clear(): void {
     this.held = [];
+    this.start = 0;
     this.clock = new WireSkew(); // a new session has a new start time, hence its own skew
+    this.skewUsed = 0;
     this.newestTs = -Infinity;
     this.newestAtMs = 0;
+  }
+
+  /** The skew estimate changed: what captured packets' times mean changed, so sort again (rare). */
+  private resort(): void {
+    this.skewUsed = this.clock.skew;
+    const rest = this.held.slice(this.start);
+    for (const h of rest) h.at = happenedAt(h.e, this.skewUsed);
+    this.held = rest.toSorted((a, b) => a.at - b.at || a.i - b.i);
+    this.start = 0;
   }
 }

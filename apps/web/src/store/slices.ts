@@ -2,6 +2,7 @@ import type { StateCreator } from 'zustand';
 import { emptyModel, type BytesPreview, type Capabilities, type Layer, type Model, type SessionEvent, type ShareInfo, type SocketError } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { MessageKey } from '../i18n/en.ts';
+import { LogIndex } from './log.ts';
 import { Timeline } from './timeline.ts';
 
 /**
@@ -47,8 +48,9 @@ export const NOTE_KEYS: Record<NoteKind, MessageKey> = {
 };
 
 /**
- * One row of the event log: an event, or a note the page itself adds (gap, resync …). n orders rows;
- * `at` is the playback position it belongs to (the event's page seq; for a note, the last event before it).
+ * One row of the event log, made on demand by LogIndex for the rows a view shows: an event, or a note
+ * the page itself adds (gap, resync …). n is the row's place in the log; `at` is the playback position
+ * it belongs to (the event's page seq; for a note, the last event before it).
  */
 export type LogRow =
   | { n: number; at: number; layer: Layer; event: SessionEvent; note?: undefined; mark?: RowMark }
@@ -58,21 +60,19 @@ export type LogRow =
 export type RowMark = 'hs3';
 
 export const LAYERS = ['api', 'kernel', 'wire', 'session'] as const satisfies readonly Layer[];
-/** rows kept; the timeline is bounded the same way */
-export const LOG_CAP = 1_000_000;
 
 export interface LogSlice {
-  /** every row, oldest first; replaced (never mutated) on change */
-  log: LogRow[];
-  /** log filtered by layerFilter and sockFilter, kept up to date by the actions so views only render it */
-  visibleLog: LogRow[];
+  /** every row of the timeline's log and the ones that pass layerFilter and sockFilter; changed in place (see logVersion) */
+  log: LogIndex;
+  /** bumped whenever rows are added or the filter changes */
+  logVersion: number;
   layerFilter: Record<Layer, boolean>;
   /** a socket id, or "conn:<client>server>" for a connection; null: everything */
   sockFilter: string | null;
-  nextRow: number;
 }
+/** the store replaces this log with one over its own timeline as soon as it is made (store.ts) */
 export const createLogSlice: AppSlice<LogSlice> = () => ({
-  log: [], visibleLog: [], layerFilter: { api: true, kernel: true, wire: true, session: true }, sockFilter: null, nextRow: 0,
+  log: new LogIndex(new Timeline()), logVersion: 0, layerFilter: { api: true, kernel: true, wire: true, session: true }, sockFilter: null,
 });
 
 // ── connection ───────────────────────────────────────────────────────────────────────────────────

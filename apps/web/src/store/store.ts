@@ -4,6 +4,7 @@ import {
   createConnectionSlice, createLogSlice, createModelSlice, createPlaybackSlice, createRepliesSlice, createSourceSlice, createUiSlice,
   type AppState, type SourceSlice, type UiSlice,
 } from './slices.ts';
+import { LogIndex } from './log.ts';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -11,7 +12,7 @@ export type AppStore = StoreApi<AppState>;
 export type StoreInit = Partial<UiSlice> & Partial<Pick<SourceSlice, 'route'>>;
 
 export function createAppStore(init: StoreInit = {}): AppStore {
-  return createStore<AppState>()((...a) => ({
+  const store = createStore<AppState>()((...a) => ({
     ...createModelSlice(...a),
     ...createLogSlice(...a),
     ...createConnectionSlice(...a),
@@ -20,6 +21,8 @@ export function createAppStore(init: StoreInit = {}): AppStore {
     ...createPlaybackSlice(...a),
     ...createSourceSlice(init)(...a),
   }));
+  store.setState({ log: new LogIndex(store.getState().timeline) });
+  return store;
 }
 
 let pageStore: AppStore | null = null;

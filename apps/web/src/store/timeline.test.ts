@@ -65,7 +65,7 @@ describe('Timeline: the model at any cursor', () => {
   it('keeps at most maxEvents for playback but still folds the rest into the head', () => {
     const t4 = new Timeline(undefined, 10, 20);
     for (const e of session(30)) t4.append({ ...e, seq: t4.nextSeq });
-    expect(t4.events).toHaveLength(20);
+    expect(t4.length).toBe(20);
     expect(t4.overflow).toBe(10);
     expect(t4.headModel.events).toBe(30);
   });

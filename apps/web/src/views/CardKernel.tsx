@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
-import type { SessionEvent, SocketModel } from '@socketscope/shared';
+import type { SocketModel } from '@socketscope/shared';
+import type { Timeline } from '../store/timeline.ts';
 import { useT } from '../i18n/useT.ts';
 import { useApp } from '../store/store.ts';
 import { Buffers } from './buffers/Buffers.tsx';
@@ -15,10 +16,10 @@ import { StateMachine } from './machine/StateMachine.tsx';
 const CHUNK_SCAN = 5000;
 
 /** This socket's recent send()/recv() chunks up to event `upto`, oldest first (at most `max`). */
-export function recentChunks(events: readonly SessionEvent[], upto: number, sock: string, max = 32): BufferChunk[] {
+export function recentChunks(tl: Timeline, upto: number, sock: string, max = 32): BufferChunk[] {
   const out: BufferChunk[] = [];
-  for (let i = Math.min(upto, events.length - 1), n = 0; i >= 0 && n < CHUNK_SCAN && out.length < max; i--, n++) {
-    const e = events[i]!;
+  for (let i = Math.min(upto, tl.last), n = 0; i >= 0 && n < CHUNK_SCAN && out.length < max; i--, n++) {
+    const e = tl.eventAt(i)!;
     if (e.type !== 'api.call' || e.sock !== sock || e.error || !e.data) continue;
     const call = e.call === 'send' || e.call === 'sendto' ? 'send' : e.call === 'recv' || e.call === 'recvfrom' ? 'recv' : null;
     if (call) out.push({ seq: e.seq, call, len: e.data.len, b64: e.data.b64 });
@@ -39,11 +40,9 @@ export function CardKernelViews({ sock }: { sock: SocketModel }) {
     return id ? s.model.sockets[id] : undefined;
   });
   const data = useMemo(() => {
-    const mine = recentChunks(tl.events, at, sock.id);
-    const theirs = peer ? recentChunks(tl.events, at, peer.id) : undefined;
-    const windows = sock.proto === 'tcp' && sock.role !== 'listener'
-      ? windowsFromEvents(at >= tl.last ? tl.events : tl.events.slice(Math.max(0, at - 5000), at + 1), sock)
-      : undefined;
+    const mine = recentChunks(tl, at, sock.id);
+    const theirs = peer ? recentChunks(tl, at, peer.id) : undefined;
+    const windows = sock.proto === 'tcp' && sock.role !== 'listener' ? windowsFromEvents(tl.window(at, CHUNK_SCAN), sock) : undefined;
     return { mine, theirs, windows };
   }, [tl, at, sock, peer]);
 

@@ -1,10 +1,8 @@
-import { memo, useEffect, useRef, useState } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { describeRow } from '../format/describe.ts';
 import { useT } from '../i18n/useT.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { setLayerShown } from '../store/actions.ts';
-import { rowOfSeq, rowsUpTo } from '../store/log.ts';
 import { happenedAt } from '../store/reorder.ts';
 import { select, setSockFilter } from '../store/playback.ts';
 import { LAYERS, type LogRow } from '../store/slices.ts';
@@ -12,66 +10,89 @@ import { appStore, useApp } from '../store/store.ts';
 import { StreamWarnings } from './Banner.tsx';
 import { MaximizeButton } from './Panel.tsx';
 
+/** Fixed row heights (CSS .log-row-wrap says the same): rows are placed by arithmetic, never measured. */
+const ROW_H = 30;
+const ROW_H_PROJECTOR = 44;
+const OVERSCAN = 8;
+
 /**
- * The event log: virtualised (only visible rows exist in the DOM), filterable by layer and socket,
- * cut at the playback cursor (what has not happened yet at the cursor is not shown). Clicking a row
- * selects that event, which the ladder scrolls to and frames.
+ * The event log: virtualised (only the rows in view exist in the DOM, at fixed heights, so nothing is
+ * measured), filterable by layer and socket, cut at the playback cursor (what has not happened yet at
+ * the cursor is not shown). Following, it shows the newest rows: the rows are computed from the count
+ * and the scroll position is written once after the commit, never read back in the same frame.
+ * Clicking a row selects that event, which the ladder scrolls to and frames.
  */
 export function EventLog({ embedded = false }: { embedded?: boolean }) {
   const t = useT();
-  const all = useApp((s) => s.visibleLog);
+  const log = useApp((s) => s.log);
+  useApp((s) => s.logVersion);
   const cursor = useApp((s) => s.cursor);
-  const total = useApp((s) => s.log.length);
   const filter = useApp((s) => s.layerFilter);
   const projector = useApp((s) => s.projector);
-  const locale = useApp((s) => s.locale);
   const selected = useApp((s) => s.selectedSeq);
-  const count = rowsUpTo(all, cursor);
+  const count = log.shownUpTo(cursor);
+  const total = log.length;
   const [follow, setFollow] = useState(true);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewH, setViewH] = useState(600);
   const scrollRef = useRef<HTMLDivElement>(null);
-  const rowsRef = useRef(0);
-  rowsRef.current = count;
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => (projector ? 44 : 30),
-    overscan: 12,
-    getItemKey: (i) => all[i]?.n ?? i,
-  });
+  const rowH = projector ? ROW_H_PROJECTOR : ROW_H;
+  const totalH = count * rowH;
+  // a row selected elsewhere is shown where it is until the log grows (following then goes on)
+  const [pin, setPin] = useState<{ top: number; count: number } | null>(null);
+  const pinned = pin !== null && pin.count === count ? pin.top : null;
+  const top = Math.min(follow ? pinned ?? totalH - viewH : scrollTop, Math.max(0, totalH - viewH));
+  const first = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
+  const last = Math.min(count - 1, Math.ceil((top + viewH) / rowH) + OVERSCAN);
 
-  // row heights change with projector mode and language: measure again, then keep the newest in view
-  useEffect(() => {
-    virtualizer.measure();
-  }, [projector, locale, virtualizer]);
+  // the viewport's height: measured when it changes (a resize, projector mode), not per frame
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const measure = () => setViewH(el.clientHeight || 600);
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
-  const totalSize = virtualizer.getTotalSize();
-  useEffect(() => {
-    if (!follow || count === 0) return;
-    virtualizer.scrollToIndex(count - 1, { align: 'end' });
-    // once more after the rows just rendered have been measured
-    const id = requestAnimationFrame(() => virtualizer.scrollToIndex(count - 1, { align: 'end' }));
-    return () => cancelAnimationFrame(id);
-  }, [follow, count, totalSize, projector, locale, virtualizer]);
+  // following: the newest row at the bottom (one write; the browser clamps it)
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (el && follow) el.scrollTop = top;
+  }, [follow, top]);
 
   // a selection made in the ladder brings its row into view
   useEffect(() => {
     if (selected === null) return;
-    const i = rowOfSeq(all, selected);
-    if (i >= 0 && i < count) virtualizer.scrollToIndex(i, { align: 'center' });
+    const i = log.shownIndexOfSeq(selected);
+    const el = scrollRef.current;
+    if (i < 0 || i >= count || !el) return;
+    const y = Math.max(0, i * rowH - viewH / 2);
+    if (follow) setPin({ top: y, count });
+    else el.scrollTop = y;
+    setScrollTop(y);
   }, [selected]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // the window was resized (a projector plugged in): keep following the newest row
-  useEffect(() => {
+  const onScroll = () => {
     const el = scrollRef.current;
-    if (!el || !follow || typeof ResizeObserver === 'undefined') return;
-    const ro = new ResizeObserver(() => {
-      if (rowsRef.current > 0) virtualizer.scrollToIndex(rowsRef.current - 1, { align: 'end' });
-    });
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, [follow, virtualizer]);
+    if (el && !follow) setScrollTop(el.scrollTop);
+  };
 
-  const later = all.length - count;
+  const rows: ReactNode[] = [];
+  for (let k = first; k <= last; k++) {
+    const row = log.shownRow(k);
+    if (!row) continue;
+    rows.push(
+      // keyed by slot, not by row: as rows stream past, the same elements take the new rows' text
+      <div key={k - first} className="log-row-wrap" style={{ transform: `translateY(${k * rowH}px)` }}>
+        <LogLine row={row} selected={row.event !== undefined && row.event.seq === selected} />
+      </div>,
+    );
+  }
+
+  const later = log.shown - count;
   return (
     <section className={embedded ? 'log-embedded' : 'panel log-panel'} data-testid="event-log" aria-labelledby={embedded ? undefined : 'log-title'} aria-label={embedded ? t('log.title') : undefined}>
       <div className="panel-head">
@@ -89,36 +110,30 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
         <span className="muted" data-testid="log-count">{t('log.shown', { shown: count, total })}</span>
         {later > 0 ? <span className="muted small" data-testid="log-later">{t('log.hiddenLater', { count: later })}</span> : null}
         <label className="check push-right">
-          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> {t('log.follow')}
+          <input type="checkbox" checked={follow} onChange={(e) => { setFollow(e.target.checked); setScrollTop(scrollRef.current?.scrollTop ?? 0); }} /> {t('log.follow')}
         </label>
         {embedded ? null : <MaximizeButton panel="log" />}
       </div>
       <StreamWarnings />
-      <div className="log-scroll" ref={scrollRef} data-testid="log-scroll">
+      <div className={`log-scroll${projector ? ' tall-rows' : ''}`} ref={scrollRef} data-testid="log-scroll" onScroll={onScroll}>
         {count === 0 ? <p className="empty">{t('log.empty')}</p> : null}
-        <div className="log-inner" style={{ height: `${totalSize}px` }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const row = all[item.index];
-            if (!row) return null;
-            return (
-              <div key={item.key} data-index={item.index} ref={virtualizer.measureElement} className="log-row-wrap" style={{ transform: `translateY(${item.start}px)` }}>
-                <LogLine row={row} selected={row.event !== undefined && row.event.seq === selected} />
-              </div>
-            );
-          })}
+        <div className="log-inner" style={{ height: `${totalH}px` }}>
+          {rows}
         </div>
       </div>
     </section>
   );
 }
 
-/** Only one socket's (or one connection's) events. */
-function SockFilter() {
+/**
+ * Only one socket's (or one connection's) events. The lists are the head model's socketOrder and
+ * connOrder, which fold replaces only when a socket or connection is added: re-rendered then, not per event.
+ */
+const SockFilter = memo(function SockFilter() {
   const t = useT();
   const value = useApp((s) => s.sockFilter);
   const socks = useApp((s) => s.timeline.headModel.socketOrder);
   const conns = useApp((s) => s.timeline.headModel.connOrder);
-  useApp((s) => s.timelineVersion);
   return (
     <label className="sock-filter">
       <span className="sr-only">{t('log.sockFilter')}</span>
@@ -130,8 +145,9 @@ function SockFilter() {
       </select>
     </label>
   );
-}
+});
 
+/** A row's content never changes: re-rendered only for another row, the selection or the language. */
 const LogLine = memo(function LogLine({ row, selected }: { row: LogRow; selected: boolean }) {
   const t = useT();
   const d = describeRow(row, t);
@@ -160,4 +176,4 @@ const LogLine = memo(function LogLine({ row, selected }: { row: LogRow; selected
       </span>
     </div>
   );
-});
+}, (a, b) => a.row.n === b.row.n && a.row.event === b.row.event && a.selected === b.selected);

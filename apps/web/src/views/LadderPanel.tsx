@@ -5,6 +5,9 @@ import { appStore, useApp } from '../store/store.ts';
 import { Ladder } from './ladder/Ladder.tsx';
 import { MaximizeButton } from './Panel.tsx';
 
+/** events the ladder lays out at most: a lesson is a few hundred; a busy session shows its newest */
+const LADDER_EVENTS = 1500;
+
 const PROJECTOR_GUTTER = 190;
 const PROJECTOR_LANE = 360;
 
@@ -26,10 +29,13 @@ export function LadderPanel() {
   const [size, setSize] = useState({ width: 1000, height: 400 });
   const lanes = useApp((s) => s.model.socketOrder.length);
 
-  // following live: the same growing array (the ladder appends); at a cursor: the prefix up to it
+  // The newest LADDER_EVENTS events up to the cursor (following live: up to the head), so laying out
+  // costs at most that many events per render however long the session and however fast it grows
+  // (≈ 2.3 µs per event measured); rows further back are reached by moving the cursor there. The
+  // window slides forward as events arrive (the ladder drops rows at the front and appends).
   const events = useMemo(
-    () => (cursor === null ? tl.events : tl.events.slice(0, cursor + 1)),
-    // version: a new prefix is not needed when events arrive past a fixed cursor
+    () => tl.window(cursor ?? tl.last, LADDER_EVENTS),
+    // version: the live array grew (or slid); a window at a fixed cursor does not change as events arrive
     [tl, cursor, cursor === null ? version : -1], // eslint-disable-line react-hooks/exhaustive-deps
   );
 

@@ -1,9 +1,10 @@
-import { memo, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { bindNote, bindNoteText, type BindNote } from '../format/bindNote.ts';
 import type { SocketModel, TextEncodingName } from '@socketscope/shared';
 import { formatBytes, previewText } from '../format/bytes.ts';
 import { useT } from '../i18n/useT.ts';
 import type { MessageKey } from '../i18n/en.ts';
+import type { AppState, DataSeen } from '../store/slices.ts';
 import { useApp } from '../store/store.ts';
 import { AcceptQueue, PendingAccept, QueueBar, TcpStateView } from './CardParts.tsx';
 import { CardKernelViews } from './CardKernel.tsx';
@@ -12,13 +13,18 @@ import { SocketActions } from './SocketActions.tsx';
 
 /**
  * One socket at the playback cursor. Re-renders only when this socket's entity (or its last data /
- * reply) is replaced. `rich` adds the TCP state machine and the kernel buffers views (the lesson
- * player); the calls a socket offers appear only when the page shows the live head of a live session
- * (one cannot act on the past, or on a recording).
+ * reply) is replaced, and only while it is on screen: a card scrolled out of view keeps what it last
+ * showed (nobody sees it) and catches up the moment it comes back into view — a busy session has
+ * hundreds of cards and only a few in view. `rich` adds the TCP state machine and the kernel buffers
+ * views (the lesson player); the calls a socket offers appear only when the page shows the live head
+ * of a live session (one cannot act on the past, or on a recording).
  */
-export const SocketCard = memo(function SocketCard({ id, rich = false, since }: { id: string; rich?: boolean; since?: number | undefined }) {
+export const SocketCard = memo(function SocketCard({ id, rich = false, since, pauseOffScreen = false }: { id: string; rich?: boolean; since?: number | undefined; pauseOffScreen?: boolean }) {
   const t = useT();
-  const sock = useApp((s) => s.model.sockets[id]);
+  const [box, seenOnScreen] = useOnScreen(pauseOffScreen);
+  const onScreen = !pauseOffScreen || seenOnScreen;
+  const sock = useWhileOnScreen(onScreen, (s) => s.model.sockets[id]);
+  const seen = useWhileOnScreen(onScreen, (s) => s.lastData[id]);
   const hideClosed = useApp((s) => s.hideClosed);
   const interactive = useApp((s) => s.cursor === null && s.source.kind === 'live' && s.conn.status !== 'no-token' && !(s.session?.readOnly ?? false));
   const [encoding, setEncoding] = useState<TextEncodingName>('utf8');
@@ -32,6 +38,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since }: 
     : sock.role === 'unknown' && sock.owned ? t('role.socket') : t(`role.${sock.role}` as MessageKey);
   return (
     <article
+      ref={box}
       className={`card role-${sock.role} ${finished ? 'finished' : ''}${rich ? ' rich' : ''}${touched ? ' touched' : ''}`}
       data-touched={touched || undefined}
       data-testid={`socket-card-${id}`}
@@ -60,7 +67,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since }: 
       {sock.proto === 'tcp' ? <TcpStateView sock={sock} /> : null}
       {rich ? <CardKernelViews sock={sock} /> : <Queues sock={sock} />}
       {sock.peerClosed ? <div className="peer-closed" data-testid="sock-peer-closed"><span aria-hidden="true">⇤ </span>{t('card.peerClosed')}</div> : null}
-      <LastData id={id} encoding={encoding} />
+      <LastData seen={seen} encoding={encoding} />
       <CallsAndErrors sock={sock} />
       <BindNoteLine sock={sock} />
       {!finished && interactive ? <SocketActions sock={sock} encoding={encoding} onEncoding={setEncoding} /> : null}
@@ -93,9 +100,8 @@ function Queues({ sock }: { sock: SocketModel }) {
   );
 }
 
-function LastData({ id, encoding }: { id: string; encoding: TextEncodingName }) {
+function LastData({ seen, encoding }: { seen: DataSeen | undefined; encoding: TextEncodingName }) {
   const t = useT();
-  const seen = useApp((s) => s.lastData[id]);
   if (!seen) return null;
   const arrow = seen.call === 'send' || seen.call === 'sendto' ? '→' : '←';
   return (
@@ -142,17 +148,13 @@ function CallsAndErrors({ sock }: { sock: SocketModel }) {
 function BindNoteLine({ sock }: { sock: SocketModel }) {
   const t = useT();
   const tl = useApp((s) => s.timeline);
-  const at = useApp((s) => s.cursor ?? s.headSeq);
   const bind = sock.recentCalls.find((c) => c.call === 'bind' && c.ok);
+  // the call summary carries the bind's page seq: read that one event (no scan, no re-render per event)
   const note = useMemo((): BindNote | null => {
     if (!bind) return null;
-    // the bind is among this socket's last calls, so it is close: a short bounded scan finds it
-    for (let i = Math.min(at, tl.last), n = 0; i >= 0 && n < 5000; i--, n++) {
-      const e = tl.events[i]!;
-      if (e.type === 'api.call' && e.sock === sock.id && e.call === 'bind') return bindNote(e);
-    }
-    return null;
-  }, [bind, tl, at, sock.id]);
+    const e = tl.eventAt(bind.seq);
+    return e?.type === 'api.call' && e.sock === sock.id && e.call === 'bind' ? bindNote(e) : null;
+  }, [bind, tl, sock.id]);
   // "Node set SO_REUSEADDR, nothing else held the port" is true of every bind: only the two that teach are shown
   if (!note || note.code === 'REUSEADDR_FORCED') return null;
   const warn = note.code === 'REUSEADDR_FORCED_WOULD_FAIL';
@@ -161,4 +163,31 @@ function BindNoteLine({ sock }: { sock: SocketModel }) {
       <strong aria-hidden="true">{warn ? '⚠ ' : 'ⓘ '}</strong>{bindNoteText(note, t)}
     </div>
   );
+}
+
+/** Whether the element is in (or near) the viewport; true until the first observation. */
+function useOnScreen(watch: boolean): [(el: HTMLElement | null) => void, boolean] {
+  const [onScreen, setOnScreen] = useState(true);
+  const observer = useRef<IntersectionObserver | null>(null);
+  const box = useCallback((el: HTMLElement | null) => {
+    observer.current?.disconnect();
+    observer.current = null;
+    if (!el || !watch || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver((entries) => {
+      const last = entries.at(-1);
+      if (last) setOnScreen(last.isIntersecting);
+    }, { rootMargin: '300px' });
+    io.observe(el);
+    observer.current = io;
+  }, [watch]);
+  useEffect(() => () => observer.current?.disconnect(), []);
+  return [box, onScreen];
+}
+
+/** A store value that follows the store while on screen and stays as it was while off screen. */
+function useWhileOnScreen<T>(onScreen: boolean, select: (s: AppState) => T): T {
+  const kept = useRef<{ v: T } | null>(null);
+  const v = useApp((s) => (onScreen || !kept.current ? select(s) : kept.current.v));
+  kept.current = { v };
+  return v;
 }

@@ -73,6 +73,8 @@ export function Ladder(props: LadderProps): ReactElement {
     return () => ro.disconnect();
   }, []);
 
+  /** where the follow effect last put the scroll position: a scroll event from there is ours, not the teacher's */
+  const wrote = useRef(-1);
   const onScroll = useCallback(() => {
     if (raf.current) return;
     raf.current = requestAnimationFrame(() => {
@@ -80,16 +82,25 @@ export function Ladder(props: LadderProps): ReactElement {
       const el = scroller.current;
       if (!el) return;
       setScrollTop(el.scrollTop);
-      setFollow(el.scrollTop + el.clientHeight >= el.scrollHeight - 4);
+      const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+      // rows arriving or leaving the window move the end; only scrolling up by hand stops following
+      if (atEnd) setFollow(true);
+      else if (wrote.current < 0 || el.scrollTop < wrote.current - 4) setFollow(false);
     });
   }, []);
   useEffect(() => () => cancelAnimationFrame(raf.current), []);
 
   // live sessions: keep the newest row in view while the teacher has not scrolled away
+  // (the end is computed, not read from the element: reading scrollHeight here would force a layout)
+  const endTop = m.headerH + Math.max(viewH, total / scale) - box.height;
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && follow && sel === undefined) el.scrollTop = el.scrollHeight;
-  }, [layout.rows.length, rowH, follow, sel]);
+    if (!el || !follow || sel !== undefined) return;
+    const top = Math.max(0, endTop);
+    if (wrote.current === top) return;
+    el.scrollTop = top + 64; // a little past the end: the browser stops at the real end
+    wrote.current = top;
+  }, [layout, endTop, rowH, follow, sel]);
 
   // a selection made elsewhere (event log) scrolls its row into view
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { useEffect, useMemo } from 'react';
 import { lessonById, type Lesson, type MovedPort } from '@socketscope/shared/lessons/index';
-import type { SessionEvent } from '@socketscope/shared';
+import type { Timeline } from '../../store/timeline.ts';
 import { useT } from '../../i18n/useT.ts';
 import { seek, setStops } from '../../store/playback.ts';
 import { latestRun, stepAt, stopsOf, type LessonRun } from '../../store/steps.ts';
@@ -37,7 +37,7 @@ function Player({ lesson }: { lesson: Lesson }) {
   const askedPort = useApp((s) => (s.lessonRun?.lesson === lesson.id ? s.lessonRun.port : undefined));
 
   const markers = tl.markers.length;
-  const run = useMemo(() => latestRun(tl.events, tl.markers, lesson.id), [tl, markers, version, lesson.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const run = useMemo(() => latestRun(tl, tl.markers, lesson.id), [tl, markers, version, lesson.id]); // eslint-disable-line react-hooks/exhaustive-deps
   const stops = useMemo(() => (run ? stopsOf(run) : null), [run]);
 
   useEffect(() => {
@@ -56,7 +56,7 @@ function Player({ lesson }: { lesson: Lesson }) {
   const stepIndex = run ? stepAt(run, at) : -1;
   const runStep = run && stepIndex >= 0 ? run.steps[stepIndex]! : null;
   const step = runStep ? lesson.steps.find((s) => s.id === runStep.id) ?? null : null;
-  const moved = useMemo(() => movedPort(lesson, run, tl.events, askedPort), [lesson, run, tl, askedPort]);
+  const moved = useMemo(() => movedPort(lesson, run, tl, askedPort), [lesson, run, tl, askedPort]);
 
   const code = <CodePanel lesson={lesson} step={step} embedded={compact} {...(moved ? { moved } : {})} />;
   const inLower = (p: string | null) => p === 'cards' || p === 'log' || (compact && p === 'code');
@@ -88,13 +88,13 @@ function Player({ lesson }: { lesson: Lesson }) {
 }
 
 /** A run on another port than the tutorial's shows that port in the listings. */
-function movedPort(lesson: Lesson, run: LessonRun | null, events: readonly SessionEvent[], asked: number | undefined): MovedPort | undefined {
+function movedPort(lesson: Lesson, run: LessonRun | null, tl: Timeline, asked: number | undefined): MovedPort | undefined {
   const from = lesson.ports[0];
   if (from === undefined) return undefined;
   if (asked !== undefined && asked !== from) return { from, to: asked };
   if (!run) return undefined;
-  for (let i = run.start; i < events.length && i < run.start + 200; i++) {
-    const e = events[i]!;
+  for (let i = run.start; i <= tl.last && i < run.start + 200; i++) {
+    const e = tl.eventAt(i)!;
     if (e.type !== 'api.call' || (e.call !== 'bind' && e.call !== 'connect' && e.call !== 'sendto')) continue;
     const port = e.args['port'];
     if (typeof port === 'number' && port > 0) return port === from || lesson.ports.includes(port) ? undefined : { from, to: port };

@@ -15,7 +15,7 @@ export function Scrubber({ ticks }: { ticks?: readonly number[] }) {
   const head = useApp((s) => s.headSeq);
   const cursor = useApp((s) => s.cursor);
   const at = cursor ?? head;
-  const ev = at >= 0 ? tl.events[at] : undefined;
+  const ev = at >= 0 ? tl.eventAt(at) : undefined;
   const max = Math.max(head, 0);
   const pct = (seq: number) => (max > 0 ? ((seq + 1) / (max + 1)) * 100 : 0);
   return (
