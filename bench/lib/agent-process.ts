@@ -1,11 +1,13 @@
 /**
  * The real agent as the benchmarks' subject: `socketscope start --no-open --port 0` in its own process
- * (its own CPU and memory, measured from outside), with a known token.
+ * (its own CPU and memory, measured from outside), with a known token, and with the node flags `pnpm start`
+ * gives it (apps/agent/bin/node-flags.mjs) unless a variant asks for others.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AGENT_NODE_FLAGS } from '../../apps/agent/bin/node-flags.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BENCH_TOKEN = 'b'.repeat(64);
@@ -22,6 +24,8 @@ export interface AgentProcess {
 /**
  * `limits` or `unlimitedRate` given: the same agent started by bench/lib/agent-child.ts with those engine
  * limits / no per-page rate limit (the CLI has no flag for them: the classroom keeps the defaults).
+ * `nodeArgs` replace the shipped node flags (a variant measured for information); by default the agent
+ * runs with AGENT_NODE_FLAGS, as `pnpm start` runs it.
  */
 export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeArgs?: string[]; limits?: Record<string, number>; unlimitedRate?: boolean; ringSize?: number } = {}): Promise<AgentProcess> {
   const capture = opts.capture ?? 'off';
@@ -29,7 +33,7 @@ export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeAr
   const args = opts.limits || opts.unlimitedRate || opts.ringSize
     ? [path.join(ROOT, 'bench/lib/agent-child.ts'), capture, JSON.stringify(opts.limits ?? {}), JSON.stringify(childOpts)]
     : [path.join(ROOT, 'apps/agent/src/cli.ts'), 'start', '--no-open', '--port', '0', '--capture', capture];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? AGENT_NODE_FLAGS), '--import', 'tsx', ...args], {
     cwd: ROOT, env: { ...process.env, SOCKETSCOPE_TOKEN: BENCH_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,7 @@ import type { ServerMessage } from '@socketscope/shared';
 import { createAgent, type Agent } from '../src/agent.ts';
 import { startServer, type RunningServer } from '../src/server/server.ts';
 import type { OutboundOptions } from '../src/session/outbound.ts';
+import type { SessionOptions } from '../src/session/session.ts';
 
 export const TOKEN = 'a'.repeat(64);
 
@@ -22,7 +23,7 @@ export interface Harness {
 }
 
 /** A real agent and server on a free loopback port, serving a small page from a temp folder. */
-export async function startHarness(opts: { webRoot?: string | null; outbound?: OutboundOptions } = {}): Promise<Harness> {
+export async function startHarness(opts: { webRoot?: string | null; outbound?: OutboundOptions; session?: SessionOptions } = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'socketscope-web-'));
   const webRoot = path.join(dir, 'dist');
   mkdirSync(path.join(webRoot, 'assets'), { recursive: true });
@@ -32,7 +33,7 @@ export async function startHarness(opts: { webRoot?: string | null; outbound?: O
   symlinkSync(path.join(dir, 'secret.txt'), path.join(webRoot, 'link.txt'));
   const logs: string[] = [];
   const log = (l: string) => logs.push(l);
-  const agent = await createAgent({ log, capture: 'off' });
+  const agent = await createAgent({ log, capture: 'off', ...(opts.session ? { session: opts.session } : {}) });
   agent.start();
   const server = await startServer(agent, {
     port: 0, token: TOKEN, log,

@@ -3,7 +3,8 @@ import { PROTOCOL_VERSION, type EventInput } from '@socketscope/shared';
 import { connect, inboxOf, startHarness, tcpSocketOf, type Harness } from './server-helpers.ts';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness({ outbound: { highWater: 64 * 1024 } }); });
+// a ring that holds the whole burst (100,400 events): this is about merging, not about falling out of the ring
+beforeAll(async () => { h = await startHarness({ outbound: { highWater: 64 * 1024 }, session: { ringSize: 200_000 } }); });
 afterAll(async () => { await h.close(); });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

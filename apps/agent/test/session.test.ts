@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { emptyModel, foldAll, type EventInput, type SessionEvent } from '@socketscope/shared';
-import { InvalidEventError, Session } from '../src/session/session.ts';
+import { DEFAULT_RING_BYTES, eventBytes, InvalidEventError, MIN_EVENT_BYTES, RING_FLOOR_BYTES, Session } from '../src/session/session.ts';
 
 function call(i: number): EventInput {
   return { layer: 'api', type: 'api.call', sock: 's1', call: 'send', args: { i }, durationUs: 1, proto: 'tcp', data: { len: 1, b64: 'YQ==', truncated: false } };
@@ -68,6 +68,46 @@ describe('Session.emit', () => {
 });
 
 describe('Session recorder', () => {
+  it('validates its events in tests (so a producer that drifts from the schema fails them)', () => {
+    expect(new Session().validate).toBe(true);
+  });
+
+  it('is bounded by bytes by default: DEFAULT_RING_BYTES of estimated event sizes, counted at most by the smallest event', () => {
+    const s = new Session();
+    expect(s.ringBytes).toBe(DEFAULT_RING_BYTES);
+    expect(s.ringSize).toBe(Math.ceil(DEFAULT_RING_BYTES / MIN_EVENT_BYTES));
+  });
+
+  it('with a byte budget keeps the newest events that fit it, fewer when they are bigger, and a snapshot joins onto them', () => {
+    const small = call(0);
+    const big = { ...call(0), data: { len: 256, b64: 'YWFh'.repeat(86), truncated: true } } as EventInput;
+    const one = eventBytes({ ...small, v: 1, seq: 0, ts: 0 } as SessionEvent);
+    const oneBig = eventBytes({ ...big, v: 1, seq: 0, ts: 0 } as SessionEvent);
+    expect(oneBig).toBeGreaterThan(one + 300);
+    const s = new Session({ ringBytes: 100 * one });
+    const all: SessionEvent[] = [];
+    for (let i = 0; i < 1000; i++) all.push(s.emit(call(i)));
+    expect(s.lastSeq - s.firstHeldSeq + 1).toBe(100);
+    for (let i = 0; i < 1000; i++) all.push(s.emit(big));
+    expect(s.lastSeq - s.firstHeldSeq + 1).toBe(Math.floor((100 * one) / oneBig));
+    const b = s.backlog(10);
+    expect(b.snapshot!.atSeq).toBeGreaterThanOrEqual(s.firstHeldSeq - 1);
+    const resumed = foldAll(structuredClone(b.snapshot!.model), s.range(b.nextSeq));
+    expect(resumed.sockets).toEqual(foldAll(emptyModel(), all).sockets);
+  });
+
+  it('the heap guard shrinks the byte budget (never below the floor) instead of letting the heap run out', () => {
+    const logged: string[] = [];
+    // a threshold any heap passes: the guard acts at its first look (every 1,024 events)
+    const s = new Session({ ringBytes: 64 * 2 ** 20, heapGuard: 1e-9, log: (l) => logged.push(l) });
+    for (let i = 0; i < 2100; i++) s.emit(call(i));
+    expect(logged.filter((l) => l.startsWith('memory:')).length).toBeGreaterThanOrEqual(1);
+    expect(logged.at(-1)).toContain(`keeps ${RING_FLOOR_BYTES / 2 ** 20} MB`);
+    // the events it held fitted the floor: none was lost, and recording goes on
+    expect(s.firstHeldSeq).toBe(0);
+    expect(s.lastSeq).toBe(2099);
+  });
+
   it('keeps at most ringSize events, the newest ones', () => {
     const s = new Session({ ringSize: 100 });
     for (let i = 0; i < 350; i++) s.emit(call(i));

@@ -103,9 +103,12 @@ export class Recorder {
   }
 }
 
-/** Drops undefined fields, so events carry only facts that exist. */
+/** Drops undefined fields, so events carry only facts that exist (for-in: no entries array per event). */
 function clean<T extends object>(facts: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(facts)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+  const out: Record<string, unknown> = {};
+  for (const k in facts) {
+    const v = facts[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as Partial<T>;
 }

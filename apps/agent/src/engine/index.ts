@@ -52,8 +52,9 @@ class Engine implements SocketEngine {
       const why = parsed.success ? `${parsed.data.op} is not a socket command` : parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
       throw new CommandError('E_INVALID', why.slice(0, 1000));
     }
+    const cmd = parsed.data as EngineCommand;
     try {
-      return await this.run(parsed.data as EngineCommand);
+      return await this.run(cmd);
     } catch (err) {
       if (err instanceof CommandError) throw err;
       // a bug or an unexpected runtime error: still an event, still a CommandError (E1)

@@ -144,7 +144,8 @@ export async function sendBulk(ctx: Ctx, cmd: CommandOf<'tcp.sendBulk'>): Promis
   const args = { bytes: cmd.bytes, chunk: cmd.chunk };
   const e = connFor(ctx, 'send', args, cmd.sock, t0);
   try {
-    checkBytes(ctx, cmd.chunk);
+    // No maxBytesPerCommand check on the chunk: that limit is on what one command carries, and sendBulk
+    // carries nothing (the agent generates the bytes); the schema bounds a chunk at 1 MiB.
     if (e.writeShut) throw new CommandError('EPIPE', 'this side was shut down for writing (shutdown); nothing more can be sent');
     if (e.socket.destroyed || e.socket.errored) throw new CommandError('EPIPE', 'the connection is gone (reset or closed); nothing can be sent');
     if (e.writer?.bulkActive) throw new CommandError('E_BUSY', 'a bulk send on this socket is still running');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { getHeapStatistics } from 'node:v8';
 import {
   cloneModel, emptyModel, fold, SessionEvent, shareModel,
   type EventInput, type Model, type SessionEvent as SessionEventT,
@@ -6,15 +7,35 @@ import {
 import { Ring } from './ring.ts';
 
 export interface SessionOptions {
-  /** events the recorder keeps (ring buffer); older ones survive only inside snapshots */
+  /**
+   * Most events the recorder keeps (ring buffer); older ones survive only inside snapshots. Given alone
+   * (tests), the ring is bounded by count only.
+   */
   ringSize?: number;
-  /** a model snapshot is taken every this many events */
+  /**
+   * Bytes of events the recorder keeps, by estimate (eventBytes()). The default bound:
+   * DEFAULT_RING_BYTES, with a count cap of ringBytes / MIN_EVENT_BYTES.
+   */
+  ringBytes?: number;
+  /** a model snapshot is taken every this many events (and every ringBytes / 8 of events, see emit()) */
   snapshotEvery?: number;
   /**
    * An event that fails the shared schema is a bug in a producer. `throw` makes it loud (tests, dev);
    * `log` writes it to stderr and drops it, so a classroom session keeps running.
    */
   onInvalid?: 'throw' | 'log';
+  /**
+   * Check every event against the shared schema before it is recorded. Default: on in tests and
+   * development (VITEST, NODE_ENV test/development, SOCKETSCOPE_VALIDATE_EVENTS=1), off in production.
+   * See emit() for why.
+   */
+  validate?: boolean;
+  /**
+   * Heap guard: when the V8 heap is fuller than this fraction of its limit, the recorder gives up its
+   * oldest events (its byte budget shrinks by a quarter, down to RING_FLOOR_BYTES) rather than let the
+   * process run out of memory under its heap cap. Default 0.8; 0 turns it off. Only with a byte budget.
+   */
+  heapGuard?: number;
   /** where diagnostics go (stderr by default; never stdout, which `run --json` keeps for events) */
   log?: (line: string) => void;
 }
@@ -35,10 +56,50 @@ export interface Backlog {
 
 export type Subscriber = (e: SessionEventT) => void;
 
-export const DEFAULT_RING_SIZE = 200_000;
+/**
+ * What the recorder may hold, in estimated bytes of events on the agent's heap. Sized so that the agent
+ * stays within its memory budget (bench/rss.ts: ≤ 150 MB RSS after 1,000,000 events, with the V8 heap cap
+ * it is started with, apps/agent/bin/node-flags.mjs): about 36,000 events of a bulk send (an api.call send
+ * and its wire segment, ~350 bytes each live), fewer when they carry long byte previews (~18,000 with
+ * 256-byte previews), at most 57,000 (12 MiB / MIN_EVENT_BYTES: kernel samples). PROTOCOL.md quotes it.
+ * Measured (bench/rss.ts, 1,000,000 events): 16 MiB gave 147 MB RSS, too close to 150; 32 MiB 167 MB.
+ */
+export const DEFAULT_RING_BYTES = 12 * 2 ** 20;
+/**
+ * Live heap of the smallest events (a kernel sample: ~220 bytes measured for the object, its nested
+ * objects and boxed doubles): the floor of eventBytes() and the divisor of the ring's count cap.
+ */
+export const MIN_EVENT_BYTES = 220;
+/** The heap guard never shrinks the recorder below this. */
+export const RING_FLOOR_BYTES = 4 * 2 ** 20;
+/** How often (in events) the heap guard looks: getHeapStatistics() costs a few µs. */
+const HEAP_CHECK_EVERY = 1024;
+
+/**
+ * Estimated heap bytes of one recorded event: the floor, its nested objects, and its strings that grow
+ * with the data (byte previews, an inference's reason). Calibrated by measurement (heap after gc over
+ * 50,000 events of one kind): kernel.tcp 217, a 1-byte send 354, a send with a 256-byte preview 720,
+ * an inferred 1-byte segment 337, a captured segment 371.
+ */
+export function eventBytes(e: SessionEventT): number {
+  switch (e.type) {
+    case 'api.call': return MIN_EVENT_BYTES + 130 + (e.data ? e.data.b64.length : 0);
+    case 'tcp.segment': return MIN_EVENT_BYTES + 100 + e.bytes.length + (e.inferred ? (e.inferredFrom?.length ?? 0) : 50);
+    case 'udp.datagram': return MIN_EVENT_BYTES + 60 + e.bytes.length + (e.inferredFrom?.length ?? 0);
+    default: return MIN_EVENT_BYTES;
+  }
+}
+
+function testOrDev(): boolean {
+  return Boolean(process.env['VITEST']) || process.env['NODE_ENV'] === 'test' || process.env['NODE_ENV'] === 'development';
+}
 
 function defaultOnInvalid(): 'throw' | 'log' {
-  return process.env['VITEST'] || process.env['NODE_ENV'] === 'test' || process.env['NODE_ENV'] === 'development' ? 'throw' : 'log';
+  return testOrDev() ? 'throw' : 'log';
+}
+
+function defaultValidate(): boolean {
+  return testOrDev() || process.env['SOCKETSCOPE_VALIDATE_EVENTS'] === '1';
 }
 
 export class InvalidEventError extends Error {
@@ -65,9 +126,19 @@ function preciseWallMs(): number {
 }
 
 export class Session {
+  /** most events the ring holds */
   readonly ringSize: number;
+  /** estimated bytes of events the ring holds at most (Infinity: bounded by count only) */
+  readonly ringBytes: number;
+  /** the byte budget now: ringBytes, or less once the heap guard has had to shrink it */
+  private budgetBytes: number;
+  private readonly heapGuard: number;
   readonly snapshotEvery: number;
+  /** a snapshot is also taken after this many estimated bytes of events, so big events cannot outrun them */
+  private readonly snapshotBytes: number;
+  private bytesSinceSnapshot = 0;
   private readonly onInvalid: 'throw' | 'log';
+  readonly validate: boolean;
   private readonly log: (line: string) => void;
 
   id = randomUUID();
@@ -90,12 +161,18 @@ export class Session {
   invalidDropped = 0;
 
   constructor(opts: SessionOptions = {}) {
-    this.ringSize = opts.ringSize ?? DEFAULT_RING_SIZE;
-    // never sparser than the ring, so once the ring overflows a snapshot that joins onto it exists
+    this.ringBytes = opts.ringBytes ?? (opts.ringSize === undefined ? DEFAULT_RING_BYTES : Infinity);
+    this.ringSize = opts.ringSize ?? Math.ceil(this.ringBytes / MIN_EVENT_BYTES);
+    // never sparser than the ring, so once the ring overflows a snapshot that joins onto it exists: by
+    // count (at most ringSize events are held) and by bytes (a ring of big events holds fewer of them)
     this.snapshotEvery = Math.min(opts.snapshotEvery ?? Math.max(1, Math.min(10_000, Math.floor(this.ringSize / 8))), this.ringSize);
+    this.snapshotBytes = this.ringBytes / 8;
+    this.budgetBytes = this.ringBytes;
+    this.heapGuard = opts.heapGuard ?? 0.8;
     this.onInvalid = opts.onInvalid ?? defaultOnInvalid();
+    this.validate = opts.validate ?? defaultValidate();
     this.log = opts.log ?? ((line) => process.stderr.write(`socketscope: ${line}\n`));
-    this.ring = new Ring(this.ringSize);
+    this.ring = new Ring(this.ringSize, this.ringBytes);
   }
 
   /** Monotonic microseconds since the session started. */
@@ -108,25 +185,61 @@ export class Session {
   get firstHeldSeq(): number { return this.ring.first; }
   get startedAt(): string { return new Date(this.startWallMs).toISOString(); }
 
+  /**
+   * Why production does not run the schema here: every producer of these events is the agent's own
+   * typed code (EventInput is the schema's inferred type, so tsc checks each one), and validation stays at
+   * every boundary where something untyped comes in — commands, client messages, imported files — and
+   * in the page, which parses what it receives. zod's parse was the largest single cost per event
+   * (5–12 µs of the 30–60 µs each event costs the agent's one thread; bench/throughput.ts: ~20 % of the
+   * agent's CPU with capture on, plus the garbage of the copy it returns), and the sender of a bulk send
+   * is that same thread. Tests and development keep validating (defaultValidate), with `onInvalid:
+   * 'throw'`, so a producer that drifts from the schema still fails the tests. What is recorded is the
+   * stamped object itself in both modes, so tests see exactly what production sends.
+   */
   emit(input: EventInput): SessionEventT {
-    const stamped = { ...input, v: 1, seq: this.nextSeq, ts: input.ts ?? this.nowUs() };
-    const r = SessionEvent.safeParse(stamped);
-    if (!r.success) {
-      const msg = `invalid ${String((input as { type?: unknown }).type)} event: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
-      if (this.onInvalid === 'throw') throw new InvalidEventError(msg, input);
-      this.invalidDropped++;
-      this.log(`dropped ${msg}`);
-      return stamped as SessionEventT;
+    // Envelope first, then the producer's fields, then ts set once: `{ ...input, v, seq, ts }` (three keys
+    // added after a spread) made V8 give every event a slow property store, 776 bytes live for a 1-byte
+    // send against 360 this way (measured, heap after gc) — most of what the ring held. The input itself is
+    // not stamped in place: producers may keep it (the kernel probe re-emits its last event as `gone`).
+    const stamped = { v: 1, seq: this.nextSeq, ts: 0, ...input } as SessionEventT;
+    stamped.ts = input.ts ?? this.nowUs();
+    if (this.validate) {
+      const r = SessionEvent.safeParse(stamped);
+      if (!r.success) {
+        const msg = `invalid ${String((input as { type?: unknown }).type)} event: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`;
+        if (this.onInvalid === 'throw') throw new InvalidEventError(msg, input);
+        this.invalidDropped++;
+        this.log(`dropped ${msg}`);
+        return stamped;
+      }
     }
-    const e = r.data;
+    const e = stamped;
     this.nextSeq++;
-    const evicted = this.ring.push(e);
+    const bytes = this.ringBytes === Infinity ? 0 : eventBytes(e);
+    const evicted = this.ring.push(e, bytes);
     fold(this.model, e);
-    if ((e.seq + 1) % this.snapshotEvery === 0) this.takeSnapshot();
-    if (evicted) this.pruneSnapshots();
+    this.bytesSinceSnapshot += bytes;
+    if ((e.seq + 1) % this.snapshotEvery === 0 || this.bytesSinceSnapshot >= this.snapshotBytes) this.takeSnapshot();
+    if ((e.seq & (HEAP_CHECK_EVERY - 1)) === 0 && this.heapGuard > 0 && this.budgetBytes !== Infinity) this.checkHeap();
+    if (evicted > 0) this.pruneSnapshots();
     this.notifyQueue.push(e);
     if (!this.notifying) this.drainNotifications();
     return e;
+  }
+
+  /**
+   * The heap guard (see SessionOptions.heapGuard). What a heap cap turns into a crash — a session whose
+   * model keeps growing (it keeps every socket it has seen), a burst of load — becomes a shorter history:
+   * a page that falls behind gets snapshot + gap sooner, as it would with a smaller ring.
+   */
+  private checkHeap(): void {
+    const h = getHeapStatistics();
+    if (h.used_heap_size < this.heapGuard * h.heap_size_limit || this.budgetBytes <= RING_FLOOR_BYTES) return;
+    this.budgetBytes = Math.max(RING_FLOOR_BYTES, Math.min(this.budgetBytes, this.ring.heldBytes) * 0.75);
+    const dropped = this.ring.trimTo(this.budgetBytes);
+    this.ring.maxBytes = this.budgetBytes;
+    this.pruneSnapshots();
+    this.log(`memory: heap ${Math.round(h.used_heap_size / 2 ** 20)} of ${Math.round(h.heap_size_limit / 2 ** 20)} MB; the recorder now keeps ${Math.round(this.budgetBytes / 2 ** 20)} MB of events (dropped the oldest ${dropped})`);
   }
 
   private drainNotifications(): void {
@@ -154,6 +267,7 @@ export class Session {
     // thousands of sockets, up to 20 times over for the default ring, made snapshots most of the agent's
     // memory (reliability-leak.test.ts measured 27 KB per socket cycle with cloneModel)
     this.snapshots.push({ atSeq: this.model.lastSeq, model: shareModel(this.model) });
+    this.bytesSinceSnapshot = 0;
   }
 
   private pruneSnapshots(): void {
@@ -214,6 +328,10 @@ export class Session {
     this.ring.clear(0);
     this.model = emptyModel();
     this.snapshots = [];
+    this.bytesSinceSnapshot = 0;
+    // a new session starts with the whole budget again (the guard shrinks it again if it must)
+    this.budgetBytes = this.ringBytes;
+    this.ring.maxBytes = this.budgetBytes;
     for (const fn of this.resetListeners) fn();
   }
 }

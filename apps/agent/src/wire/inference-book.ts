@@ -57,6 +57,62 @@ export interface SockInfo {
   waiting?: string[];
 }
 
+/**
+ * The book's own SockInfo: setting `local` or `remote` files it in the "local|remote" index that sockAt()
+ * reads, so nothing that sets them (inference.ts does it in several rules) can forget to. `ord` is its
+ * place in the insertion order of `Book.socks` (sock() inserts as it creates, under `id`).
+ */
+class IndexedSock implements SockInfo {
+  conn?: string;
+  listener?: boolean;
+  waiting?: string[];
+  /** forgotten by the book (bounded out, or cleared): never filed again */
+  gone = false;
+  private l: string | undefined;
+  private r: string | undefined;
+
+  constructor(readonly id: string, readonly proto: 'tcp' | 'udp', readonly ord: number, private readonly index: EndsIndex) {}
+
+  get local(): string | undefined { return this.l; }
+  // every api event sets them again (inference.ts call()): only a change touches the index
+  set local(v: string | undefined) { if (v !== this.l) { this.index.move(this, v, this.r); this.l = v; } }
+  get remote(): string | undefined { return this.r; }
+  set remote(v: string | undefined) { if (v !== this.r) { this.index.move(this, this.l, v); this.r = v; } }
+}
+
+/** "local|remote" → the sockets with exactly those ends (usually one; more when a 4-tuple is reused). */
+class EndsIndex {
+  private readonly map = new Map<string, Set<IndexedSock>>();
+
+  move(s: IndexedSock, local: string | undefined, remote: string | undefined): void {
+    this.remove(s);
+    if (s.gone || local === undefined || remote === undefined) return;
+    const k = `${local}|${remote}`;
+    const set = this.map.get(k);
+    if (set) set.add(s); else this.map.set(k, new Set([s]));
+  }
+
+  remove(s: IndexedSock): void {
+    if (s.local === undefined || s.remote === undefined) return;
+    const k = `${s.local}|${s.remote}`;
+    const set = this.map.get(k);
+    if (!set) return;
+    set.delete(s);
+    if (set.size === 0) this.map.delete(k);
+  }
+
+  /** The oldest (lowest ord) non-listener with these ends: what a scan of the book in order finds first. */
+  first(local: string, remote: string): IndexedSock | undefined {
+    const set = this.map.get(`${local}|${remote}`);
+    if (!set) return undefined;
+    let best: IndexedSock | undefined;
+    for (const s of set) if (!s.listener && (!best || s.ord < best.ord)) best = s;
+    return best;
+  }
+
+  clear(): void { this.map.clear(); }
+}
+
 function newDir(): Dir {
   return { delivered: 0, consumed: 0, pending: 0, owed: 0, inAgent: 0, stalled: false, fin: false, finAcked: false, finAfterPending: false, awaitExact: false };
 }
@@ -70,6 +126,26 @@ class Bounded<V> extends Map<string, V> {
   }
 }
 
+/** The sockets by id, bounded like the rest, keeping the ends index in step as entries leave. */
+class SockMap extends Bounded<SockInfo> {
+  readonly ends = new EndsIndex();
+
+  override delete(k: string): boolean {
+    const s = this.get(k);
+    if (s instanceof IndexedSock) {
+      this.ends.remove(s);
+      s.gone = true;
+    }
+    return super.delete(k);
+  }
+
+  override clear(): void {
+    for (const s of this.values()) if (s instanceof IndexedSock) s.gone = true;
+    this.ends.clear();
+    super.clear();
+  }
+}
+
 /** A UDP sender→receiver pair: datagrams known on the wire, and read by recvfrom. */
 export interface Flow {
   sent: number;
@@ -78,7 +154,8 @@ export interface Flow {
 
 export class Book {
   readonly conns = new Bounded<ConnBook>(MAX_CONNS);
-  readonly socks = new Bounded<SockInfo>(MAX_SOCKS);
+  readonly socks = new SockMap(MAX_SOCKS);
+  private nextOrd = 0;
   readonly flows = new Bounded<Flow>(MAX_CONNS);
   /** last receive-queue size per "conn|end", for data a watched program's peer sent */
   readonly recvQueues = new Bounded<number>(MAX_CONNS);
@@ -118,16 +195,20 @@ export class Book {
   sock(id: string, proto: 'tcp' | 'udp' = 'tcp'): SockInfo {
     let s = this.socks.get(id);
     if (!s) {
-      s = { proto };
+      s = new IndexedSock(id, proto, this.nextOrd++, this.socks.ends);
       this.socks.set(id, s);
     }
     return s;
   }
 
-  /** The agent's socket at endpoint `local` talking to `remote`, if any (its sends carry its id). */
+  /**
+   * The agent's socket at endpoint `local` talking to `remote`, if any (its sends carry its id): the
+   * oldest such non-listener in the book. Through the ends index: it was a scan of up to MAX_SOCKS
+   * entries, twice per inferred segment, and 77 % of the agent's CPU once a session had seen thousands
+   * of sockets (reliability-leak at 5,000 cycles).
+   */
   sockAt(local: string, remote: string): string | undefined {
-    for (const [id, s] of this.socks) if (s.local === local && s.remote === remote && !s.listener) return id;
-    return undefined;
+    return this.socks.ends.first(local, remote)?.id;
   }
 }
 

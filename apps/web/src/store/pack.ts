@@ -28,14 +28,27 @@ export interface Packer {
 /** Packs at once, in this thread (tests, and where no worker can start). */
 export const inlinePacker: Packer = { pack: (events, done) => done(packEvents(events)) };
 
-export type ToPackWorker = { id: number; events: readonly SessionEvent[] };
+/** a slice of one chunk; `last`: the chunk is complete, pack it */
+export type ToPackWorker = { id: number; events: readonly SessionEvent[]; last: boolean };
 export type FromPackWorker = { id: number; bytes: Uint8Array };
 
+/** events per postMessage: a structured clone of this many costs ≈ 1 ms, so a slice fits an idle gap */
+export const PACK_SLICE = 512;
+
+/**
+ * Hands chunks to the pack worker in slices of PACK_SLICE events, in idle time: a whole 4,096-event
+ * chunk in one postMessage is a ≈ 10 ms structured clone, a dropped frame while events stream. The
+ * worker joins the slices of a chunk and packs it when the last one arrives.
+ */
 export class WorkerPacker implements Packer {
   private next = 0;
   private readonly waiting = new Map<number, (bytes: Uint8Array) => void>();
+  /** chunks not fully posted yet, oldest first, and how far the first one got */
+  private readonly queue: { id: number; events: readonly SessionEvent[] }[] = [];
+  private at = 0;
+  private scheduled = false;
 
-  constructor(private readonly worker: Worker) {
+  constructor(private readonly worker: Worker, private readonly idle: (run: (deadline?: { timeRemaining(): number }) => void) => void = idleCallback) {
     worker.addEventListener('message', (ev: MessageEvent<FromPackWorker>) => {
       const done = this.waiting.get(ev.data.id);
       this.waiting.delete(ev.data.id);
@@ -46,8 +59,52 @@ export class WorkerPacker implements Packer {
   pack(events: readonly SessionEvent[], done: (bytes: Uint8Array) => void): void {
     const id = ++this.next;
     this.waiting.set(id, done);
-    this.worker.postMessage({ id, events } satisfies ToPackWorker, []);
+    this.queue.push({ id, events });
+    this.schedule();
   }
+
+  /** `busy`: the last idle callback timed out (the page is never idle): go on in short tasks, not idle time */
+  private schedule(busy = false): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    const run = (deadline?: { timeRemaining(): number }): void => {
+      this.scheduled = false;
+      this.post(deadline);
+      this.schedule(deadline === undefined);
+    };
+    if (busy) setTimeout(run, 0);
+    else this.idle(run);
+  }
+
+  /**
+   * Posts slices while the idle period lasts, at least one; when the idle callback timed out (the page
+   * is never idle: events pour in) for about TIMED_OUT_MS, then it asks again, so packing keeps going
+   * without a long task.
+   */
+  private post(deadline?: { timeRemaining(): number }): void {
+    const until = performance.now() + TIMED_OUT_MS;
+    // bounded: at most every queued slice once
+    for (let n = 0; this.queue.length > 0 && n < 100_000; n++) {
+      if (n > 0 && (deadline ? deadline.timeRemaining() < 2 : performance.now() > until)) return;
+      const job = this.queue[0]!;
+      const end = Math.min(job.events.length, this.at + PACK_SLICE);
+      const last = end === job.events.length;
+      this.worker.postMessage({ id: job.id, events: job.events.slice(this.at, end), last } satisfies ToPackWorker, []);
+      if (last) {
+        this.queue.shift();
+        this.at = 0;
+      } else this.at = end;
+    }
+  }
+}
+
+/** ms of slices posted from an idle callback that timed out */
+const TIMED_OUT_MS = 3;
+
+/** requestIdleCallback where there is one (its timeout: a page that is never idle still packs, a few ms at a time), else soon */
+function idleCallback(run: (deadline?: { timeRemaining(): number }) => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback((d) => run(d.didTimeout ? undefined : d), { timeout: 500 });
+  else setTimeout(() => run(), 0);
 }
 
 let shared: Packer | null = null;

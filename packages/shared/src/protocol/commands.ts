@@ -14,7 +14,11 @@ export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('tcp.accept'), sock: SockId }),
   z.object({ op: z.literal('tcp.send'), sock: SockId, data: Payload }),
   /** bulk data from a generator, so no single frame has to carry it */
-  z.object({ op: z.literal('tcp.sendBulk'), sock: SockId, bytes: z.number().int().min(1).max(1 << 30), chunk: z.number().int().min(1).max(1 << 20).default(65536) }),
+  // chunk: each chunk is one real send() and one api.call event. The default is the largest, 1 MiB: an event
+  // (folded, inferred, recorded, streamed) costs the agent far more than the kernel's copy of 64 KiB, and
+  // 1 GiB in 64 KiB chunks ran at half of plain node:net (bench/throughput.ts). A lesson that wants to show
+  // small sends names its chunk (tcp-buffers does).
+  z.object({ op: z.literal('tcp.sendBulk'), sock: SockId, bytes: z.number().int().min(1).max(1 << 30), chunk: z.number().int().min(1).max(1 << 20).default(1 << 20) }),
   z.object({ op: z.literal('tcp.recv'), sock: SockId, max: Max.default(1024) }),
   z.object({ op: z.literal('tcp.shutdown'), sock: SockId }),
   z.object({ op: z.literal('tcp.close'), sock: SockId }),

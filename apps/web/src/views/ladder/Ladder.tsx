@@ -58,7 +58,13 @@ export function Ladder(props: LadderProps): ReactElement {
   const viewH = Math.max(m.rowH * 2, box.height - m.headerH);
   const total = layout.rows.length * m.rowH;
   const scale = total > MAX_SCROLL_PX ? total / MAX_SCROLL_PX : 1;
-  const virtualTop = scrollTop * scale;
+  // the end is computed, not read from the element: reading scrollHeight would force a layout
+  const endTop = m.headerH + Math.max(viewH, total / scale) - box.height;
+  // following, the rows in view are the newest ones: computed from the count, so the scroll event our
+  // own write causes needs no second render (the position state is for the teacher's scrolling)
+  const following = follow && sel === undefined;
+  const top = following ? Math.max(0, endTop) : scrollTop;
+  const virtualTop = top * scale;
   const topRow = Math.floor(virtualTop / m.rowH);
   const first = Math.max(0, topRow - OVERSCAN);
   const last = Math.min(layout.rows.length - 1, Math.ceil((virtualTop + viewH) / m.rowH) + OVERSCAN);
@@ -75,12 +81,16 @@ export function Ladder(props: LadderProps): ReactElement {
 
   /** where the follow effect last put the scroll position: a scroll event from there is ours, not the teacher's */
   const wrote = useRef(-1);
+  const followingRef = useRef(following);
+  followingRef.current = following;
   const onScroll = useCallback(() => {
     if (raf.current) return;
     raf.current = requestAnimationFrame(() => {
       raf.current = 0;
       const el = scroller.current;
       if (!el) return;
+      // our own follow write (the browser stops it at the real end): nothing to re-render
+      if (followingRef.current && wrote.current >= 0 && Math.abs(el.scrollTop - wrote.current) < 2) return;
       setScrollTop(el.scrollTop);
       const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
       // rows arriving or leaving the window move the end; only scrolling up by hand stops following
@@ -90,17 +100,30 @@ export function Ladder(props: LadderProps): ReactElement {
   }, []);
   useEffect(() => () => cancelAnimationFrame(raf.current), []);
 
-  // live sessions: keep the newest row in view while the teacher has not scrolled away
-  // (the end is computed, not read from the element: reading scrollHeight here would force a layout)
-  const endTop = m.headerH + Math.max(viewH, total / scale) - box.height;
+  // following stopped (a selection, the checkbox): the window is placed by the real position again
   useLayoutEffect(() => {
-    const el = scroller.current;
-    if (!el || !follow || sel !== undefined) return;
-    const top = Math.max(0, endTop);
-    if (wrote.current === top) return;
-    el.scrollTop = top + 64; // a little past the end: the browser stops at the real end
-    wrote.current = top;
+    if (!following && scroller.current) setScrollTop(scroller.current.scrollTop);
+  }, [following]);
+
+  // live sessions: keep the newest row in view while the teacher has not scrolled away. Written at the
+  // start of the next frame, not in React's commit: a scroll write makes the browser lay out the page
+  // there and then, and in the commit that is a second layout of everything the commit changed (the
+  // frame's own layout follows); the rows in view are already the newest ones (`top` above).
+  const followRaf = useRef(0);
+  useLayoutEffect(() => {
+    if (!follow || sel !== undefined) return;
+    const end = Math.max(0, endTop);
+    if (wrote.current === end) return;
+    cancelAnimationFrame(followRaf.current);
+    followRaf.current = requestAnimationFrame(() => {
+      followRaf.current = 0;
+      const el = scroller.current;
+      if (!el) return;
+      el.scrollTop = end + 64; // a little past the end: the browser stops at the real end
+      wrote.current = end;
+    });
   }, [layout, endTop, rowH, follow, sel]);
+  useEffect(() => () => cancelAnimationFrame(followRaf.current), []);
 
   // a selection made elsewhere (event log) scrolls its row into view
   useEffect(() => {
@@ -195,7 +218,7 @@ export function Ladder(props: LadderProps): ReactElement {
           <div className="ll-canvas" style={{ width: contentW, height: Math.max(viewH, total / scale) }}>
             {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
             {layout.rows.length > 0 && (
-              <div className="ll-window-pos" style={{ top: scale === 1 ? 0 : scrollTop - virtualTop }}>
+              <div className="ll-window-pos" style={{ top: scale === 1 ? 0 : top - virtualTop }}>
                 <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} onRow={onRow} />
               </div>
             )}

@@ -70,7 +70,8 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
     const y = yTop(r);
     const selected = p.selectedSeq !== undefined && (row.seq === p.selectedSeq || (row.kind === 'bundle' && p.selectedSeq >= row.seq && p.selectedSeq <= row.lastSeq));
     out.push(
-      <g key={`r${row.seq}-${row.kind}`} transform={`translate(0 ${y})`} className={`ll-row${selected ? ' ll-selected' : ''}`}
+      // keyed by slot, not by row: as rows stream past, the same elements take the new rows' drawing
+      <g key={`s${r - first}`} transform={`translate(0 ${y})`} className={`ll-row${selected ? ' ll-selected' : ''}`}
         onClick={() => p.onRow(row)} data-seq={row.seq} data-kind={row.kind}>
         <rect className="ll-hit" x={0} y={0} width={width} height={m.rowH} />
         {selected && <rect className="ll-selbox" x={1} y={1} width={width - 2} height={m.rowH - 2} />}

@@ -1,0 +1,37 @@
+// The flags the agent's node process runs with, wherever it is started for real (scripts/start.mjs for
+// `pnpm start`) and wherever it is measured (bench/lib/agent-process.ts): one list, so the benchmarks
+// measure the agent as shipped.
+//
+// Why a heap cap: under a steady stream of events V8 let the old space grow to ~3× what was live (347 MB
+// committed for 105 MB used, bench/rss.ts), and a classroom laptop should not give a teaching tool half a
+// gigabyte. The cap makes V8 collect before it grows. It leaves room for what the agent keeps alive: the
+// recorder's ring (session.ts DEFAULT_RING_BYTES, 12 MiB by estimate) and its snapshots, the session's
+// model (it keeps every socket a session has seen: ~7–13 KB each), modules and zod's schemas (~20 MB),
+// and the bursts of a 1,000-connection load (bench/concurrent.ts and the reliability tests pass with
+// this cap on the whole test process). The session also watches its heap against this limit and gives
+// up the recorder's oldest events before it would run out (session.ts, heapGuard).
+// Why a smaller young generation: at this event rate V8 grew each semi-space to 16 MB; with 4 MB the
+// agent measured 147 MB RSS after 1,000,000 events against 166 MB without (same cap and ring).
+export const AGENT_HEAP_MB = 128;
+export const AGENT_NODE_FLAGS = [`--max-old-space-size=${AGENT_HEAP_MB}`, '--max-semi-space-size=4'];
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('./socketscope.mjs', import.meta.url));
+
+/** Is this process already running with AGENT_NODE_FLAGS? */
+export function hasAgentFlags() {
+  return AGENT_NODE_FLAGS.every((f) => process.execArgv.includes(f));
+}
+
+/**
+ * Runs `socketscope <args>` in a node with AGENT_NODE_FLAGS and exits with its code. The child has its own
+ * process group: Ctrl-C reaches this process, which passes it on exactly once (the agent takes a second
+ * signal as "exit at once", C3, so it must not get the terminal's copy and ours).
+ */
+export function runAgentCli(args, cwd = process.cwd()) {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, BIN, ...args], { cwd, stdio: 'inherit', detached: true });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}

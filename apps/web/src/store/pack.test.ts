@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionEvent } from '@socketscope/shared';
+import { PACK_SLICE, WorkerPacker, packEvents, unpackEvents, type FromPackWorker, type ToPackWorker } from './pack.ts';
+
+const ev = (seq: number): SessionEvent => ({ v: 1, seq, ts: seq * 10, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: '127.0.0.1:1', state: 'ESTABLISHED', sendQueue: seq, recvQueue: 0 }) as SessionEvent;
+
+/** A stand-in for the pack worker that does what pack.worker.ts does, in this thread. */
+class FakeWorker {
+  readonly posted: ToPackWorker[] = [];
+  private listener: ((ev: MessageEvent<FromPackWorker>) => void) | null = null;
+  private parts = new Map<number, SessionEvent[]>();
+  addEventListener(_type: 'message', f: (ev: MessageEvent<FromPackWorker>) => void): void { this.listener = f; }
+  postMessage(m: ToPackWorker): void {
+    this.posted.push(m);
+    const got = [...(this.parts.get(m.id) ?? []), ...m.events];
+    if (!m.last) { this.parts.set(m.id, got); return; }
+    this.parts.delete(m.id);
+    this.listener?.({ data: { id: m.id, bytes: packEvents(got) } } as MessageEvent<FromPackWorker>);
+  }
+}
+
+describe('WorkerPacker', () => {
+  it('posts a chunk in slices in idle time, as much as an idle period allows, and packs exactly the chunk', () => {
+    const w = new FakeWorker();
+    const idles: ((d?: { timeRemaining(): number }) => void)[] = [];
+    const packer = new WorkerPacker(w as unknown as Worker, (run) => idles.push(run));
+    const chunk = Array.from({ length: PACK_SLICE * 3 + 7 }, (_, i) => ev(i));
+    let bytes: Uint8Array | null = null;
+    packer.pack(chunk, (b) => { bytes = b; });
+    expect(w.posted).toHaveLength(0); // nothing until the page is idle
+    // a short idle period: one slice, then it stops
+    let left = 3;
+    idles.shift()!({ timeRemaining: () => (left -= 2) });
+    expect(w.posted).toHaveLength(1);
+    expect(w.posted[0]!.events).toHaveLength(PACK_SLICE);
+    expect(w.posted[0]!.last).toBe(false);
+    // a long one: the rest
+    idles.shift()!({ timeRemaining: () => 40 });
+    expect(w.posted.map((p) => p.events.length)).toEqual([PACK_SLICE, PACK_SLICE, PACK_SLICE, 7]);
+    expect(w.posted.map((p) => p.last)).toEqual([false, false, false, true]);
+    expect(bytes).not.toBeNull();
+    expect(unpackEvents(bytes!)).toEqual(chunk);
+    expect(idles).toHaveLength(0); // nothing left to schedule
+  });
+
+  it('a timed-out idle callback (no deadline) posts at least one slice and goes on in short tasks until every chunk is packed', async () => {
+    const w = new FakeWorker();
+    const idles: ((d?: { timeRemaining(): number }) => void)[] = [];
+    const packer = new WorkerPacker(w as unknown as Worker, (run) => idles.push(run));
+    const a = Array.from({ length: PACK_SLICE + 1 }, (_, i) => ev(i));
+    const b = Array.from({ length: 10 }, (_, i) => ev(1000 + i));
+    const got: SessionEvent[][] = [];
+    packer.pack(a, (x) => got.push(unpackEvents(x)));
+    packer.pack(b, (x) => got.push(unpackEvents(x)));
+    const before = w.posted.length;
+    idles.shift()!();
+    expect(w.posted.length).toBeGreaterThan(before);
+    // the rest goes on in short tasks (setTimeout), not idle time
+    for (let k = 0; k < 100 && got.length < 2; k++) await new Promise((r) => setTimeout(r, 1));
+    expect(idles).toHaveLength(0);
+    expect(got).toEqual([a, b]);
+  });
+});
