@@ -7,7 +7,7 @@ import { EventPipeline } from '../store/pipeline.ts';
 import { inHappenedOrder } from '../store/reorder.ts';
 import { LogIndex } from '../store/log.ts';
 import { MAX_EVENTS, Timeline } from '../store/timeline.ts';
-import { publishToViews, type AppStore } from '../store/store.ts';
+import type { AppStore } from '../store/store.ts';
 import { stopSession } from './session.ts';
 
 /**
@@ -81,7 +81,7 @@ function show(store: AppStore, rec: { name: string; format: 'session' | 'pcap' |
   });
   setConn(store, { status: 'stopped' });
   // the same pipeline as live events, in happened order; bigger batches since nothing else competes
-  const pipe = new EventPipeline(store, { holdMs: 0, maxPerFlush: 5000, publish: publishToViews });
+  const pipe = new EventPipeline(store, { holdMs: 0, maxPerFlush: 5000 });
   pipe.pushValidated(inHappenedOrder(rec.events));
   navigate(store, lesson ? { view: 'lesson', id: lesson } : { view: 'session' });
 }

@@ -4,7 +4,7 @@ import { pageTransport } from '../connection/transport.ts';
 import { wsUrl } from '../connection/url.ts';
 import { applyHello, finishReply, setConn, setViewers, startReply } from '../store/actions.ts';
 import { EventPipeline } from '../store/pipeline.ts';
-import { publishToViews, type AppStore } from '../store/store.ts';
+import type { AppStore } from '../store/store.ts';
 import type { CommandReply } from '../store/slices.ts';
 
 /**
@@ -17,7 +17,7 @@ let pipeline: EventPipeline | null = null;
 
 export function startSession(appStore: AppStore, token: string): AgentClient {
   store = appStore;
-  const events = new EventPipeline(appStore, { publish: publishToViews });
+  const events = new EventPipeline(appStore);
   pipeline = events;
   client = new AgentClient({
     url: wsUrl(window.location, token),

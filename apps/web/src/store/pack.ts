@@ -63,29 +63,21 @@ export class WorkerPacker implements Packer {
     this.schedule();
   }
 
-  /** `busy`: the last idle callback timed out (the page is never idle): go on in short tasks, not idle time */
-  private schedule(busy = false): void {
+  private schedule(): void {
     if (this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
-    const run = (deadline?: { timeRemaining(): number }): void => {
+    this.idle((deadline) => {
       this.scheduled = false;
       this.post(deadline);
-      this.schedule(deadline === undefined);
-    };
-    if (busy) setTimeout(run, 0);
-    else this.idle(run);
+      this.schedule();
+    });
   }
 
-  /**
-   * Posts slices while the idle period lasts, at least one; when the idle callback timed out (the page
-   * is never idle: events pour in) for about TIMED_OUT_MS, then it asks again, so packing keeps going
-   * without a long task.
-   */
+  /** Posts slices while the idle period lasts (at least one; all of them without a deadline: the timeout passed). */
   private post(deadline?: { timeRemaining(): number }): void {
-    const until = performance.now() + TIMED_OUT_MS;
     // bounded: at most every queued slice once
     for (let n = 0; this.queue.length > 0 && n < 100_000; n++) {
-      if (n > 0 && (deadline ? deadline.timeRemaining() < 2 : performance.now() > until)) return;
+      if (n > 0 && deadline && deadline.timeRemaining() < 2) return;
       const job = this.queue[0]!;
       const end = Math.min(job.events.length, this.at + PACK_SLICE);
       const last = end === job.events.length;
@@ -98,12 +90,9 @@ export class WorkerPacker implements Packer {
   }
 }
 
-/** ms of slices posted from an idle callback that timed out */
-const TIMED_OUT_MS = 3;
-
-/** requestIdleCallback where there is one (its timeout: a page that is never idle still packs, a few ms at a time), else soon */
+/** requestIdleCallback where there is one (its 1 s timeout: a page that is never idle still packs), else soon */
 function idleCallback(run: (deadline?: { timeRemaining(): number }) => void): void {
-  if (typeof requestIdleCallback === 'function') requestIdleCallback((d) => run(d.didTimeout ? undefined : d), { timeout: 500 });
+  if (typeof requestIdleCallback === 'function') requestIdleCallback((d) => run(d.didTimeout ? undefined : d), { timeout: 1000 });
   else setTimeout(() => run(), 0);
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
 import { createAppStore } from './store.ts';
-import { EventPipeline, type FlushScheduler } from './pipeline.ts';
+import { EventPipeline, PUBLISH_EVERY_MS, type FlushScheduler } from './pipeline.ts';
 import { applyHello, setLayerShown } from './actions.ts';
 import { LogIndex } from './log.ts';
 import type { LogRow } from './slices.ts';
@@ -298,50 +298,36 @@ describe('EventPipeline: events in the order they happened', () => {
 const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ v: 1, seq: from + i, ts: (from + i) * 10, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: L, state: 'ESTABLISHED', sendQueue: i, recvQueue: 0 }));
 
 describe('EventPipeline: publishing to React under load', () => {
-  it('publishes every flush that folded something, marking the busy ones (rendered in the background) and not the quiet ones', () => {
+  it('folds every frame but updates the store at most every PUBLISH_EVERY_MS while events pour in, and at once when they stop', () => {
     const store = createAppStore();
     const clock = manualScheduler();
     let now = 1000;
-    const published: { head: number; busy: boolean }[] = [];
-    const pipe = new EventPipeline(store, {
-      schedule: clock.schedule, now: () => now,
-      publish: (st, patch, busy) => { st.setState(patch); published.push({ head: st.getState().headSeq, busy }); },
-    });
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
+    let updates = 0;
+    store.subscribe(() => updates++);
     pipe.push(many(0, 100));
     clock.tick();
-    expect(published).toEqual([{ head: 99, busy: true }]);
+    expect(store.getState().headSeq).toBe(99); // the first busy flush is shown
+    expect(updates).toBe(1);
     now += 16;
     pipe.push(many(100, 100));
     clock.tick();
-    // every flush is shown: no flush's changes wait for a later one
-    expect(published.at(-1)).toEqual({ head: 199, busy: true });
-    now += 16;
-    pipe.push(many(200, 3));
+    expect(store.getState().timeline.last).toBe(199); // folded …
+    expect(store.getState().headSeq).toBe(99); // … not shown yet: React is not asked to render every frame
+    expect(updates).toBe(1);
+    now += PUBLISH_EVERY_MS;
+    pipe.push(many(200, 100));
     clock.tick();
-    expect(published.at(-1)).toEqual({ head: 202, busy: false });
+    expect(store.getState().headSeq).toBe(299);
+    expect(store.getState().logVersion).toBeGreaterThan(0);
     now += 16;
-    clock.tick(); // nothing queued: nothing to publish
-    expect(published).toHaveLength(3);
-    expect(store.getState().log.length).toBe(203);
-  });
-
-  it('a flush cut by its time budget publishes what it folded and folds the rest in the next flush', () => {
-    const store = createAppStore();
-    const clock = manualScheduler();
-    let now = 0;
-    // every look at the clock costs 1 ms: the 7 ms budget ends the flush after a few hundred events
-    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => (now += 1) });
-    const heads: number[] = [];
-    store.subscribe((s) => heads.push(s.headSeq));
-    pipe.push(many(0, 5000));
+    pipe.push(many(300, 100));
     clock.tick();
-    expect(heads).toHaveLength(1);
-    expect(heads[0]!).toBeGreaterThan(0);
-    expect(heads[0]!).toBeLessThan(4999);
-    for (let k = 0; k < 200 && store.getState().headSeq < 4999; k++) clock.tick();
-    expect(store.getState().headSeq).toBe(4999);
-    // heads only rise, one publish per flush
-    expect(heads).toEqual(heads.toSorted((a, b) => a - b));
+    expect(store.getState().headSeq).toBe(299);
+    now += 16;
+    clock.tick(); // the stream paused: the next flush folds nothing and shows everything
+    expect(store.getState().headSeq).toBe(399);
+    expect(store.getState().log.length).toBe(400);
   });
 
   it('a single event is shown in the same flush (event → pixel stays one frame)', () => {

@@ -87,18 +87,15 @@ export interface PipelineOptions {
   now?: () => number;
   /** how long events wait for late captured packets while capture runs (0: never wait) */
   holdMs?: number;
-  /**
-   * Puts a flush's changes in the store (default: setState). `busy`: the flush folded many events (the
-   * page may render it in the background, store.ts publishToViews); otherwise it should show at once.
-   */
-  publish?: (store: AppStore, patch: Partial<AppState>, busy: boolean) => void;
 }
 
 export const DEFAULT_HOLD_MS = 500;
 /** A flush folds for this long at most: with React's render of what changed it leaves the frame room. */
 export const DEFAULT_BUDGET_MS = 7;
-/** a flush that folds this many events is busy: its render may run in the background (publish) */
+/** a flush that folds this many events is busy: its changes may wait for the next publish */
 const BUSY_FOLDS = 32;
+/** under load, the store is updated (and React renders) at most this often */
+export const PUBLISH_EVERY_MS = 400;
 /** events folded between two looks at the clock */
 const CLOCK_EVERY = 128;
 
@@ -120,7 +117,6 @@ export class EventPipeline {
   private readonly onBadEvent: (error: string, raw: unknown) => void;
   private readonly now: () => number;
   private readonly holdMs: number;
-  private readonly publish: (store: AppStore, patch: Partial<AppState>, busy: boolean) => void;
   /** the agent's seq of the last event received in this session: a resync resumes after it */
   agentLastSeq = -1;
 
@@ -131,7 +127,6 @@ export class EventPipeline {
     this.onBadEvent = opts.onBadEvent ?? ((error) => console.warn(`SocketScope: dropped an invalid event: ${error}`));
     this.now = opts.now ?? (() => performance.now());
     this.holdMs = opts.holdMs ?? DEFAULT_HOLD_MS;
-    this.publish = opts.publish ?? ((target, patch) => target.setState(patch));
   }
 
   /** Queues raw events (not validated yet) from an `events` message; schedules a flush. */
@@ -187,7 +182,9 @@ export class EventPipeline {
     const s = this.store.getState();
     const t0 = this.now();
     const deadline = force ? Infinity : t0 + this.budgetMs;
-    const ctx: FlushCtx = { tl: s.timeline, log: s.log, added: 0, notes: [], lastData: null, replaced: false, missing: s.missing };
+    const ctx: FlushCtx = { tl: s.timeline, log: s.log, added: this.carryAdded, notes: [], lastData: this.carryLastData, replaced: false, missing: s.missing };
+    this.carryAdded = 0;
+    this.carryLastData = null;
     this.take(t0, deadline);
     // capture runs: the session said so, or (a session just reset says nothing) the agent can capture
     const capturing = ctx.tl.headModel.sources.wire?.running ?? s.capabilities?.wire.available ?? false;
@@ -206,8 +203,8 @@ export class EventPipeline {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-    this.commit(s, ctx, !force && folded >= BUSY_FOLDS);
-    if (this.pending > 0 || this.reorder.size > 0) this.request();
+    this.commit(s, ctx, force || folded < BUSY_FOLDS ? 0 : t0);
+    if (this.pending > 0 || this.reorder.size > 0 || this.carryAdded > 0) this.request();
     return folded;
   }
 
@@ -228,6 +225,8 @@ export class EventPipeline {
     this.reorder.clear();
     this.awaitingAck.clear();
     this.agentLastSeq = -1;
+    this.carryAdded = 0;
+    this.carryLastData = null;
   }
 
   /**
@@ -283,6 +282,10 @@ export class EventPipeline {
 
   /** agent seqs found missing since the last commit */
   private missingSeen = 0;
+  /** folded but not published yet (commit) */
+  private carryAdded = 0;
+  private carryLastData: Record<string, DataSeen> | null = null;
+  private lastPublish = -Infinity;
 
   private applyMarker(ctx: FlushCtx, item: Marker): void {
     if (item.snapshot) {
@@ -324,10 +327,18 @@ export class EventPipeline {
   }
 
   /**
-   * Publishes what the flush changed with one setState, every flush. `busy` (the flush folded many
-   * events): the page renders it as a transition, sliced so it never blocks a frame (publish).
+   * Publishes what the flush changed with one setState — or, while events pour in (`busyAt`: this
+   * flush folded many; 0: it did not), at most every PUBLISH_EVERY_MS: React's render of the session
+   * view, the layout and the paint cost more than a frame on a slow machine, so under load the views
+   * refresh a few times a second while folding goes on every frame. A quiet stream is shown at once.
    */
-  private commit(s: AppState, ctx: FlushCtx, busy: boolean): void {
+  private commit(s: AppState, ctx: FlushCtx, busyAt: number): void {
+    if (busyAt > 0 && !ctx.replaced && busyAt - this.lastPublish < PUBLISH_EVERY_MS) {
+      this.carryAdded = ctx.added;
+      this.carryLastData = ctx.lastData;
+      return;
+    }
+    this.lastPublish = busyAt > 0 ? busyAt : this.now();
     const patch: Partial<AppState> = {};
     const follow = s.cursor === null;
     if (ctx.replaced) {
@@ -355,7 +366,7 @@ export class EventPipeline {
       patch.badEvents = s.badEvents + this.badSinceFlush;
       this.badSinceFlush = 0;
     }
-    if (Object.keys(patch).length > 0) this.publish(this.store, patch, busy && !ctx.replaced);
+    if (Object.keys(patch).length > 0) this.store.setState(patch);
   }
   /** The client's bare ACK right after the server's SYN+ACK is the handshake's third step. */
   private handshakeMark(e: Extract<SessionEvent, { type: 'tcp.segment' }>): 'hs3' | undefined {
@@ -372,7 +383,7 @@ export class EventPipeline {
   }
 
   private request(): void {
-    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0)) return;
+    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0 && this.carryAdded === 0)) return;
     this.cancel = this.schedule(() => {
       this.cancel = null;
       this.flush();
