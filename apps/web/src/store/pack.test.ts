@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
-import { PACK_SLICE, WorkerPacker, packEvents, unpackEvents, type FromPackWorker, type ToPackWorker } from './pack.ts';
+import { PACK_SLICE, SliceJoiner, WorkerPacker, unpackEvents, type FromPackWorker, type ToPackWorker } from './pack.ts';
 
 const ev = (seq: number): SessionEvent => ({ v: 1, seq, ts: seq * 10, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: '127.0.0.1:1', state: 'ESTABLISHED', sendQueue: seq, recvQueue: 0 }) as SessionEvent;
 
-/** A stand-in for the pack worker that does what pack.worker.ts does, in this thread. */
+/** A stand-in for the pack worker that does what pack.worker.ts does (its SliceJoiner), in this thread. */
 class FakeWorker {
   readonly posted: ToPackWorker[] = [];
   private listener: ((ev: MessageEvent<FromPackWorker>) => void) | null = null;
-  private parts = new Map<number, SessionEvent[]>();
+  private readonly joiner = new SliceJoiner();
   addEventListener(_type: 'message', f: (ev: MessageEvent<FromPackWorker>) => void): void { this.listener = f; }
   postMessage(m: ToPackWorker): void {
     this.posted.push(m);
-    const got = [...(this.parts.get(m.id) ?? []), ...m.events];
-    if (!m.last) { this.parts.set(m.id, got); return; }
-    this.parts.delete(m.id);
-    this.listener?.({ data: { id: m.id, bytes: packEvents(got) } } as MessageEvent<FromPackWorker>);
+    const bytes = this.joiner.add(m);
+    if (bytes) this.listener?.({ data: { id: m.id, bytes } } as MessageEvent<FromPackWorker>);
   }
 }
 
@@ -32,11 +30,12 @@ describe('WorkerPacker', () => {
     let left = 3;
     idles.shift()!({ timeRemaining: () => (left -= 2) });
     expect(w.posted).toHaveLength(1);
-    expect(w.posted[0]!.events).toHaveLength(PACK_SLICE);
+    expect(w.posted[0]!.count).toBe(PACK_SLICE);
+    expect(JSON.parse(w.posted[0]!.json)).toHaveLength(PACK_SLICE);
     expect(w.posted[0]!.last).toBe(false);
     // a long one: the rest
     idles.shift()!({ timeRemaining: () => 40 });
-    expect(w.posted.map((p) => p.events.length)).toEqual([PACK_SLICE, PACK_SLICE, PACK_SLICE, 7]);
+    expect(w.posted.map((p) => p.count)).toEqual([PACK_SLICE, PACK_SLICE, PACK_SLICE, 7]);
     expect(w.posted.map((p) => p.last)).toEqual([false, false, false, true]);
     expect(bytes).not.toBeNull();
     expect(unpackEvents(bytes!)).toEqual(chunk);
