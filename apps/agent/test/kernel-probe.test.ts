@@ -101,7 +101,7 @@ describe('kernel probe (/proc/net)', () => {
     expect(Object.values(m.sockets).filter((s) => !s.owned).length).toBeGreaterThanOrEqual(3);
   });
 
-  it.skipIf(!hasSs)('adds TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) from ss for followed connections', async () => {
+  it.skipIf(!hasSs)('adds TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) and the buffer sizes (skmem rb/tb) from ss for followed connections', async () => {
     const port = await freePort();
     const { client } = await rawPair(port);
     const events: EventInput[] = [];
@@ -113,7 +113,7 @@ describe('kernel probe (/proc/net)', () => {
     while (Date.now() < deadline && !events.some((e) => e.type === 'kernel.tcp' && e.info?.rttMs !== undefined)) await sleep(20);
     const withInfo = events.find((e) => e.type === 'kernel.tcp' && e.info?.rttMs !== undefined);
     expect(withInfo).toBeDefined();
-    if (withInfo?.type === 'kernel.tcp') expect(withInfo.info).toMatchObject({ cwnd: expect.any(Number), sndWnd: expect.any(Number), rcvSpace: expect.any(Number) });
+    if (withInfo?.type === 'kernel.tcp') expect(withInfo.info).toMatchObject({ cwnd: expect.any(Number), sndWnd: expect.any(Number), rcvSpace: expect.any(Number), rcvBuf: expect.any(Number), sndBuf: expect.any(Number) });
     expect(probe.tcpInfoStatus()).toMatchObject({ available: true });
   });
   if (!hasSs) console.warn('SKIPPED: TCP_INFO test — `ss` (iproute2) is not installed here');

@@ -308,7 +308,7 @@ export class KernelProbe implements ObservationSource {
     const key = rowKey(row.local, row.remote);
     const f = this.followed.get(id);
     const info = row.proto === 'tcp' && CONNECTED.has(row.state) ? this.info.get(key) : undefined;
-    const sig = `${row.state}|${row.txQueue}|${row.rxQueue}|${row.drops ?? ''}|${info ? `${info.rttMs}/${info.cwnd}/${info.sndWnd}/${info.rcvSpace}` : ''}`;
+    const sig = `${row.state}|${row.txQueue}|${row.rxQueue}|${row.drops ?? ''}|${info ? `${info.rttMs}/${info.cwnd}/${info.sndWnd}/${info.rcvSpace}/${info.rcvBuf}/${info.sndBuf}` : ''}`;
     if (f && f.sig === sig) return;
     if (!f && this.followed.size >= MAX_FOLLOWED) return;
     const m = meta();

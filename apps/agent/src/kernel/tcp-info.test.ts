@@ -16,6 +16,13 @@ describe('parseSsInfo', () => {
     expect(m.get('127.0.0.1:38722|127.0.0.1:44811')).toEqual({ rttMs: 0.056, cwnd: 11, sndWnd: 65536, rcvSpace: 65495 });
     expect(m.get('[::1]:51192|[::1]:44811')).toEqual({ rttMs: 0.029, cwnd: 10, sndWnd: 65464, rcvSpace: 65476 });
   });
+  it('reads the buffer sizes from skmem (ss -m): rb is the receive buffer, tb the send buffer', () => {
+    // a real line from this machine: a reader that stopped reading, its receive queue near rb
+    const line = `ESTAB 113152 0 127.0.0.1:34875 127.0.0.1:59894
+\t skmem:(r116480,rb131072,t0,tb4194304,f2304,w0,o0,bl0,d1) bbr wscale:10,10 rto:204 rtt:0.031/0.015 ato:40 mss:32768 cwnd:10 rcv_space:65483 rcv_ssthresh:95232 minrtt:0.031 snd_wnd:65536
+`;
+    expect(parseSsInfo(line).get('127.0.0.1:34875|127.0.0.1:59894')).toEqual({ rttMs: 0.031, cwnd: 10, sndWnd: 65536, rcvSpace: 65483, rcvBuf: 131072, sndBuf: 4194304 });
+  });
   it('shows IPv4-mapped endpoints as IPv4, as the /proc parser does', () => {
     expect(parseSsInfo(SS).get('127.0.0.1:44811|127.0.0.1:38722')?.cwnd).toBe(10);
   });

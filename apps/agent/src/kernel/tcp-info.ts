@@ -1,5 +1,5 @@
 /**
- * TCP_INFO details (rtt, cwnd, send window, receive space) from `ss -tin`, for the connections the probe
+ * TCP_INFO details (rtt, cwnd, send window, receive space) and the buffer sizes (skmem) from `ss -tinm`, for the connections the probe
  * follows. /proc has no such fields and Node cannot call getsockopt(TCP_INFO), so this runs the system's
  * `ss` at a low rate (2 Hz), filtered to the ports of interest, and only where `ss` exists.
  */
@@ -42,10 +42,15 @@ export function parseSsInfo(text: string): Map<string, TcpInfo> {
     const cwnd = num(/\bcwnd:(\d+)/, line);
     const sndWnd = num(/\bsnd_wnd:(\d+)/, line);
     const rcvSpace = num(/\brcv_space:(\d+)/, line);
+    // skmem:(r…,rb<receive buffer>,t…,tb<send buffer>,…): the buffer sizes, from `-m`
+    const rcvBuf = num(/\bskmem:\([^)]*\brb(\d+)/, line);
+    const sndBuf = num(/\bskmem:\([^)]*\btb(\d+)/, line);
     if (rtt !== undefined) info.rttMs = rtt;
     if (cwnd !== undefined) info.cwnd = cwnd;
     if (sndWnd !== undefined) info.sndWnd = sndWnd;
     if (rcvSpace !== undefined) info.rcvSpace = rcvSpace;
+    if (rcvBuf !== undefined) info.rcvBuf = rcvBuf;
+    if (sndBuf !== undefined) info.sndBuf = sndBuf;
     out.set(key, info);
     key = null;
   }
@@ -76,7 +81,7 @@ export class SsRunner {
   query(ports: number[]): Promise<Map<string, TcpInfo> | null> {
     if (!this.usable || this.running) return Promise.resolve(null);
     const uniq = [...new Set(ports)];
-    const args = ['-tinHn', 'state', 'connected'];
+    const args = ['-tinmHn', 'state', 'connected'];
     if (uniq.length > 0 && uniq.length <= MAX_FILTER_PORTS) {
       args.push('(', ...uniq.flatMap((p, i) => [...(i ? ['or'] : []), 'sport', '=', `:${p}`]), ')');
     }

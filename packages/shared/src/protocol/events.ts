@@ -64,6 +64,9 @@ export const TcpInfo = z.object({
   cwnd: z.number().optional(),
   sndWnd: z.number().optional(),
   rcvSpace: z.number().optional(),
+  /** the socket's buffer limits in bytes of memory (skmem rb/tb: SO_RCVBUF/SO_SNDBUF as the kernel holds them) */
+  rcvBuf: z.number().optional(),
+  sndBuf: z.number().optional(),
 });
 export type TcpInfo = z.infer<typeof TcpInfo>;
 

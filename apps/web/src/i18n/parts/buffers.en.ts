@@ -11,6 +11,8 @@ export const buffersEn: Record<string, string> = {
   'buffers.wire.out': 'the kernel sends to the network',
   'buffers.wire.in': 'the kernel receives from the network',
   'buffers.count': '{used} in the buffer',
+  'buffers.capacity.rcvBuf': 'of {capacity} (SO_RCVBUF, from the kernel)',
+  'buffers.capacity.sndBuf': 'of {capacity} (SO_SNDBUF, from the kernel)',
   'buffers.capacity.rcvSpace': 'of about {capacity} (rcv_space, from the kernel)',
   'buffers.capacity.sndWnd': 'scale: the peer’s window {capacity} (snd_wnd, from the kernel)',
   'buffers.capacity.auto': 'scale 0–{scale} (capacity not known)',

@@ -8,6 +8,8 @@ export const buffersZhCN: Record<string, string> = {
   'buffers.wire.out': '内核发往网络',
   'buffers.wire.in': '内核从网络接收',
   'buffers.count': '缓冲区中有 {used}',
+  'buffers.capacity.rcvBuf': '容量 {capacity}（SO_RCVBUF，来自内核）',
+  'buffers.capacity.sndBuf': '容量 {capacity}（SO_SNDBUF，来自内核）',
   'buffers.capacity.rcvSpace': '容量约 {capacity}（rcv_space，来自内核）',
   'buffers.capacity.sndWnd': '刻度：对方窗口 {capacity}（snd_wnd，来自内核）',
   'buffers.capacity.auto': '刻度 0–{scale}（容量未知）',

@@ -8,6 +8,8 @@ export const buffersZhTW: Record<string, string> = {
   'buffers.wire.out': '核心送往網路',
   'buffers.wire.in': '核心從網路接收',
   'buffers.count': '緩衝區中有 {used}',
+  'buffers.capacity.rcvBuf': '容量 {capacity}（SO_RCVBUF，來自核心）',
+  'buffers.capacity.sndBuf': '容量 {capacity}（SO_SNDBUF，來自核心）',
   'buffers.capacity.rcvSpace': '容量約 {capacity}（rcv_space，來自核心）',
   'buffers.capacity.sndWnd': '刻度：對方視窗 {capacity}（snd_wnd，來自核心）',
   'buffers.capacity.auto': '刻度 0–{scale}（容量未知）',

@@ -92,7 +92,9 @@ export function Buffers(p: BuffersProps): ReactElement {
 
 function Tank(p: { title: string; v: BufferView; t: T; compact: boolean; kind: 'send' | 'recv' }): ReactElement {
   const { v, t } = p;
-  const scaleText = v.capacitySource === 'rcvSpace'
+  const scaleText = v.capacitySource === 'rcvBuf' || v.capacitySource === 'sndBuf'
+    ? t(`buffers.capacity.${v.capacitySource}`, { capacity: formatBytes(v.capacity!) })
+    : v.capacitySource === 'rcvSpace'
     ? t('buffers.capacity.rcvSpace', { capacity: formatBytes(v.capacity!) })
     : v.capacitySource === 'sndWnd'
       ? t('buffers.capacity.sndWnd', { capacity: formatBytes(v.capacity!) })

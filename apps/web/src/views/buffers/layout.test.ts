@@ -67,6 +67,11 @@ describe('layoutBuffers', () => {
     const known = layoutBuffers(sock({ recvQueue: 1000, info: { rcvSpace: 65483, sndWnd: 65536 } }));
     expect(known.recv).toMatchObject({ capacity: 65483, capacitySource: 'rcvSpace', scale: 65483 });
     expect(known.send).toMatchObject({ capacity: 65536, capacitySource: 'sndWnd' });
+    // the buffer sizes (ss -m skmem rb/tb) win over the windows: a full receive buffer reads "126 KiB of 128 KiB"
+    const sized = layoutBuffers(sock({ recvQueue: 129_024, sendQueue: 4_000_000, info: { rcvSpace: 65483, sndWnd: 65536, rcvBuf: 131072, sndBuf: 4194304 } }));
+    expect(sized.recv).toMatchObject({ capacity: 131072, capacitySource: 'rcvBuf', scale: 131072 });
+    expect(sized.send).toMatchObject({ capacity: 4194304, capacitySource: 'sndBuf', scale: 4194304 });
+    expect(sized.recv.fill).toBeCloseTo(129_024 / 131072);
     const unknown = layoutBuffers(sock({ recvQueue: 3000 }));
     expect(unknown.recv).toMatchObject({ capacity: null, capacitySource: null, scale: 4096 });
     expect(unknown.recv.fill).toBeCloseTo(3000 / 4096);

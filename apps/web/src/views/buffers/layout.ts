@@ -39,7 +39,7 @@ export interface BufferView {
   /** B1: null when the kernel was never observed for this socket */
   used: number | null;
   capacity: number | null;
-  capacitySource: 'rcvSpace' | 'sndWnd' | null;
+  capacitySource: 'rcvBuf' | 'sndBuf' | 'rcvSpace' | 'sndWnd' | null;
   /** full scale of the bar: the capacity, or a power of two above the contents */
   scale: number;
   fill: number;
@@ -164,8 +164,12 @@ export function layoutBuffers(
 
   const ownSends = place(recentData, 'send', socket.bytesSent);
   const peerSends = peer ? place(peer.recentData ?? [], 'send', peer.socket.bytesSent) : null;
-  const send = view(sendQ, socket.info?.sndWnd, 'sndWnd', ownSends, socket.bytesSent - (sendQ ?? 0));
-  const recv = view(recvQ, socket.info?.rcvSpace, 'rcvSpace', kind === 'udp' ? null : peerSends, socket.bytesReceived);
+  // the buffer's size where the kernel told it (skmem: SO_SNDBUF/SO_RCVBUF, counted in memory, so the
+  // payload bytes of a full buffer come close to it on loopback); else the windows, labelled as such
+  const info = socket.info;
+  const send = info?.sndBuf ? view(sendQ, info.sndBuf, 'sndBuf', ownSends, socket.bytesSent - (sendQ ?? 0)) : view(sendQ, info?.sndWnd, 'sndWnd', ownSends, socket.bytesSent - (sendQ ?? 0));
+  const recvData = kind === 'udp' ? null : peerSends;
+  const recv = info?.rcvBuf ? view(recvQ, info.rcvBuf, 'rcvBuf', recvData, socket.bytesReceived) : view(recvQ, info?.rcvSpace, 'rcvSpace', recvData, socket.bytesReceived);
 
   const recentRecvs: RecvView[] = [];
   const recvs = place(recentData, 'recv', socket.bytesReceived).filter((r) => r.len > 0).slice(-RECENT_RECVS);
