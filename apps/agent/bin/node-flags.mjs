@@ -12,11 +12,11 @@
 // up the recorder's oldest events before it would run out (session.ts, heapGuard).
 // Why a smaller young generation: at this event rate V8 grew each semi-space to 16 MB; with 4 MB the
 // agent measured 147 MB RSS after 1,000,000 events against 166 MB without (same cap and ring).
-export const AGENT_HEAP_MB = 128;
-export const AGENT_NODE_FLAGS = [`--max-old-space-size=${AGENT_HEAP_MB}`, '--max-semi-space-size=4'];
-
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+
+export const AGENT_HEAP_MB = 128;
+export const AGENT_NODE_FLAGS = [`--max-old-space-size=${AGENT_HEAP_MB}`, '--max-semi-space-size=4'];
 
 const BIN = fileURLToPath(new URL('./socketscope.mjs', import.meta.url));
 

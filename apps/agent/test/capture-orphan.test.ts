@@ -4,27 +4,18 @@
  * Skipped LOUDLY where capture is not permitted.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CaptureSource } from '../src/wire/capture.ts';
 import { sleep } from './wire-harness.ts';
+import { alive } from './cli-kit.ts';
 
 const probe = new CaptureSource({ mode: 'off' }).status();
 if (!probe.available) console.warn(`\n*** SKIPPED the orphan-capture test: packet capture is not available here: ${probe.reason}\n`);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Alive = exists and is not a zombie (an exited process its new parent has not reaped yet). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(!probe.available || process.platform !== 'linux')('no orphan capture', () => {
   it('kills tcpdump when the process that started it is killed with SIGKILL', async () => {

@@ -1,27 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CloseCode, PROTOCOL_VERSION } from '@socketscope/shared';
+import { startCli, type Started } from './cli-kit.ts';
 import { connect, inboxOf } from './server-helpers.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-const cli = path.join(root, 'apps/agent/src/cli.ts');
 const TOKEN = 'c'.repeat(64);
-
-interface Started { child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exit: Promise<number | null> }
-
-function startCli(args: string[], env: Record<string, string> = {}): Started {
-  const child = spawn(tsx, [cli, 'start', '--no-open', ...args], { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  let errText = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { errText += c.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => errText, exit };
-}
 
 async function urlLine(s: Started, timeoutMs = 20_000): Promise<string> {
   const end = Date.now() + timeoutMs;

@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { CloseCode } from '@socketscope/shared';
 import { CaptureSource } from '../src/wire/capture.ts';
 import { KIT_TOKEN, sleep, StreamClient } from './reliability-kit.ts';
+import { alive } from './cli-kit.ts';
 
 const probe = new CaptureSource({ mode: 'off' }).status();
 const canRun = probe.available && process.platform === 'linux';
@@ -59,15 +60,6 @@ function childrenOf(pid: number): number[] {
   return r.stdout.split('\n').filter(Boolean).map(Number);
 }
 
-/** Alive = exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function comm(pid: number): string {
   try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return '?'; }

@@ -4,16 +4,15 @@
  * Host / Origin. Every address is loopback (127.0.0.1, and 127.0.0.2 as a stand-in "LAN" address);
  * the test that crosses a real (namespaced) network is share-netns.test.ts.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@socketscope/shared';
 import { createAgent, type Agent } from '../src/agent.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../src/server/server.ts';
+import type { Started } from './cli-kit.ts';
 import { Inbox } from './server-helpers.ts';
 
 export const FULL = 'f'.repeat(64);
@@ -149,23 +148,8 @@ export async function until<T>(check: () => T | undefined | null | false, timeou
 }
 
 // ── the CLI, as a teacher starts it ──────────────────────────────────────────────────────────────
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-const cli = path.join(root, 'apps/agent/src/cli.ts');
+export { startCli, type Started } from './cli-kit.ts';
 
-export interface Started { child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exit: Promise<number | null> }
-
-export function startCli(args: string[], env: Record<string, string> = {}): Started {
-  const child = spawn(tsx, [cli, 'start', '--no-open', ...args], { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  let errText = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { errText += c.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => errText, exit };
-}
-
-/** Waits for the two link lines of `start --share`. */
 export async function links(s: Started, timeoutMs = 20_000): Promise<{ teacher: URL; students: URL }> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
