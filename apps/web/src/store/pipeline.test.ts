@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
 import { createAppStore } from './store.ts';
-import { EventPipeline, PUBLISH_EVERY_MS, type FlushScheduler } from './pipeline.ts';
+import { EventPipeline, type FlushScheduler } from './pipeline.ts';
+import { BUSY_HOLD_MS, TURN_MS } from './publish.ts';
 import { applyHello, setLayerShown } from './actions.ts';
 import { LogIndex } from './log.ts';
 import type { LogRow } from './slices.ts';
@@ -85,16 +86,24 @@ describe('EventPipeline', () => {
   it('caps the events per flush and carries the rest to the next frame', () => {
     const store = createAppStore();
     const clock = manualScheduler();
-    const pipe = new EventPipeline(store, { schedule: clock.schedule, maxPerFlush: 3 });
+    let now = 0;
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, maxPerFlush: 3, now: () => now });
     pipe.push(sessionEvents());
     clock.tick();
-    expect(store.getState().model.lastSeq).toBe(2);
+    expect(store.getState().timeline.headModel.lastSeq).toBe(2);
     expect(pipe.pending).toBe(5);
+    now += TURN_MS;
     clock.tick();
+    now += TURN_MS;
     clock.tick();
-    expect(store.getState().model.lastSeq).toBe(7);
+    expect(store.getState().timeline.headModel.lastSeq).toBe(7);
     expect(pipe.pending).toBe(0);
     expect(clock.runs()).toBe(3);
+    // events were left waiting, so the views were refreshed in turn; once quiet, all of it is shown
+    now += BUSY_HOLD_MS;
+    clock.tick();
+    expect(store.getState().model.lastSeq).toBe(7);
+    expect(store.getState().log.length).toBe(8);
   });
 
   it('replaces changed sockets and keeps unchanged ones identical, so selectors by id re-render only what changed', () => {
@@ -298,46 +307,62 @@ describe('EventPipeline: events in the order they happened', () => {
 const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ v: 1, seq: from + i, ts: (from + i) * 10, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: L, state: 'ESTABLISHED', sendQueue: i, recvQueue: 0 }));
 
 describe('EventPipeline: publishing to React under load', () => {
-  it('folds every frame but updates the store at most every PUBLISH_EVERY_MS while events pour in, and at once when they stop', () => {
+  it('under load folds every frame and refreshes one group of views per frame, in turn; all at once when the stream stops', () => {
     const store = createAppStore();
     const clock = manualScheduler();
     let now = 1000;
     const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
-    let updates = 0;
-    store.subscribe(() => updates++);
-    pipe.push(many(0, 100));
+    const patches: string[][] = [];
+    store.subscribe((next, prev) => patches.push((['model', 'headSeq', 'logVersion'] as const).filter((k) => next[k] !== prev[k])));
+    const frame = (from: number) => { now += TURN_MS; pipe.push(many(from, 100)); clock.tick(); };
+    frame(0);
+    expect(store.getState().timeline.last).toBe(99);
+    expect(patches).toEqual([['model']]); // the cards' turn: a copy of the head model, not the folding one
+    expect(store.getState().model).not.toBe(store.getState().timeline.headModel);
+    expect(store.getState().model.events).toBe(100);
+    frame(100);
+    expect(patches.at(-1)).toEqual(['headSeq']); // the ladder's and the scrubber's turn
+    expect(store.getState().headSeq).toBe(199);
+    expect(store.getState().model.events).toBe(100); // the cards wait for their next turn
+    frame(200);
+    expect(patches.at(-1)).toEqual(['logVersion']);
+    expect(store.getState().log.length).toBe(300); // the log reads its index live at its turn
+    frame(300);
+    expect(patches.at(-1)).toEqual(['model']);
+    expect(store.getState().model.events).toBe(400);
+    expect(patches).toHaveLength(4); // one store update per frame
+    // within TURN_MS of the last turn nothing is published, however much is folded
+    now += 1;
+    pipe.push(many(400, 100));
     clock.tick();
-    expect(store.getState().headSeq).toBe(99); // the first busy flush is shown
-    expect(updates).toBe(1);
-    now += 16;
-    pipe.push(many(100, 100));
+    expect(patches).toHaveLength(4);
+    expect(store.getState().timeline.last).toBe(499);
+    // the stream stopped: once it has been quiet for BUSY_HOLD_MS every view is brought up to date together
+    now += BUSY_HOLD_MS;
     clock.tick();
-    expect(store.getState().timeline.last).toBe(199); // folded …
-    expect(store.getState().headSeq).toBe(99); // … not shown yet: React is not asked to render every frame
-    expect(updates).toBe(1);
-    now += PUBLISH_EVERY_MS;
-    pipe.push(many(200, 100));
-    clock.tick();
-    expect(store.getState().headSeq).toBe(299);
-    expect(store.getState().logVersion).toBeGreaterThan(0);
-    now += 16;
-    pipe.push(many(300, 100));
-    clock.tick();
-    expect(store.getState().headSeq).toBe(299);
-    now += 16;
-    clock.tick(); // the stream paused: the next flush folds nothing and shows everything
-    expect(store.getState().headSeq).toBe(399);
-    expect(store.getState().log.length).toBe(400);
+    expect(patches.at(-1)).toEqual(['model', 'headSeq', 'logVersion']);
+    expect(store.getState().model).toBe(store.getState().timeline.headModel);
+    expect(store.getState().headSeq).toBe(499);
+    expect(store.getState().log.length).toBe(500);
   });
 
-  it('a single event is shown in the same flush (event → pixel stays one frame)', () => {
+  it('a single event is shown in the same flush (event → pixel stays one frame), and within one round of turns during a burst', () => {
     const store = createAppStore();
     const clock = manualScheduler();
-    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => 5 });
+    let now = 5;
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
     pipe.push(many(0, 100));
     clock.tick();
+    for (let k = 0; k < 3; k++) { now += TURN_MS; clock.tick(); } // the burst's turns
     pipe.push(many(100, 1));
+    clock.tick(); // within the burst's hold: its turn comes …
+    for (let k = 0; k < 3 && store.getState().headSeq < 100; k++) { now += TURN_MS; clock.tick(); }
+    expect(store.getState().headSeq).toBe(100); // … within three frames
+    now += BUSY_HOLD_MS;
     clock.tick();
-    expect(store.getState().headSeq).toBe(100);
+    pipe.push(many(101, 1));
+    clock.tick();
+    expect(store.getState().headSeq).toBe(101); // quiet again: in the same flush
+    expect(store.getState().model.lastSeq).toBe(101);
   });
 });

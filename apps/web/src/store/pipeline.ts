@@ -1,16 +1,18 @@
 import { parseEvent, type Model, type SessionEvent } from '@socketscope/shared';
 import type { AppStore } from './store.ts';
-import type { AppState, DataSeen, NoteKind } from './slices.ts';
+import type { DataSeen, NoteKind } from './slices.ts';
 import { LogIndex, type LogNote } from './log.ts';
+import { BUSY_FOLDS, Publisher, type FlushChanges } from './publish.ts';
 import { ReorderBuffer } from './reorder.ts';
 import { Timeline } from './timeline.ts';
 
 /**
  * Events from the agent (or a file) are queued here, outside React, and folded into the store in
  * batches: once per animation frame, with a timer fallback because a background tab gets no frames.
- * A flush folds for at most `budgetMs` (and at most `maxPerFlush` events), then publishes to the store
- * with ONE setState, so a burst (a resync's history, a loaded file) never freezes the page and React
- * renders at most once per frame; the rest goes in the next flush.
+ * A flush folds for at most `budgetMs` (and at most `maxPerFlush` events), so a burst (a resync's
+ * history, a loaded file) never freezes the page; the rest goes in the next flush. What it folded is
+ * published by publish.ts: at once with one setState when quiet, and under load to one group of views
+ * per frame, in turn.
  *
  * Validation happens at the boundary: the connection worker checks every event with the shared schema
  * before it is posted here (`pushChecked`; connection/decode.ts). `push` takes raw events and checks
@@ -90,12 +92,10 @@ export interface PipelineOptions {
 }
 
 export const DEFAULT_HOLD_MS = 500;
-/** A flush folds for this long at most: with React's render of what changed it leaves the frame room. */
-export const DEFAULT_BUDGET_MS = 7;
-/** a flush that folds this many events is busy: its changes may wait for the next publish */
-const BUSY_FOLDS = 32;
-/** under load, the store is updated (and React renders) at most this often */
-export const PUBLISH_EVERY_MS = 400;
+/** A flush folds for this long at most, in a frame without a view's refresh (publish.ts) … */
+export const DEFAULT_BUDGET_MS = 6;
+/** … and in a frame with one: the refresh takes most of that frame */
+export const TURN_FOLD_MS = 1;
 /** events folded between two looks at the clock */
 const CLOCK_EVERY = 128;
 
@@ -109,6 +109,7 @@ export class EventPipeline {
   private cancel: (() => void) | null = null;
   private badSinceFlush = 0;
   private readonly reorder = new ReorderBuffer();
+  private readonly publisher: Publisher;
   /** connections ("client>server") whose SYN+ACK was seen and whose client ACK would end the handshake */
   private readonly awaitingAck = new Set<string>();
   private readonly maxPerFlush: number;
@@ -127,6 +128,7 @@ export class EventPipeline {
     this.onBadEvent = opts.onBadEvent ?? ((error) => console.warn(`SocketScope: dropped an invalid event: ${error}`));
     this.now = opts.now ?? (() => performance.now());
     this.holdMs = opts.holdMs ?? DEFAULT_HOLD_MS;
+    this.publisher = new Publisher(store);
   }
 
   /** Queues raw events (not validated yet) from an `events` message; schedules a flush. */
@@ -181,10 +183,8 @@ export class EventPipeline {
     this.cancel = null;
     const s = this.store.getState();
     const t0 = this.now();
-    const deadline = force ? Infinity : t0 + this.budgetMs;
-    const ctx: FlushCtx = { tl: s.timeline, log: s.log, added: this.carryAdded, notes: [], lastData: this.carryLastData, replaced: false, missing: s.missing };
-    this.carryAdded = 0;
-    this.carryLastData = null;
+    const deadline = force ? Infinity : t0 + (this.publisher.turnDue(t0) ? Math.min(TURN_FOLD_MS, this.budgetMs) : this.budgetMs);
+    const ctx: FlushCtx = { tl: s.timeline, log: s.log, added: 0, notes: [], lastData: null, replaced: false, missing: 0, bad: 0 };
     this.take(t0, deadline);
     // capture runs: the session said so, or (a session just reset says nothing) the agent can capture
     const capturing = ctx.tl.headModel.sources.wire?.running ?? s.capabilities?.wire.available ?? false;
@@ -203,15 +203,19 @@ export class EventPipeline {
       this.ready = this.ready.slice(this.readyHead);
       this.readyHead = 0;
     }
-    this.commit(s, ctx, force || folded < BUSY_FOLDS ? 0 : t0);
-    if (this.pending > 0 || this.reorder.size > 0 || this.carryAdded > 0) this.request();
+    ctx.missing = this.missingSeen;
+    ctx.bad = this.badSinceFlush;
+    this.missingSeen = 0;
+    this.badSinceFlush = 0;
+    this.publisher.commit(ctx, t0, { busy: folded >= BUSY_FOLDS || this.pending > 0, force });
+    if (this.pending > 0 || this.reorder.size > 0 || this.publisher.behind) this.request();
     return folded;
   }
 
   /** Folds everything queued and held now (before a sync, so `since` is exact, and when a lesson ends). */
   flushAll(): void {
     do this.flush(true); while (this.pending > 0);
-    if (this.badSinceFlush > 0) this.flush(true);
+    if (this.badSinceFlush > 0 || this.publisher.behind) this.flush(true);
   }
 
   /** Drops whatever is queued or held (the session changed under us). */
@@ -225,8 +229,7 @@ export class EventPipeline {
     this.reorder.clear();
     this.awaitingAck.clear();
     this.agentLastSeq = -1;
-    this.carryAdded = 0;
-    this.carryLastData = null;
+    this.publisher.clear();
   }
 
   /**
@@ -235,7 +238,7 @@ export class EventPipeline {
    * by half the flush's time, and by what could be folded.
    */
   private take(now: number, deadline: number): void {
-    const limit = deadline === Infinity ? Infinity : now + this.budgetMs / 2;
+    const limit = Math.min(deadline, now + this.budgetMs / 2);
     const cap = this.maxPerFlush === Infinity ? Infinity : this.maxPerFlush * 4;
     let n = 0;
     while (this.head < this.queue.length && n < cap) {
@@ -280,12 +283,8 @@ export class EventPipeline {
     }
   }
 
-  /** agent seqs found missing since the last commit */
+  /** agent seqs found missing since the last flush */
   private missingSeen = 0;
-  /** folded but not published yet (commit) */
-  private carryAdded = 0;
-  private carryLastData: Record<string, DataSeen> | null = null;
-  private lastPublish = -Infinity;
 
   private applyMarker(ctx: FlushCtx, item: Marker): void {
     if (item.snapshot) {
@@ -323,51 +322,9 @@ export class EventPipeline {
     ctx.added++;
     if (this.store.getState().cursor !== null && !ctx.replaced) return;
     const seen = dataSeen(e);
-    if (seen && e.sock) (ctx.lastData ??= ctx.replaced ? {} : { ...this.store.getState().lastData })[e.sock] = seen;
+    if (seen && e.sock) (ctx.lastData ??= ctx.replaced ? {} : { ...this.publisher.currentLastData() })[e.sock] = seen;
   }
 
-  /**
-   * Publishes what the flush changed with one setState — or, while events pour in (`busyAt`: this
-   * flush folded many; 0: it did not), at most every PUBLISH_EVERY_MS: React's render of the session
-   * view, the layout and the paint cost more than a frame on a slow machine, so under load the views
-   * refresh a few times a second while folding goes on every frame. A quiet stream is shown at once.
-   */
-  private commit(s: AppState, ctx: FlushCtx, busyAt: number): void {
-    if (busyAt > 0 && !ctx.replaced && busyAt - this.lastPublish < PUBLISH_EVERY_MS) {
-      this.carryAdded = ctx.added;
-      this.carryLastData = ctx.lastData;
-      return;
-    }
-    this.lastPublish = busyAt > 0 ? busyAt : this.now();
-    const patch: Partial<AppState> = {};
-    const follow = s.cursor === null;
-    if (ctx.replaced) {
-      patch.timeline = ctx.tl;
-      patch.log = ctx.log;
-      if (!follow) patch.cursor = null;
-      patch.model = ctx.tl.headModel;
-      patch.lastData = ctx.lastData ?? {};
-    }
-    if (ctx.added > 0 || ctx.replaced) {
-      patch.logVersion = s.logVersion + 1;
-      patch.headSeq = ctx.tl.last;
-      patch.timelineVersion = s.timelineVersion + 1;
-      if (follow || ctx.replaced) {
-        patch.model = ctx.tl.headModel;
-        patch.modelVersion = ctx.tl.headModel.version;
-        if (ctx.lastData) patch.lastData = ctx.lastData;
-      }
-    }
-    if (this.missingSeen > 0) {
-      patch.missing = ctx.missing + this.missingSeen;
-      this.missingSeen = 0;
-    }
-    if (this.badSinceFlush > 0) {
-      patch.badEvents = s.badEvents + this.badSinceFlush;
-      this.badSinceFlush = 0;
-    }
-    if (Object.keys(patch).length > 0) this.store.setState(patch);
-  }
   /** The client's bare ACK right after the server's SYN+ACK is the handshake's third step. */
   private handshakeMark(e: Extract<SessionEvent, { type: 'tcp.segment' }>): 'hs3' | undefined {
     const f = e.flags;
@@ -383,7 +340,7 @@ export class EventPipeline {
   }
 
   private request(): void {
-    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0 && this.carryAdded === 0)) return;
+    if (this.cancel || (this.pending === 0 && this.badSinceFlush === 0 && this.reorder.size === 0 && !this.publisher.behind)) return;
     this.cancel = this.schedule(() => {
       this.cancel = null;
       this.flush();
@@ -391,17 +348,9 @@ export class EventPipeline {
   }
 }
 
-interface FlushCtx {
-  tl: Timeline;
-  log: LogIndex;
-  /** rows added to the log */
-  added: number;
+interface FlushCtx extends FlushChanges {
   /** notes added in this flush */
   notes: LogNote[];
-  lastData: Record<string, DataSeen> | null;
-  /** the timeline was replaced (an agent snapshot) */
-  replaced: boolean;
-  missing: number;
 }
 
 /** A model from outside (an agent snapshot, a file's base) has the model's shape. */

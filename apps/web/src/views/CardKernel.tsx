@@ -33,18 +33,22 @@ export function CardKernelViews({ sock }: { sock: SocketModel }) {
   // shown alone, the cards have room for the buffers' bytes (which send() wrote them: 粘包)
   const roomy = useApp((s) => s.maximized === 'cards');
   const tl = useApp((s) => s.timeline);
-  const at = useApp((s) => s.cursor ?? s.headSeq);
+  // following (cursor null) the scans run when this socket, its peer or its connection changed, not at
+  // every event of the session: what they find (calls, segments' windows) replaces one of those entities
+  const cursor = useApp((s) => s.cursor);
+  const conn = useApp((s) => (sock.conn ? s.model.conns[sock.conn] : undefined));
   const peer = useApp((s) => {
     const c = sock.conn ? s.model.conns[sock.conn] : undefined;
     const id = c ? (c.clientSock === sock.id ? c.serverSock : c.clientSock) : undefined;
     return id ? s.model.sockets[id] : undefined;
   });
   const data = useMemo(() => {
+    const at = cursor ?? tl.last;
     const mine = recentChunks(tl, at, sock.id);
     const theirs = peer ? recentChunks(tl, at, peer.id) : undefined;
     const windows = sock.proto === 'tcp' && sock.role !== 'listener' ? windowsFromEvents(tl.window(at, CHUNK_SCAN), sock) : undefined;
     return { mine, theirs, windows };
-  }, [tl, at, sock, peer]);
+  }, [tl, cursor, sock, peer, conn]); // eslint-disable-line react-hooks/exhaustive-deps -- conn: see above
 
   return (
     <div className="card-kernel">

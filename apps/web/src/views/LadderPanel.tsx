@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useT } from '../i18n/useT.ts';
 import { select } from '../store/playback.ts';
+import { workAhead } from '../store/publish.ts';
 import { appStore, useApp } from '../store/store.ts';
 import { Ladder } from './ladder/Ladder.tsx';
+import { LadderBuilder } from './ladder/layout.ts';
 import { MaximizeButton } from './Panel.tsx';
 
 /** events the ladder lays out at most: a lesson is a few hundred; a busy session shows its newest */
@@ -21,8 +23,10 @@ export function LadderPanel() {
   const tl = useApp((s) => s.timeline);
   const cursor = useApp((s) => s.cursor);
   const version = useApp((s) => s.timelineVersion);
-  const model = useApp((s) => s.model);
-  useApp((s) => s.modelVersion);
+  // following, the ladder draws the head model at its own turn (store/publish.ts): the store's `model`
+  // may be the cards' copy from an earlier frame; at a cursor it is the model there
+  const model = useApp((s) => (s.cursor === null ? s.timeline.headModel : s.model));
+  useApp((s) => (s.cursor === null ? -1 : s.modelVersion));
   const selected = useApp((s) => s.selectedSeq);
   const projector = useApp((s) => s.projector);
   const box = useRef<HTMLDivElement | null>(null);
@@ -51,6 +55,18 @@ export function LadderPanel() {
     measure();
     return () => ro.disconnect();
   }, []);
+
+  // Under load the ladder's turn comes every third frame (store/publish.ts); laying out that many events
+  // at once (≈ 5 µs each) made its frame too long, so while following, the builder takes the new events
+  // after every fold and the turn only renders. The window is the same one the render asks for.
+  const builder = useMemo(() => new LadderBuilder(), []);
+  useEffect(() => {
+    if (cursor !== null) return;
+    return workAhead(() => {
+      const head = appStore().getState().timeline;
+      builder.update(head.window(head.last, LADDER_EVENTS), head.headModel);
+    });
+  }, [builder, cursor]);
 
   const onSelect = useCallback((seq: number) => select(appStore(), seq), []);
   // Stepping or playing: the newest row must be in view. The ladder follows new rows only while its
@@ -84,7 +100,7 @@ export function LadderPanel() {
     <section className="panel ladder-panel" data-testid="ladder-panel" aria-label={t('ladder.title')}>
       <MaximizeButton panel="ladder" />
       <div className="ladder-box" ref={box}>
-        <Ladder events={events} model={model} t={t} height={size.height} projector={big}
+        <Ladder events={events} model={model} t={t} height={size.height} projector={big} builder={builder}
           onSelect={onSelect} {...(selected !== null ? { selectedSeq: selected } : {})} />
       </div>
     </section>

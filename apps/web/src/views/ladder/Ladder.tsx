@@ -19,6 +19,8 @@ export interface LadderProps {
   height: number;
   /** large type and thick lines for the back of a classroom */
   projector?: boolean;
+  /** the layout builder, when the caller brings it up to date ahead of renders (LadderPanel) */
+  builder?: LadderBuilder;
 }
 
 const OVERSCAN = 8;
@@ -37,7 +39,7 @@ export function Ladder(props: LadderProps): ReactElement {
   const [follow, setFollow] = useState(true);
   /** the detail panel was closed for this selection (a controlled selectedSeq cannot be cleared from here) */
   const [closedFor, setClosedFor] = useState<number | undefined>(undefined);
-  const builder = useRef<LadderBuilder | null>(null);
+  const own = useRef<LadderBuilder | null>(null);
   const scroller = useRef<HTMLDivElement | null>(null);
   const raf = useRef(0);
 
@@ -45,11 +47,11 @@ export function Ladder(props: LadderProps): ReactElement {
 
   // The builder appends new events to its rows (O(new events)); a different history starts it over.
   const layout: LadderLayout = useMemo(() => {
-    builder.current ??= new LadderBuilder();
-    builder.current.update(events, model);
-    return builder.current.snapshot(model, expanded);
+    const builder = props.builder ?? (own.current ??= new LadderBuilder());
+    builder.update(events, model);
+    return builder.snapshot(model, expanded);
     // model is updated in place by fold(); its version says it changed
-  }, [events, events.length, model, model.version, expanded]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [events, events.length, model, model.version, expanded, props.builder]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const sel = selectedSeq ?? localSel;
   const m = metrics(projector, rowH, width, layout.lanes.length);
@@ -60,12 +62,14 @@ export function Ladder(props: LadderProps): ReactElement {
   const scale = total > MAX_SCROLL_PX ? total / MAX_SCROLL_PX : 1;
   // the end is computed, not read from the element: reading scrollHeight would force a layout
   const endTop = m.headerH + Math.max(viewH, total / scale) - box.height;
-  // following, the rows in view are the newest ones: computed from the count, so the scroll event our
-  // own write causes needs no second render (the position state is for the teacher's scrolling)
+  // following, the rows in view are the newest ones, computed from the count (the position state is for
+  // the teacher's scrolling)
   const following = follow && sel === undefined;
   const top = following ? Math.max(0, endTop) : scrollTop;
   const virtualTop = top * scale;
   const topRow = Math.floor(virtualTop / m.rowH);
+  // following, the view does not scroll vertically (see the effect on `still` below)
+  const still = following && total / scale > viewH;
   const first = Math.max(0, topRow - OVERSCAN);
   const last = Math.min(layout.rows.length - 1, Math.ceil((virtualTop + viewH) / m.rowH) + OVERSCAN);
 
@@ -79,51 +83,39 @@ export function Ladder(props: LadderProps): ReactElement {
     return () => ro.disconnect();
   }, []);
 
-  /** where the follow effect last put the scroll position: a scroll event from there is ours, not the teacher's */
-  const wrote = useRef(-1);
-  const followingRef = useRef(following);
-  followingRef.current = following;
+  // Following, the ladder does not scroll vertically at all: its canvas is one view tall and the rows in
+  // view are the newest ones, placed relative to it. A scroll write per update made the browser lay out
+  // the page in the next frame's script (180 ms of 3 s in a profile at 10,000 events/s, store/publish.ts).
+  // Leaving follow (the checkbox, the wheel turned up, Page Up / Home, a selection) gives the canvas its
+  // full height and scrolls it once to where the view was.
+  const stillTop = useRef(0);
+  if (still) stillTop.current = top;
+  const wasStill = useRef(still);
+  /** the wheel's turn that left follow mode, applied once the canvas has its height */
+  const leftBy = useRef(0);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (wasStill.current && !still && el) {
+      el.scrollTop = Math.max(0, stillTop.current + leftBy.current);
+      leftBy.current = 0;
+      setScrollTop(el.scrollTop);
+    }
+    wasStill.current = still;
+  }, [still]);
   const onScroll = useCallback(() => {
     if (raf.current) return;
     raf.current = requestAnimationFrame(() => {
       raf.current = 0;
       const el = scroller.current;
-      if (!el) return;
-      // our own follow write (the browser stops it at the real end): nothing to re-render
-      if (followingRef.current && wrote.current >= 0 && Math.abs(el.scrollTop - wrote.current) < 2) return;
-      setScrollTop(el.scrollTop);
-      const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
-      // rows arriving or leaving the window move the end; only scrolling up by hand stops following
-      if (atEnd) setFollow(true);
-      else if (wrote.current < 0 || el.scrollTop < wrote.current - 4) setFollow(false);
+      if (el) setScrollTop(el.scrollTop);
     });
   }, []);
   useEffect(() => () => cancelAnimationFrame(raf.current), []);
-
-  // following stopped (a selection, the checkbox): the window is placed by the real position again
-  useLayoutEffect(() => {
-    if (!following && scroller.current) setScrollTop(scroller.current.scrollTop);
-  }, [following]);
-
-  // live sessions: keep the newest row in view while the teacher has not scrolled away. Written at the
-  // start of the next frame, not in React's commit: a scroll write makes the browser lay out the page
-  // there and then, and in the commit that is a second layout of everything the commit changed (the
-  // frame's own layout follows); the rows in view are already the newest ones (`top` above).
-  const followRaf = useRef(0);
-  useLayoutEffect(() => {
-    if (!follow || sel !== undefined) return;
-    const end = Math.max(0, endTop);
-    if (wrote.current === end) return;
-    cancelAnimationFrame(followRaf.current);
-    followRaf.current = requestAnimationFrame(() => {
-      followRaf.current = 0;
-      const el = scroller.current;
-      if (!el) return;
-      el.scrollTop = end + 64; // a little past the end: the browser stops at the real end
-      wrote.current = end;
-    });
-  }, [layout, endTop, rowH, follow, sel]);
-  useEffect(() => () => cancelAnimationFrame(followRaf.current), []);
+  const leaveFollow = (by = 0) => {
+    if (!still) return;
+    leftBy.current = by;
+    setFollow(false);
+  };
 
   // a selection made elsewhere (event log) scrolls its row into view
   useEffect(() => {
@@ -156,6 +148,7 @@ export function Ladder(props: LadderProps): ReactElement {
   const onKey = (ev: KeyboardEvent<HTMLDivElement>) => {
     if (ev.key === '+' || ev.key === '=') { zoom(1.2); ev.preventDefault(); }
     else if (ev.key === '-') { zoom(1 / 1.2); ev.preventDefault(); }
+    else if (ev.key === 'PageUp' || ev.key === 'Home') leaveFollow(ev.key === 'Home' ? -Infinity : -viewH);
     else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
       const cur = sel === undefined ? -1 : layout.rowOfSeq(sel);
       const next = Math.min(layout.rows.length - 1, Math.max(0, cur + (ev.key === 'ArrowDown' ? 1 : -1)));
@@ -201,7 +194,7 @@ export function Ladder(props: LadderProps): ReactElement {
         </label>
       </div>
       <div className="ll-body">
-        <div className="ll-scroll" ref={scroller} onScroll={onScroll}>
+        <div className="ll-scroll" ref={scroller} onScroll={onScroll} onWheel={(ev) => { if (ev.deltaY < 0) leaveFollow(ev.deltaY); }}>
           <div className="ll-header" style={{ width: contentW, height: m.headerH }}>
             <div className="ll-header-time" style={{ width: m.gutter }}>{t('ladder.time')}</div>
             {layout.lanes.map((l) => {
@@ -215,10 +208,10 @@ export function Ladder(props: LadderProps): ReactElement {
               );
             })}
           </div>
-          <div className="ll-canvas" style={{ width: contentW, height: Math.max(viewH, total / scale) }}>
+          <div className="ll-canvas" style={{ width: contentW, height: still ? viewH : Math.max(viewH, total / scale) }}>
             {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
             {layout.rows.length > 0 && (
-              <div className="ll-window-pos" style={{ top: scale === 1 ? 0 : top - virtualTop }}>
+              <div className="ll-window-pos" style={{ top: still ? -virtualTop : scale === 1 ? 0 : top - virtualTop }}>
                 <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} onRow={onRow} />
               </div>
             )}

@@ -1,0 +1,163 @@
+import { shareModel } from '@socketscope/shared';
+import type { AppStore } from './store.ts';
+import type { AppState, DataSeen } from './slices.ts';
+import type { LogIndex } from './log.ts';
+import type { Timeline } from './timeline.ts';
+
+/**
+ * How folded events reach React: the pipeline folds every frame, and this decides which views are told.
+ *
+ * Quiet (a few events now and then: a lesson, the playground by hand) everything is published with one
+ * setState in the flush that folded it, so an event is on screen in the next frame.
+ *
+ * Under load (a flush folded many events, or more are waiting) the views are refreshed IN TURN, one
+ * group per frame: the socket cards (the model), then the ladder and the scrubber (the timeline), then
+ * the event log. Refreshing all of them together after a frame's events costs several frames of React
+ * render, style, layout (text shaping: ~30 µs per new text node on this class of machine) and paint;
+ * one group at a time fits in a frame (docs/PERFORMANCE.md), and the frames between turns do the
+ * folding. Each view is then about 100 ms behind the fold at most, and it is still drawn from real
+ * events: nothing is skipped, only shown a little later.
+ *
+ * For the cards to wait their turn, what they read must not change under them: under load the store's
+ * `model` is a copy of the head model (shareModel: the entity maps copied, entities shared, as fold
+ * replaces an entity instead of changing it) taken at the cards' turn. The ladder reads the head model
+ * itself while following (LadderPanel), at its own turn.
+ */
+
+/**
+ * Work a view does ahead of its turn, after the fold of every busy flush: the ladder lays out the new
+ * events there (LadderPanel), so that at its turn it only renders. Returns the unregister function.
+ */
+const ahead = new Set<() => void>();
+export function workAhead(fn: () => void): () => void {
+  ahead.add(fn);
+  return () => { ahead.delete(fn); };
+}
+
+export type Group = 'model' | 'timeline' | 'log';
+const GROUPS: readonly Group[] = ['model', 'timeline', 'log'];
+
+/** a flush that folds this many events (or leaves some waiting) is busy */
+export const BUSY_FOLDS = 32;
+/** after a busy flush the stream counts as busy this long (a stream's quieter frames stay staggered) */
+export const BUSY_HOLD_MS = 250;
+/**
+ * Under load, one group per this many ms: every other frame at 60 Hz is a turn, the ones between only
+ * fold (a turn's frame folds little: TURN_FOLD_MS in pipeline.ts), so each view is refreshed about ten
+ * times a second while events pour in.
+ */
+export const TURN_MS = 30;
+
+/** What one flush changed. */
+export interface FlushChanges {
+  tl: Timeline;
+  log: LogIndex;
+  /** rows added to the log */
+  added: number;
+  /** per socket, the last data-moving call folded (a whole new map), or null if none */
+  lastData: Record<string, DataSeen> | null;
+  /** the timeline was replaced (an agent snapshot) */
+  replaced: boolean;
+  /** agent seqs found missing, events dropped as invalid, since the last flush */
+  missing: number;
+  bad: number;
+}
+
+export class Publisher {
+  private readonly dirty: Record<Group, boolean> = { model: false, timeline: false, log: false };
+  private lastData: Record<string, DataSeen> | null = null;
+  private missing = 0;
+  private bad = 0;
+  private busyUntil = -Infinity;
+  private lastTurn = -Infinity;
+  private turn = 0;
+
+  constructor(private readonly store: AppStore) {}
+
+  /** Something folded is not shown yet (the pipeline asks for another frame). */
+  get behind(): boolean {
+    return this.dirty.model || this.dirty.timeline || this.dirty.log || this.missing > 0 || this.bad > 0;
+  }
+
+  /** Under load, whether this frame is a view's turn (then the pipeline folds little before it). */
+  turnDue(now: number): boolean {
+    return now < this.busyUntil && now - this.lastTurn >= TURN_MS && (this.dirty.model || this.dirty.timeline || this.dirty.log);
+  }
+
+  /** The lastData the next fold should extend: what is waiting to be shown, else what the store shows. */
+  currentLastData(): Record<string, DataSeen> {
+    return this.lastData ?? this.store.getState().lastData;
+  }
+
+  /**
+   * Takes a flush's changes and publishes what is due: all of it when quiet, forced or replaced; under
+   * load (`busy`: this flush folded many or left some waiting) one group per TURN_MS.
+   */
+  commit(ch: FlushChanges, now: number, opts: { busy: boolean; force: boolean }): void {
+    if (ch.added > 0 || ch.replaced) this.dirty.model = this.dirty.timeline = this.dirty.log = true;
+    if (ch.lastData || ch.replaced) this.lastData = ch.lastData;
+    this.missing += ch.missing;
+    this.bad += ch.bad;
+    if (opts.busy) this.busyUntil = now + BUSY_HOLD_MS;
+    if (ch.added > 0 && now < this.busyUntil) for (const fn of ahead) fn();
+    const s = this.store.getState();
+    if (ch.replaced || opts.force || now >= this.busyUntil) {
+      this.publish(s, ch, GROUPS, ch.replaced, false);
+      return;
+    }
+    if (now - this.lastTurn < TURN_MS) return;
+    for (let k = 0; k < GROUPS.length; k++) {
+      const g = GROUPS[(this.turn + k) % GROUPS.length]!;
+      if (!this.dirty[g]) continue;
+      this.turn = (this.turn + k + 1) % GROUPS.length;
+      this.lastTurn = now;
+      this.publish(s, ch, [g], false, true);
+      return;
+    }
+    if (this.missing > 0 || this.bad > 0) this.publish(s, ch, [], false, true);
+  }
+
+  /** Forget what waits (the session changed under us). */
+  clear(): void {
+    this.dirty.model = this.dirty.timeline = this.dirty.log = false;
+    this.lastData = null;
+    this.missing = 0;
+    this.bad = 0;
+    this.busyUntil = -Infinity;
+  }
+
+  private publish(s: AppState, ch: FlushChanges, groups: readonly Group[], replaced: boolean, loaded: boolean): void {
+    const patch: Partial<AppState> = {};
+    const follow = s.cursor === null;
+    if (replaced) {
+      patch.timeline = ch.tl;
+      patch.log = ch.log;
+      if (!follow) patch.cursor = null;
+    }
+    for (const g of groups) {
+      if (!this.dirty[g]) continue;
+      this.dirty[g] = false;
+      if (g === 'log') patch.logVersion = s.logVersion + 1;
+      else if (g === 'timeline') {
+        patch.headSeq = ch.tl.last;
+        patch.timelineVersion = s.timelineVersion + 1;
+      } else if (follow || replaced) {
+        const head = ch.tl.headModel;
+        patch.model = loaded ? shareModel(head) : head;
+        patch.modelVersion = head.version;
+        if (this.lastData) patch.lastData = this.lastData;
+        else if (replaced) patch.lastData = {};
+        this.lastData = null;
+      }
+    }
+    if (this.missing > 0) {
+      patch.missing = s.missing + this.missing;
+      this.missing = 0;
+    }
+    if (this.bad > 0) {
+      patch.badEvents = s.badEvents + this.bad;
+      this.bad = 0;
+    }
+    if (Object.keys(patch).length > 0) this.store.setState(patch);
+  }
+}
