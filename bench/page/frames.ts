@@ -46,15 +46,19 @@ export function timeP95(frames: number[], p = 95): number {
 /** Starts recording rAF intervals in the page (at most 200,000). */
 export async function startFrames(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { benchFrames: number[]; benchStop: boolean };
-    w.benchFrames = [];
+    const w = window as unknown as { benchFrames: number[]; benchStop: boolean; benchRun: number };
+    // each run has its own number: the previous run's rAF callback, still pending when this one starts,
+    // must end its loop, not push its frames into this run's list (that counted every frame twice)
+    const run = (w.benchRun = (w.benchRun ?? 0) + 1);
+    const frames: number[] = (w.benchFrames = []);
     w.benchStop = false;
     let last = performance.now();
     const tick = (): void => {
+      if (w.benchRun !== run) return;
       const now = performance.now();
-      w.benchFrames.push(now - last);
+      frames.push(now - last);
       last = now;
-      if (!w.benchStop && w.benchFrames.length < 200_000) requestAnimationFrame(tick);
+      if (!w.benchStop && frames.length < 200_000) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
   });

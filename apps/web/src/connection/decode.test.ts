@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame } from './decode.ts';
+import { decodeBatch, decodeFrame, encodeBatch } from './decode.ts';
 
 const good = (seq: number) => ({ v: 1, seq, ts: seq * 10, layer: 'api', type: 'api.call', sock: 's1', call: 'socket', args: {}, durationUs: 1, proto: 'tcp' });
 
@@ -33,4 +33,20 @@ describe('decodeFrame (what the connection worker does with every frame)', () =>
     const d = decodeFrame(JSON.stringify({ t: 'events', events: [good(7)] }));
     expect(structuredClone(d)).toEqual(d);
   });
+
+  it('a batch for the page carries every frame as it was checked: good frames as sent, bad events left out, errors as errors', () => {
+    const frames = [
+      JSON.stringify({ t: 'events', events: [good(1), good(2)] }),
+      JSON.stringify({ t: 'events', events: [good(3), { nope: 1 }, good(4)] }),
+      JSON.stringify({ t: 'synced', lastSeq: 4 }),
+      '{not json',
+    ];
+    const checked = frames.map((raw) => ({ raw, d: decodeFrame(raw) }));
+    const back = decodeBatch(encodeBatch(checked));
+    expect(back).toEqual(checked.map((c) => c.d));
+    // the good frame went as its own text, the one with a bad event as what zod returned
+    expect(encodeBatch(checked.slice(0, 1))).toBe(`[{"ok":true,"raw":${frames[0]}}]`);
+    expect(encodeBatch(checked.slice(1, 2))).not.toContain('nope');
+  });
 });
+

@@ -1,4 +1,4 @@
-import { decodeFrame, type DecodedMessage } from './decode.ts';
+import { decodeBatch, decodeFrame, type DecodedMessage } from './decode.ts';
 
 /**
  * How the AgentClient reaches the agent: one WebSocket at a time, whose frames arrive already decoded
@@ -56,7 +56,7 @@ export class DirectTransport implements Transport {
 /** What the worker posts; `id` is the socket it is about (an older socket's news is ignored). */
 export type FromSocketWorker =
   | { kind: 'open'; id: number }
-  /** `text`: the JSON of DecodedMessage[], made by the worker from what it checked */
+  /** `text`: DecodedMessage[] as encodeBatch writes it, made by the worker from what it checked */
   | { kind: 'msgs'; id: number; text: string }
   | { kind: 'close'; id: number; code: number; reason: string };
 export type ToSocketWorker =
@@ -95,7 +95,7 @@ export class WorkerTransport implements Transport {
   private receive(m: FromSocketWorker): void {
     if (m.id !== this.id || !this.on) return;
     if (m.kind === 'open') this.opened = true;
-    else if (m.kind === 'msgs') for (const d of JSON.parse(m.text) as DecodedMessage[]) this.on.message(d);
+    else if (m.kind === 'msgs') for (const d of decodeBatch(m.text)) this.on.message(d);
     else {
       this.opened = false;
       const on = this.on;

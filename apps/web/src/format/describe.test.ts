@@ -14,7 +14,7 @@ describe('describeEvent', () => {
   const zh = translator('zh-CN');
 
   it('marks an inferred SYN as inferred and names the handshake step', () => {
-    const e = ev({ layer: 'wire', type: 'tcp.segment', src: '127.0.0.1:5', dst: '127.0.0.1:6', flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, inferred: true });
+    const e = ev({ layer: 'wire', type: 'tcp.segment', src: '127.0.0.1:5', dst: '127.0.0.1:6', flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, options: {}, inferred: true, bytes: '' });
     const en1 = describeEvent(e, en);
     expect(en1.inferred).toBe(true);
     expect(en1.text).toBe('127.0.0.1:5 → 127.0.0.1:6 [SYN] len=0');
@@ -23,7 +23,7 @@ describe('describeEvent', () => {
   });
 
   it('shows relative sequence numbers of a captured segment', () => {
-    const e = ev({ layer: 'wire', type: 'tcp.segment', src: 'a:1', dst: 'b:2', flags: ['ACK'], seqNo: 1000, ackNo: 2000, relSeq: 1, relAck: 1, win: 512, len: 5, inferred: false });
+    const e = ev({ layer: 'wire', type: 'tcp.segment', src: 'a:1', dst: 'b:2', flags: ['ACK'], seqNo: 1000, ackNo: 2000, relSeq: 1, relAck: 1, win: 512, len: 5, options: {}, inferred: false, bytes: '' });
     const d = describeEvent(e, en);
     expect(d.text).toBe('a:1 → b:2 [ACK] seq=1 ack=1 win=512 len=5');
     expect(d.inferred).toBe(false);

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { SliceJoiner, type FromPackWorker, type ToPackWorker } from './pack.ts';
+import { packJsonNative, SliceJoiner, type FromPackWorker, type ToPackWorker } from './pack.ts';
 
 /** Packs chunks of the timeline's older events off the main thread (pack.ts); the bytes are transferred back. */
 declare const self: DedicatedWorkerGlobalScope;
@@ -7,6 +7,8 @@ declare const self: DedicatedWorkerGlobalScope;
 const joiner = new SliceJoiner();
 
 self.addEventListener('message', (ev: MessageEvent<ToPackWorker>) => {
-  const bytes = joiner.add(ev.data);
-  if (bytes) self.postMessage({ id: ev.data.id, bytes } satisfies FromPackWorker, [bytes.buffer]);
+  const json = joiner.add(ev.data);
+  if (json === null) return;
+  const { id } = ev.data;
+  void packJsonNative(json).then((bytes) => self.postMessage({ id, bytes } satisfies FromPackWorker, [bytes.buffer]));
 });

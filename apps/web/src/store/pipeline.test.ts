@@ -48,7 +48,7 @@ function sessionEvents(): Record<string, unknown>[] {
     { v: 1, seq: 1, ts: 10, layer: 'api', type: 'api.call', sock: 's1', call: 'listen', args: { backlog: 5 }, durationUs: 3, proto: 'tcp', local: L },
     { v: 1, seq: 2, ts: 20, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: L, state: 'LISTEN', sendQueue: 0, recvQueue: 0, acceptQueue: 0, backlog: 5 },
     { v: 1, seq: 3, ts: 30, layer: 'api', type: 'api.call', sock: 's2', call: 'connect', args: { host: '127.0.0.1', port: 8888 }, durationUs: 90, proto: 'tcp', local: C, remote: L, conn: CONN },
-    { v: 1, seq: 4, ts: 31, layer: 'wire', type: 'tcp.segment', conn: CONN, src: C, dst: L, flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, inferred: true },
+    { v: 1, seq: 4, ts: 31, layer: 'wire', type: 'tcp.segment', conn: CONN, src: C, dst: L, flags: ['SYN'], seqNo: null, ackNo: null, win: null, len: 0, options: {}, inferred: true, bytes: '' },
     { v: 1, seq: 5, ts: 40, layer: 'api', type: 'api.notice', sock: 's1', what: 'incoming', remote: C },
     { v: 1, seq: 6, ts: 50, layer: 'api', type: 'api.call', sock: 's1', call: 'accept', args: {}, durationUs: 5, newSock: 's3', local: L, remote: C, conn: CONN },
     { v: 1, seq: 7, ts: 60, layer: 'api', type: 'api.call', sock: 's2', call: 'send', args: {}, durationUs: 5, data: { len: 5, b64: 'aGVsbG8=', truncated: false } },
@@ -224,7 +224,7 @@ describe('EventPipeline: snapshot and notes in stream order', () => {
 });
 
 const seg = (seq: number, src: string, dst: string, flags: string[]) =>
-  ({ v: 1, seq, ts: seq, layer: 'wire', type: 'tcp.segment', src, dst, flags, seqNo: null, ackNo: null, win: null, len: 0, inferred: true });
+  ({ v: 1, seq, ts: seq, layer: 'wire', type: 'tcp.segment', src, dst, flags, seqNo: null, ackNo: null, win: null, len: 0, options: {}, inferred: true, bytes: '' });
 
 describe('EventPipeline: handshake steps', () => {
   it('marks the client ACK that follows the server SYN+ACK as the third step, and only that one', () => {
@@ -269,7 +269,7 @@ describe('applyHello', () => {
 });
 
 const call = (seq: number, ts: number, c: 'send' | 'recv') => ({ v: 1, seq, ts, layer: 'api', type: 'api.call', sock: 's1', call: c, args: {}, durationUs: 1 });
-const data = (seq: number, ts: number, wireTs: number) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags: ['ACK', 'PSH'], seqNo: 1, ackNo: 1, win: 1, len: 5, inferred: false });
+const data = (seq: number, ts: number, wireTs: number) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'tcp.segment', src: C, dst: L, flags: ['ACK', 'PSH'], seqNo: 1, ackNo: 1, win: 1, len: 5, options: {}, inferred: false, bytes: '' });
 
 describe('EventPipeline: events in the order they happened', () => {
 

@@ -133,11 +133,12 @@ export const TcpSegmentEvent = z.object({
   /** advertised window in bytes (scaled once the handshake's window scale is known); null when inferred */
   win: z.number().int().nonnegative().nullable(),
   len: z.number().int().nonnegative(),
-  options: TcpOptions.default({}),
+  /** the SYN's options as the capture decoded them ({} when none or inferred) */
+  options: TcpOptions,
   inferred: z.boolean(),
   /** why the segment is inferred, for the page to say */
   inferredFrom: z.string().max(200).optional(),
-  bytes: z.string().max(4096).default(''),
+  bytes: z.string().max(4096),
   analysis: z.array(z.enum(TCP_ANALYSIS)).optional(),
   /** capture timestamp (µs since session start) when captured; ts is when the agent saw it */
   wireTs: z.number().optional(),
@@ -153,7 +154,7 @@ export const UdpDatagramEvent = z.object({
   len: z.number().int().nonnegative(),
   inferred: z.boolean(),
   inferredFrom: z.string().max(200).optional(),
-  bytes: z.string().max(4096).default(''),
+  bytes: z.string().max(4096),
   wireTs: z.number().optional(),
 });
 export type UdpDatagramEvent = z.infer<typeof UdpDatagramEvent>;
