@@ -34,7 +34,6 @@ export function Ladder(props: LadderProps): ReactElement {
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
   const [localSel, setLocalSel] = useState<number | undefined>(undefined);
   const [scrollTop, setScrollTop] = useState(0);
-  const [scrollLeft, setScrollLeft] = useState(0);
   const [box, setBox] = useState({ width: 1200, height: 600 });
   const width = box.width;
   const [follow, setFollow] = useState(true);
@@ -71,9 +70,6 @@ export function Ladder(props: LadderProps): ReactElement {
   const topRow = Math.floor(virtualTop / m.rowH);
   // following, the view does not scroll vertically (see the effect on `still` below)
   const still = following && total / scale > viewH;
-  // the lanes in view, and one either side (drawn); the others are not (LadderWindow colFrom/colTo)
-  const colFrom = Math.floor((scrollLeft - m.gutter) / m.laneW) - 1;
-  const colTo = Math.ceil((scrollLeft + box.width - m.gutter) / m.laneW) + 1;
   const first = Math.max(0, topRow - OVERSCAN);
   const last = Math.min(layout.rows.length - 1, Math.ceil((virtualTop + viewH) / m.rowH) + OVERSCAN);
 
@@ -111,10 +107,7 @@ export function Ladder(props: LadderProps): ReactElement {
     raf.current = requestAnimationFrame(() => {
       raf.current = 0;
       const el = scroller.current;
-      if (el) {
-        setScrollTop(el.scrollTop);
-        setScrollLeft(el.scrollLeft);
-      }
+      if (el) setScrollTop(el.scrollTop);
     });
   }, []);
   useEffect(() => () => cancelAnimationFrame(raf.current), []);
@@ -205,7 +198,6 @@ export function Ladder(props: LadderProps): ReactElement {
           <div className="ll-header" style={{ width: contentW, height: m.headerH }}>
             <div className="ll-header-time" style={{ width: m.gutter }}>{t('ladder.time')}</div>
             {layout.lanes.map((l) => {
-              if (l.column < colFrom || l.column > colTo) return null;
               return (
                 <div key={l.id} className={`ll-lane-head ll-role-${l.role}${l.synthetic ? ' ll-synthetic' : ''}`}
                   style={{ left: laneX(m, l.column) - m.laneW / 2 + 6, width: m.laneW - 12 }}>
@@ -220,7 +212,7 @@ export function Ladder(props: LadderProps): ReactElement {
             {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
             {layout.rows.length > 0 && (
               <div className="ll-window-pos" style={{ top: still ? -virtualTop : scale === 1 ? 0 : top - virtualTop }}>
-                <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} onRow={onRow} colFrom={colFrom} colTo={colTo} />
+                <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} onRow={onRow} />
               </div>
             )}
           </div>

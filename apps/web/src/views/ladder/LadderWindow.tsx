@@ -17,13 +17,6 @@ export interface LadderWindowProps {
   t: T;
   selectedSeq: number | undefined;
   onRow: (row: LadderRow) => void;
-  /**
-   * The columns in view (and one either side), from..to inclusive. Lanes, bands and rows wholly outside
-   * are not drawn: a busy session has ~90 lanes of which two or three are in view (numbers, not a pair,
-   * so that the memo holds).
-   */
-  colFrom?: number;
-  colTo?: number;
 }
 
 export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): ReactElement {
@@ -34,23 +27,19 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
   const x = (lane: number) => laneX(m, layout.columnOf(lane));
   const lines = rowLines(m);
   const out: ReactElement[] = [];
-  const cFrom = p.colFrom ?? 0;
-  const cTo = p.colTo ?? Infinity;
-  const seen = (col: number) => col >= cFrom && col <= cTo;
-  const spans = (a: number, b: number) => Math.max(a, b) >= cFrom && Math.min(a, b) <= cTo;
 
   // state bands and lifelines first, so rows draw over them
   for (const b of layout.bands) {
     if (b.toRow <= first || b.fromRow > last) continue;
     const col = layout.columnOf(b.lane);
-    if (col < 0 || !seen(col)) continue;
+    if (col < 0) continue;
     const y0 = Math.max(yTop(b.fromRow) + lines.mid, 0);
     const y1 = Math.min(b.toRow === Infinity ? height : yTop(b.toRow) + lines.mid, height);
     if (y1 <= y0) continue;
     out.push(<rect key={`band${b.lane}-${b.fromRow}`} className={`ll-band ll-st-${stateFamily(b.state)}`} x={laneX(m, col) - m.font * 0.55} width={m.font * 1.1} y={y0} height={y1 - y0} />);
   }
   for (const lane of layout.lanes) {
-    if (lane.firstRow > last || !seen(lane.column)) continue;
+    if (lane.firstRow > last) continue;
     const end = lane.ended ? lane.lastRow : Infinity;
     if (end < first) continue;
     const y0 = Math.max(yTop(lane.firstRow), 0);
@@ -69,7 +58,7 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
     const row = layout.rows[r]!;
     if (row.kind !== 'mark' || row.startIdx >= row.idx) continue;
     const startRow = layout.rowOfIdx(row.startIdx);
-    if (startRow >= r || r < first || !seen(layout.columnOf(row.lane))) continue;
+    if (startRow >= r || r < first) continue;
     const y0 = Math.max(yTop(startRow) + 2, 0);
     const y1 = yTop(r) + lines.mid;
     out.push(<rect key={`act${r}`} className="ll-activation" x={x(row.lane) - m.font * 0.4} width={m.font * 0.8} y={y0} height={Math.max(0, y1 - y0)} />);
@@ -87,7 +76,7 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
         <rect className="ll-hit" x={0} y={0} width={width} height={m.rowH} />
         {selected && <rect className="ll-selbox" x={1} y={1} width={width - 2} height={m.rowH - 2} />}
         <text className="ll-time" x={m.font * 0.9} y={lines.label}>{selected ? '▶ ' : ''}{formatTime(row.ts)}</text>
-        {inView(row, layout, spans) ? rowBody(row, p, x, lines) : null}
+        {rowBody(row, p, x, lines)}
       </g>,
     );
   }
@@ -120,17 +109,6 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
 });
 
 type Lines = ReturnType<typeof rowLines>;
-
-/** Whether any of the row's drawing falls in the columns in view (a note spans the whole width). */
-function inView(row: LadderRow, layout: LadderLayout, spans: (a: number, b: number) => boolean): boolean {
-  switch (row.kind) {
-    case 'arrow':
-    case 'bundle': return spans(layout.columnOf(row.from), layout.columnOf(row.to));
-    case 'mark':
-    case 'state': return spans(layout.columnOf(row.lane), layout.columnOf(row.lane));
-    default: return true;
-  }
-}
 
 /** Vertical label beside a phase bracket: 三次握手 stacked upright, Latin text turned a quarter. */
 function PhaseLabel({ text, x, y, size }: { text: string; x: number; y: number; size: number }): ReactElement {
