@@ -196,13 +196,7 @@ export class EventPipeline {
       if (item instanceof Marker) this.applyMarker(ctx, item);
       else { this.release(ctx, item); folded++; }
     }
-    if (this.readyHead >= this.ready.length) {
-      this.ready = [];
-      this.readyHead = 0;
-    } else if (this.readyHead > 65_536) {
-      this.ready = this.ready.slice(this.readyHead);
-      this.readyHead = 0;
-    }
+    [this.ready, this.readyHead] = compact(this.ready, this.readyHead);
     ctx.missing = this.missingSeen;
     ctx.bad = this.badSinceFlush;
     this.missingSeen = 0;
@@ -274,13 +268,7 @@ export class EventPipeline {
       this.agentLastSeq = e.seq;
       this.reorder.add(e, now);
     }
-    if (this.head >= this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 65_536) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    [this.queue, this.head] = compact(this.queue, this.head);
   }
 
   /** agent seqs found missing since the last flush */
@@ -368,4 +356,14 @@ export function dataSeen(e: SessionEvent): DataSeen | null {
   const seen: DataSeen = { call: e.call, seq: e.seq, data: e.data };
   if (e.remote && (e.call === 'sendto' || e.call === 'recvfrom')) seen.peer = e.remote;
   return seen;
+}
+
+/**
+ * A queue read from `head` (shift() on a long array is O(n)): emptied once all of it was read, and its
+ * read front dropped once that grew large, so a queue that never empties does not keep every item.
+ */
+function compact<T>(q: T[], head: number): [T[], number] {
+  if (head >= q.length) return [[], 0];
+  if (head > 65_536) return [q.slice(head), 0];
+  return [q, head];
 }
