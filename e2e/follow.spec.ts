@@ -37,7 +37,7 @@ async function openEcho(page: Page, dir: string): Promise<number> {
 
 /** the page seqs of the rows drawn in the ladder */
 async function ladderSeqs(page: Page): Promise<number[]> {
-  return (await page.locator('[data-testid="ladder-panel"] g.ll-row').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-seq')))));
+  return (await page.locator('[data-testid="ladder-panel"] .ll-row').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-seq')))));
 }
 
 async function scrollBox(el: Locator): Promise<{ top: number; height: number; client: number }> {
@@ -55,7 +55,7 @@ test('the ladder follows its newest rows without scrolling, and the wheel turned
   const still = await scrollBox(scroller);
   expect(still.top).toBe(0);
   expect(still.height).toBeLessThanOrEqual(still.client + 1);
-  const newestRow = ladder.locator(`g.ll-row[data-seq="${head}"]`);
+  const newestRow = ladder.locator(`.ll-row[data-seq="${head}"]`);
   await expect(newestRow).toBeInViewport();
 
   // the wheel turned up: follow mode ends, the box has its full height, the view is above the end

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { arrows, captureOn, lessonCard, next, openLesson, projectorShot, runLesson, showTab, stepTo } from './support/lesson.ts';
 import { consoleProblems, ownAgent } from './support/page.ts';
 
@@ -24,6 +24,11 @@ test('tcp-handshake: SYN, SYN+ACK, ACK in order with consistent seq/ack, both en
   await next(page, 'client.connect');
   const hs = (await arrows(page)).filter((a) => /SYN|^ACK$/.test(a.flags));
   expect(hs.map((a) => a.flags)).toEqual(['SYN', 'SYN+ACK', 'ACK']);
+  // the picture under the words: in each handshake row the canvas has the arrow, SYN and SYN+ACK in the
+  // handshake's blue, the ACK in the plain-ACK grey (ladder.css --ll-syn, --ll-ack)
+  const ink = await ladderInk(page, hs.map((a) => a.seq));
+  expect(ink.map((r) => r.syn > 40)).toEqual([true, true, false]);
+  expect(ink[2]!.ack).toBeGreaterThan(40);
   if (captured) {
     // relative numbers as Wireshark shows them: the SYN+ACK acknowledges the SYN, the ACK both
     expect(hs[0]!.nums).toMatch(/^seq=0 len=0/);
@@ -33,7 +38,7 @@ test('tcp-handshake: SYN, SYN+ACK, ACK in order with consistent seq/ack, both en
     console.warn('SKIPPED (part): packet capture is off, arrows are inferred and carry no sequence numbers');
   }
   // the segments are placed at their capture time: they went out while connect() was waiting
-  const connectRow = page.locator('[data-testid="ladder-panel"] g.ll-row[data-kind="mark"]').filter({ hasText: 'connect()' });
+  const connectRow = page.locator('[data-testid="ladder-panel"] .ll-row[data-kind="mark"]').filter({ hasText: 'connect()' });
   expect(Number(await connectRow.getAttribute('data-seq'))).toBeGreaterThan(hs[2]!.seq);
   await expect(lessonCard(page, 'client')).toHaveAttribute('data-state', 'ESTABLISHED');
   await expect(page.getByTestId('listing-client').locator('li[data-hl]').filter({ hasText: "client.connect(('127.0.0.1'" })).toHaveCount(1);
@@ -146,7 +151,7 @@ test('tcp-stream: two send() calls are read by one recv(), and one send by three
   const recvRow = api.filter({ hasText: 'helloworld' }).last();
   const seq = await recvRow.getAttribute('data-seq');
   await recvRow.click();
-  await expect(page.locator(`[data-testid="ladder-panel"] g.ll-row.ll-selected[data-seq="${seq}"]`)).toBeAttached();
+  await expect(page.locator(`[data-testid="ladder-panel"] .ll-row.ll-selected[data-seq="${seq}"]`)).toBeAttached();
   await page.getByTestId('filter-sock').selectOption(server!);
   await expect(page.getByTestId('event-log').locator('[data-testid="log-row"] .sock').first()).toHaveText(server!);
   expect(new Set(await page.getByTestId('event-log').locator('[data-testid="log-row"] .sock').allTextContents())).toEqual(new Set([server]));
@@ -243,3 +248,30 @@ test('a lesson in 简体中文: ?lesson=…&lang=zh-CN opens straight into it, w
   await expect(lessonCard(page, 'client').getByTestId('sock-role')).toHaveText('客户端');
   await expect(page.locator('[data-testid="ladder-panel"]')).toContainText('三次握手');
 });
+
+/**
+ * Pixels of the ladder's canvas in the band of each row (by seq): how many are the SYN blue (#0b57d0)
+ * and how many the ACK grey (#3c4043). The rows' words are transparent, so this is what a person sees.
+ */
+async function ladderInk(page: Page, seqs: number[]): Promise<{ syn: number; ack: number }[]> {
+  return page.evaluate((want) => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="ladder-panel"] canvas.ll-paint')!;
+    const box = canvas.getBoundingClientRect();
+    const k = canvas.width / box.width;
+    const ctx = canvas.getContext('2d')!;
+    const near = (d: Uint8ClampedArray, i: number, c: number[]) => d[i + 3]! > 200 && Math.abs(d[i]! - c[0]!) + Math.abs(d[i + 1]! - c[1]!) + Math.abs(d[i + 2]! - c[2]!) < 60;
+    return want.map((seq) => {
+      const row = document.querySelector(`[data-testid="ladder-panel"] .ll-row[data-seq="${seq}"]`)!.getBoundingClientRect();
+      const y = Math.max(0, Math.round((row.top - box.top) * k));
+      const h = Math.max(1, Math.min(canvas.height - y, Math.round(row.height * k)));
+      const d = ctx.getImageData(0, y, canvas.width, h).data;
+      let syn = 0;
+      let ack = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (near(d, i, [0x0b, 0x57, 0xd0])) syn++;
+        else if (near(d, i, [0x3c, 0x40, 0x43])) ack++;
+      }
+      return { syn, ack };
+    });
+  }, seqs);
+}

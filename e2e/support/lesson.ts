@@ -50,7 +50,7 @@ export interface Arrow {
 
 /** The ladder's arrows in view, top to bottom. */
 export async function arrows(page: Page): Promise<Arrow[]> {
-  const rows = page.locator('[data-testid="ladder-panel"] g.ll-row[data-kind="arrow"]');
+  const rows = page.locator('[data-testid="ladder-panel"] .ll-row[data-kind="arrow"]');
   const all = await rows.evaluateAll((gs) => gs.map((g) => ({
     seq: Number(g.getAttribute('data-seq')),
     flags: g.querySelector('.ll-flags')?.textContent ?? '',

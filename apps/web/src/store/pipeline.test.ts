@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
 import { createAppStore } from './store.ts';
 import { EventPipeline, type FlushScheduler } from './pipeline.ts';
@@ -364,5 +364,27 @@ describe('EventPipeline: publishing to React under load', () => {
     clock.tick();
     expect(store.getState().headSeq).toBe(101); // quiet again: in the same flush
     expect(store.getState().model.lastSeq).toBe(101);
+  });
+
+  it('says it is streaming from the first busy flush until the stream has been quiet for BUSY_HOLD_MS, with no flush to notice', () => {
+    vi.useFakeTimers();
+    try {
+      const store = createAppStore();
+      const clock = manualScheduler();
+      const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => Date.now() });
+      pipe.push(many(0, 1));
+      clock.tick();
+      expect(store.getState().streaming).toBe(false); // one event is not a stream
+      pipe.push(many(1, 100));
+      clock.tick();
+      expect(store.getState().streaming).toBe(true);
+      for (let k = 0; k < 10; k++) { vi.advanceTimersByTime(TURN_MS); pipe.push(many(101 + k * 100, 100)); clock.tick(); }
+      vi.advanceTimersByTime(BUSY_HOLD_MS - 20);
+      expect(store.getState().streaming).toBe(true); // within the hold of the last busy flush
+      vi.advanceTimersByTime(40);
+      expect(store.getState().streaming).toBe(false); // the timer noticed, no flush needed
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -128,7 +128,7 @@ export class EventPipeline {
     this.onBadEvent = opts.onBadEvent ?? ((error) => console.warn(`SocketScope: dropped an invalid event: ${error}`));
     this.now = opts.now ?? (() => performance.now());
     this.holdMs = opts.holdMs ?? DEFAULT_HOLD_MS;
-    this.publisher = new Publisher(store);
+    this.publisher = new Publisher(store, this.now);
   }
 
   /** Queues raw events (not validated yet) from an `events` message; schedules a flush. */

@@ -71,8 +71,12 @@ export class Publisher {
   private busyUntil = -Infinity;
   private lastTurn = -Infinity;
   private turn = 0;
+  /** the timer that ends `streaming` once busyUntil has passed with no busy flush since */
+  private quiet: ReturnType<typeof setTimeout> | null = null;
+  /** `streaming: true` goes with the next publish (one store update per frame) */
+  private streamingDue = false;
 
-  constructor(private readonly store: AppStore) {}
+  constructor(private readonly store: AppStore, private readonly now: () => number = () => performance.now()) {}
 
   /** Something folded is not shown yet (the pipeline asks for another frame). */
   get behind(): boolean {
@@ -98,7 +102,10 @@ export class Publisher {
     if (ch.lastData || ch.replaced) this.lastData = ch.lastData;
     this.missing += ch.missing;
     this.bad += ch.bad;
-    if (opts.busy) this.busyUntil = now + BUSY_HOLD_MS;
+    if (opts.busy) {
+      this.busyUntil = now + BUSY_HOLD_MS;
+      this.streamingUntilQuiet();
+    }
     if (ch.added > 0 && now < this.busyUntil) for (const fn of ahead) fn();
     const s = this.store.getState();
     if (ch.replaced || opts.force || now >= this.busyUntil) {
@@ -117,8 +124,32 @@ export class Publisher {
     if (this.missing > 0 || this.bad > 0) this.publish(s, ch, [], false, true);
   }
 
+  /**
+   * `streaming` in the store: set by a busy flush (with its publish), cleared by a timer once the hold
+   * has passed (when a stream stops, no flush comes to notice it).
+   */
+  private streamingUntilQuiet(): void {
+    if (!this.store.getState().streaming) this.streamingDue = true;
+    if (this.quiet !== null) return;
+    const check = (): void => {
+      const left = this.busyUntil - this.now();
+      if (left > 0) {
+        this.quiet = setTimeout(check, left + 10);
+        return;
+      }
+      this.quiet = null;
+      this.streamingDue = false;
+      if (this.store.getState().streaming) this.store.setState({ streaming: false });
+    };
+    this.quiet = setTimeout(check, BUSY_HOLD_MS + 10);
+  }
+
   /** Forget what waits (the session changed under us). */
   clear(): void {
+    if (this.quiet !== null) clearTimeout(this.quiet);
+    this.quiet = null;
+    this.streamingDue = false;
+    if (this.store.getState().streaming) this.store.setState({ streaming: false });
     this.dirty.model = this.dirty.timeline = this.dirty.log = false;
     this.lastData = null;
     this.missing = 0;
@@ -149,6 +180,10 @@ export class Publisher {
         else if (replaced) patch.lastData = {};
         this.lastData = null;
       }
+    }
+    if (this.streamingDue) {
+      this.streamingDue = false;
+      if (!s.streaming) patch.streaming = true;
     }
     if (this.missing > 0) {
       patch.missing = s.missing + this.missing;

@@ -38,8 +38,13 @@ export interface ModelSlice {
   missing: number;
   /** every event of the session in playback order, the head model and its snapshots (not reactive: see timelineVersion) */
   timeline: Timeline;
+  /**
+   * Events are pouring in (the views are refreshed in turn, store/publish.ts); false again once the
+   * stream has been quiet for a moment. Views may leave out what nobody can read at that rate.
+   */
+  streaming: boolean;
 }
-export const createModelSlice: AppSlice<ModelSlice> = () => ({ model: emptyModel(), modelVersion: 0, lastData: {}, badEvents: 0, missing: 0, timeline: new Timeline() });
+export const createModelSlice: AppSlice<ModelSlice> = () => ({ model: emptyModel(), modelVersion: 0, lastData: {}, badEvents: 0, missing: 0, timeline: new Timeline(), streaming: false });
 
 // ── event log ────────────────────────────────────────────────────────────────────────────────────
 export type NoteKind = 'gap' | 'snapshot' | 'merged' | 'resynced' | 'newSession';

@@ -29,6 +29,8 @@ export function LadderPanel() {
   useApp((s) => (s.cursor === null ? -1 : s.modelVersion));
   const selected = useApp((s) => s.selectedSeq);
   const projector = useApp((s) => s.projector);
+  // while events pour in, the rows' words wait for the stream to pause (the picture does not)
+  const streaming = useApp((s) => s.streaming && s.cursor === null);
   const box = useRef<HTMLDivElement | null>(null);
   const [size, setSize] = useState({ width: 1000, height: 400 });
   const lanes = useApp((s) => s.model.socketOrder.length);
@@ -100,7 +102,7 @@ export function LadderPanel() {
     <section className="panel ladder-panel" data-testid="ladder-panel" aria-label={t('ladder.title')}>
       <MaximizeButton panel="ladder" />
       <div className="ladder-box" ref={box}>
-        <Ladder events={events} model={model} t={t} height={size.height} projector={big} builder={builder}
+        <Ladder events={events} model={model} t={t} height={size.height} projector={big} builder={builder} words={!streaming}
           onSelect={onSelect} {...(selected !== null ? { selectedSeq: selected } : {})} />
       </div>
     </section>

@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactElement } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { Model, SessionEvent } from '@socketscope/shared';
 import { laneSubtitle, laneTitle, type T } from './format.ts';
 import { ROW_MAX, ROW_MIN, defaultRowHeight, laneX, metrics } from './geometry.ts';
 import { LadderBuilder } from './layout.ts';
 import { LadderDetail } from './LadderDetail.tsx';
 import { LadderWindow } from './LadderWindow.tsx';
+import { paintLadder, readPalette, type Palette } from './paint.ts';
 import type { LadderLayout, LadderRow } from './types.ts';
 import './ladder.css';
 
@@ -21,6 +22,12 @@ export interface LadderProps {
   projector?: boolean;
   /** the layout builder, when the caller brings it up to date ahead of renders (LadderPanel) */
   builder?: LadderBuilder;
+  /**
+   * Whether the rows' words are laid over the picture (default true). While events pour in faster than
+   * anyone reads, the caller may leave them out until the stream pauses: the picture is the same, and
+   * the words were most of the cost of a frame (docs/PERFORMANCE.md).
+   */
+  words?: boolean;
 }
 
 const OVERSCAN = 8;
@@ -41,6 +48,12 @@ export function Ladder(props: LadderProps): ReactElement {
   const [closedFor, setClosedFor] = useState<number | undefined>(undefined);
   const own = useRef<LadderBuilder | null>(null);
   const scroller = useRef<HTMLDivElement | null>(null);
+  const root = useRef<HTMLDivElement | null>(null);
+  const canvas = useRef<HTMLCanvasElement | null>(null);
+  const palette = useRef<{ key: string; p: Palette } | null>(null);
+  /** the scroll position, kept from scroll events: reading it while rendering would force a layout */
+  const scrollX = useRef(0);
+  const scrollY = useRef(0);
   const raf = useRef(0);
 
   useEffect(() => setRowH(defaultRowHeight(projector)), [projector]);
@@ -73,6 +86,20 @@ export function Ladder(props: LadderProps): ReactElement {
   const first = Math.max(0, topRow - OVERSCAN);
   const last = Math.min(layout.rows.length - 1, Math.ceil((virtualTop + viewH) / m.rowH) + OVERSCAN);
 
+  // The picture is a canvas the size of the view (paint.ts); it is drawn after every render, and at once
+  // on every scroll event with the scroll position the browser is about to show (so it never lags the
+  // words laid over it, which scroll natively).
+  const paint = useRef<() => void>(() => {});
+  paint.current = () => {
+    const c = canvas.current;
+    const el = scroller.current;
+    if (!c || !root.current || !el) return;
+    const key = `${projector}|${document.documentElement.className}`;
+    if (palette.current?.key !== key) palette.current = { key, p: readPalette(root.current) };
+    const y0 = still ? virtualTop : scrollY.current * scale;
+    paintLadder(c, { layout, m, t, palette: palette.current.p, selectedSeq: sel, projector, viewW: width, viewH, x0: scrollX.current, y0 });
+  };
+
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
@@ -83,26 +110,35 @@ export function Ladder(props: LadderProps): ReactElement {
     return () => ro.disconnect();
   }, []);
 
-  // Following, the ladder does not scroll vertically at all: its canvas is one view tall and the rows in
+  // Following, the ladder does not scroll vertically at all: its box is one view tall and the rows in
   // view are the newest ones, placed relative to it. A scroll write per update made the browser lay out
   // the page in the next frame's script (180 ms of 3 s in a profile at 10,000 events/s, store/publish.ts).
-  // Leaving follow (the checkbox, the wheel turned up, Page Up / Home, a selection) gives the canvas its
+  // Leaving follow (the checkbox, the wheel turned up, Page Up / Home, a selection) gives the box its
   // full height and scrolls it once to where the view was.
   const stillTop = useRef(0);
   if (still) stillTop.current = top;
   const wasStill = useRef(still);
-  /** the wheel's turn that left follow mode, applied once the canvas has its height */
+  /** the wheel's turn that left follow mode, applied once the box has its height */
   const leftBy = useRef(0);
   useLayoutEffect(() => {
     const el = scroller.current;
     if (wasStill.current && !still && el) {
       el.scrollTop = Math.max(0, stillTop.current + leftBy.current);
       leftBy.current = 0;
+      scrollY.current = el.scrollTop;
       setScrollTop(el.scrollTop);
     }
     wasStill.current = still;
   }, [still]);
+  // after the effect above: leaving follow mode sets the scroll position this picture starts from
+  useLayoutEffect(() => paint.current());
   const onScroll = useCallback(() => {
+    const el = scroller.current;
+    if (el) {
+      scrollX.current = el.scrollLeft;
+      scrollY.current = el.scrollTop;
+      paint.current();
+    }
     if (raf.current) return;
     raf.current = requestAnimationFrame(() => {
       raf.current = 0;
@@ -143,6 +179,17 @@ export function Ladder(props: LadderProps): ReactElement {
     select(row.seq);
   }, [select]);
 
+  // a click anywhere on a row selects it (the picture is a canvas: the row is found from the pointer)
+  const onPick = (ev: MouseEvent<HTMLDivElement>) => {
+    const c = canvas.current;
+    if (!c) return;
+    const r = c.getBoundingClientRect();
+    const y = ev.clientY - r.top;
+    if (y < 0 || y > r.height) return;
+    const row = layout.rows[Math.floor((y + (still ? virtualTop : scrollY.current * scale)) / m.rowH)];
+    if (row) onRow(row);
+  };
+
   const zoom = (factor: number) => setRowH((h) => Math.round(Math.min(ROW_MAX, Math.max(ROW_MIN, h * factor))));
 
   const onKey = (ev: KeyboardEvent<HTMLDivElement>) => {
@@ -173,7 +220,7 @@ export function Ladder(props: LadderProps): ReactElement {
   };
 
   return (
-    <div className={`ll-root${projector ? ' projector' : ''}`} style={{ height }} onKeyDown={onKey} tabIndex={0}>
+    <div ref={root} className={`ll-root${projector ? ' projector' : ''}`} style={{ height }} onKeyDown={onKey} tabIndex={0}>
       <div className="ll-toolbar">
         <strong>{t('ladder.title')}</strong>
         <span className="ll-count">{t('ladder.rows', { rows: layout.rows.length.toLocaleString('en-US'), events: layout.events.toLocaleString('en-US') })}</span>
@@ -208,11 +255,12 @@ export function Ladder(props: LadderProps): ReactElement {
               );
             })}
           </div>
-          <div className="ll-canvas" style={{ width: contentW, height: still ? viewH : Math.max(viewH, total / scale) }}>
+          <div className="ll-canvas" style={{ width: contentW, height: still ? viewH : Math.max(viewH, total / scale) }} onClick={onPick}>
             {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
+            {layout.rows.length > 0 && <canvas ref={canvas} className="ll-paint" aria-hidden="true" style={{ width, height: viewH, top: m.headerH }} />}
             {layout.rows.length > 0 && (
               <div className="ll-window-pos" style={{ top: still ? -virtualTop : scale === 1 ? 0 : top - virtualTop }}>
-                <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} onRow={onRow} />
+                <LadderWindow layout={layout} first={first} last={props.words === false ? first - 1 : last} m={m} width={contentW} t={t} selectedSeq={sel} />
               </div>
             )}
           </div>
