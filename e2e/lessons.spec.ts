@@ -259,7 +259,6 @@ async function ladderInk(page: Page, seqs: number[]): Promise<{ syn: number; ack
     const box = canvas.getBoundingClientRect();
     const k = canvas.width / box.width;
     const ctx = canvas.getContext('2d')!;
-    const near = (d: Uint8ClampedArray, i: number, c: number[]) => d[i + 3]! > 200 && Math.abs(d[i]! - c[0]!) + Math.abs(d[i + 1]! - c[1]!) + Math.abs(d[i + 2]! - c[2]!) < 60;
     return want.map((seq) => {
       const row = document.querySelector(`[data-testid="ladder-panel"] .ll-row[data-seq="${seq}"]`)!.getBoundingClientRect();
       const y = Math.max(0, Math.round((row.top - box.top) * k));
@@ -268,8 +267,10 @@ async function ladderInk(page: Page, seqs: number[]): Promise<{ syn: number; ack
       let syn = 0;
       let ack = 0;
       for (let i = 0; i < d.length; i += 4) {
-        if (near(d, i, [0x0b, 0x57, 0xd0])) syn++;
-        else if (near(d, i, [0x3c, 0x40, 0x43])) ack++;
+        if (d[i + 3]! < 200) continue;
+        // within 60 (summed over r, g, b) of the SYN blue, or of the ACK grey
+        if (Math.abs(d[i]! - 0x0b) + Math.abs(d[i + 1]! - 0x57) + Math.abs(d[i + 2]! - 0xd0) < 60) syn++;
+        else if (Math.abs(d[i]! - 0x3c) + Math.abs(d[i + 1]! - 0x40) + Math.abs(d[i + 2]! - 0x43) < 60) ack++;
       }
       return { syn, ack };
     });

@@ -142,8 +142,8 @@ export function Ladder(props: LadderProps): ReactElement {
     if (raf.current) return;
     raf.current = requestAnimationFrame(() => {
       raf.current = 0;
-      const el = scroller.current;
-      if (el) setScrollTop(el.scrollTop);
+      const now = scroller.current;
+      if (now) setScrollTop(now.scrollTop);
     });
   }, []);
   useEffect(() => () => cancelAnimationFrame(raf.current), []);
