@@ -71,10 +71,6 @@ export function LadderPanel() {
   }, [builder, cursor]);
 
   const onSelect = useCallback((seq: number) => select(appStore(), seq), []);
-  // Stepping or playing: the newest row must be in view. The ladder follows new rows only while its
-  // own "follow" is on, and it can lose that without anyone scrolling (its content grows a scrollbar),
-  // so the panel brings the end into view itself whenever the cursor moves and nothing is selected.
-
 
   // Projector sizes need ~190 px + 360 px per lane; where the panel cannot show the last lane's
   // lifeline the ladder keeps its normal sizes so every lane (client, listener, accepted socket) stays

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { Model, SessionEvent } from '@socketscope/shared';
 import { laneSubtitle, laneTitle, type T } from './format.ts';
-import { ROW_MAX, ROW_MIN, defaultRowHeight, laneX, metrics } from './geometry.ts';
+import { ROW_MAX, ROW_MIN, contentWidth, defaultRowHeight, laneX, metrics } from './geometry.ts';
 import { LadderBuilder } from './layout.ts';
 import { LadderDetail } from './LadderDetail.tsx';
 import { LadderWindow } from './LadderWindow.tsx';
@@ -68,7 +68,7 @@ export function Ladder(props: LadderProps): ReactElement {
 
   const sel = selectedSeq ?? localSel;
   const m = metrics(projector, rowH, width, layout.lanes.length);
-  const contentW = m.gutter + m.laneW * Math.max(1, layout.lanes.length);
+  const contentW = contentWidth(m, layout.lanes.length);
   const detailW = projector ? 480 : 380;
   const viewH = Math.max(m.rowH * 2, box.height - m.headerH);
   const total = layout.rows.length * m.rowH;
@@ -258,9 +258,9 @@ export function Ladder(props: LadderProps): ReactElement {
           <div className="ll-canvas" style={{ width: contentW, height: still ? viewH : Math.max(viewH, total / scale) }} onClick={onPick}>
             {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
             {layout.rows.length > 0 && <canvas ref={canvas} className="ll-paint" aria-hidden="true" style={{ width, height: viewH, top: m.headerH }} />}
-            {layout.rows.length > 0 && (
+            {layout.rows.length > 0 && props.words !== false && (
               <div className="ll-window-pos" style={{ top: still ? -virtualTop : scale === 1 ? 0 : top - virtualTop }}>
-                <LadderWindow layout={layout} first={first} last={props.words === false ? first - 1 : last} m={m} width={contentW} t={t} selectedSeq={sel} />
+                <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} />
               </div>
             )}
           </div>

@@ -1,6 +1,6 @@
 import { memo, type ReactElement } from 'react';
 import { arrowNumbers, arrowTitle, bundleDetail, bundleLabel, formatDelta, formatTime, laneTitle, markLabel, noteLabel, type T } from './format.ts';
-import type { Metrics } from './geometry.ts';
+import { rowSelected, type Metrics } from './geometry.ts';
 import { shortPreview } from './payload.ts';
 import type { LadderLayout, LadderRow, LaneView } from './types.ts';
 
@@ -9,8 +9,8 @@ import type { LadderLayout, LadderRow, LaneView } from './types.ts';
  * canvas draws (paint.ts). It is what a screen reader reads, what a click or find-in-page lands on, and
  * what the end-to-end tests assert (`.ll-row[data-kind][data-seq]`, `.ll-flags`, `.ll-nums`). Its text
  * is transparent: the picture under it is the canvas, and a click on it is placed by Ladder's onPick.
- * Only these rows exist in the DOM (windowed), so 100,000 segments cost what 40 do. Empty when
- * last < first (Ladder's `words` off while events pour in).
+ * Only these rows exist in the DOM (windowed), so 100,000 segments cost what 40 do. Not mounted while
+ * Ladder's `words` is off (events pouring in).
  */
 export interface LadderWindowProps {
   layout: LadderLayout;
@@ -33,7 +33,7 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
   for (let r = first; r <= last; r++) {
     const row = layout.rows[r];
     if (!row) break;
-    const selected = p.selectedSeq !== undefined && (row.seq === p.selectedSeq || (row.kind === 'bundle' && p.selectedSeq >= row.seq && p.selectedSeq <= row.lastSeq));
+    const selected = rowSelected(row, p.selectedSeq);
     out.push(
       // keyed by slot, not by row: as rows stream past, the same elements take the new rows' words
       <li key={`s${r - first}`} className={`ll-row${selected ? ' ll-selected' : ''}`} style={{ top: (r - first) * m.rowH, height: m.rowH }}
@@ -42,7 +42,7 @@ export const LadderWindow = memo(function LadderWindow(p: LadderWindowProps): Re
       </li>,
     );
   }
-  for (const ph of last < first ? [] : layout.phases) {
+  for (const ph of layout.phases) {
     if (ph.toRow < first || ph.fromRow > last) continue;
     out.push(
       <li key={`ph${ph.kind}${ph.fromRow}`} className="ll-phase-label"

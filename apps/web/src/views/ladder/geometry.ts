@@ -31,6 +31,16 @@ export function laneX(m: Metrics, column: number): number {
   return m.gutter + m.laneW * (column + 0.5);
 }
 
+/** Width of the whole diagram: the time gutter and every lane. */
+export function contentWidth(m: Metrics, lanes: number): number {
+  return m.gutter + m.laneW * Math.max(1, lanes);
+}
+
+/** Whether a row shows the selected event (a bundle shows every segment it holds). */
+export function rowSelected(row: { kind: string; seq: number; lastSeq?: number }, sel: number | undefined): boolean {
+  return sel !== undefined && (row.seq === sel || (row.kind === 'bundle' && row.lastSeq !== undefined && sel >= row.seq && sel <= row.lastSeq));
+}
+
 /** Estimated rendered width of text, for pill and badge boxes (CJK glyphs are about one em wide). */
 export function textWidth(text: string, px: number, mono = false): number {
   let em = 0;

@@ -1,13 +1,13 @@
 import { arrowNumbers, arrowTitle, bundleDetail, bundleLabel, formatDelta, formatTime, markLabel, noteLabel, type T } from './format.ts';
-import { arrowKind, laneX, rowLines, stateFamily, type Metrics } from './geometry.ts';
+import { arrowKind, contentWidth, laneX, rowLines, rowSelected, stateFamily, type Metrics } from './geometry.ts';
 import { shortPreview } from './payload.ts';
 import type { ArrowRow, BundleRow, LadderLayout, LadderRow, MarkRow, StateRow } from './types.ts';
 
 /**
  * The ladder's picture, drawn on a canvas the size of the view. Under a stream of 10,000 events a second
  * every visible row is new at each of the ladder's turns; as SVG that was ~250 elements rebuilt by React,
- * then style, layout (text shaping) and paint: 20–30 ms a turn, the most expensive view of the page
- * (docs/PERFORMANCE.md). Drawn here it is 1–2 ms. The rows' words stay in the DOM as well, over the
+ * then style, layout (text shaping) and paint: frames of 20–30 ms, the most expensive view of the page
+ * (docs/PERFORMANCE.md). Drawn here it is 1–3 ms a turn (CPU profile). The rows' words stay in the DOM as well, over the
  * picture (LadderRows in LadderWindow.tsx): that is what screen readers, find-in-page, clicks and the
  * end-to-end tests read, and it is made from the same rows and the same format.ts functions.
  *
@@ -247,10 +247,9 @@ class Painter {
     const { ctx, m, s } = this;
     const row = s.layout.rows[r]!;
     const top = this.y(r);
-    const sel = s.selectedSeq;
-    const selected = sel !== undefined && (row.seq === sel || (row.kind === 'bundle' && sel >= row.seq && sel <= row.lastSeq));
+    const selected = rowSelected(row, s.selectedSeq);
     ctx.translate(0, top);
-    const width = m.gutter + m.laneW * Math.max(1, s.layout.lanes.length);
+    const width = contentWidth(m, s.layout.lanes.length);
     if (selected) {
       ctx.globalAlpha = 0.6;
       ctx.fillStyle = this.p.select;
@@ -479,7 +478,7 @@ class Painter {
 
   private note(row: Extract<LadderRow, { kind: 'note' }>): void {
     const { ctx, m, s, lines, p } = this;
-    const width = m.gutter + m.laneW * Math.max(1, s.layout.lanes.length);
+    const width = contentWidth(m, s.layout.lanes.length);
     ctx.fillStyle = row.available ? p.panel : '#fff4e5';
     ctx.strokeStyle = row.available ? p.line : '#b26a00';
     ctx.lineWidth = row.available ? 1 : 1.5;
