@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, decodeFrame, encodeBatch } from './decode.ts';
+import { decodeBatch, decodeFrame, encodeBatch, POST_EVENTS, PostQueue } from './decode.ts';
 
 const good = (seq: number) => ({ v: 1, seq, ts: seq * 10, layer: 'api', type: 'api.call', sock: 's1', call: 'socket', args: {}, durationUs: 1, proto: 'tcp' });
 
@@ -50,3 +50,26 @@ describe('decodeFrame (what the connection worker does with every frame)', () =>
   });
 });
 
+
+describe('PostQueue (what the connection worker hands the page in one post)', () => {
+  const frame = (from: number, n: number) => JSON.stringify({ t: 'events', events: Array.from({ length: n }, (_, i) => good(from + i)) });
+  it('says to post once it holds POST_EVENTS events, and the post carries every queued frame in order', () => {
+    const q = new PostQueue();
+    const n = POST_EVENTS / 4;
+    for (let k = 0; k < 3; k++) { const raw = frame(k * n, n); expect(q.add(decodeFrame(raw), raw)).toBe(false); }
+    const last = frame(3 * n, n);
+    expect(q.add(decodeFrame(last), last)).toBe(true);
+    const seqs = decodeBatch(q.take()!).flatMap((d) => (d.ok && d.msg.t === 'events' ? d.msg.events.map((e) => e.seq) : []));
+    expect(seqs).toEqual(Array.from({ length: 4 * n }, (_, i) => i));
+    expect(q.take()).toBeNull(); // empty after
+    const small = frame(0, 1);
+    expect(q.add(decodeFrame(small), small)).toBe(false); // counting starts over
+  });
+
+  it('never splits a frame: one frame larger than POST_EVENTS is one post', () => {
+    const q = new PostQueue();
+    const big = frame(0, POST_EVENTS * 2);
+    expect(q.add(decodeFrame(big), big)).toBe(true);
+    expect(decodeBatch(q.take()!)).toHaveLength(1);
+  });
+});

@@ -55,6 +55,35 @@ export function encodeBatch(items: readonly { d: DecodedMessage; raw: string }[]
   return `[${parts.join(',')}]`;
 }
 
+/**
+ * A post of at most about this many events (frames are not split): the page parses a post in one task,
+ * and a worker that fell behind (cold code at the start of a stream, a busy machine) would otherwise
+ * hand it thousands at once, a 20–40 ms task in which no frame can be made (trace of the 10,000/s line).
+ */
+export const POST_EVENTS = 512;
+
+/** Checked frames waiting to be posted to the page, in order. */
+export class PostQueue {
+  private items: { d: DecodedMessage; raw: string }[] = [];
+  private events = 0;
+
+  /** Queues a frame; true once the queue holds POST_EVENTS events or more (post now). */
+  add(d: DecodedMessage, raw: string): boolean {
+    this.items.push({ d, raw });
+    if (d.ok && d.msg.t === 'events') this.events += d.msg.events.length;
+    return this.events >= POST_EVENTS;
+  }
+
+  /** The post's text (encodeBatch), or null when nothing waits; the queue is empty after. */
+  take(): string | null {
+    if (this.items.length === 0) return null;
+    const text = encodeBatch(this.items);
+    this.items = [];
+    this.events = 0;
+    return text;
+  }
+}
+
 /** The page's side of encodeBatch. */
 export function decodeBatch(text: string): DecodedMessage[] {
   const items = JSON.parse(text) as (DecodedMessage | { ok: true; raw: { events: SessionEvent[] } })[];

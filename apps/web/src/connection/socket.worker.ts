@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { decodeFrame, encodeBatch, type DecodedMessage } from './decode.ts';
+import { decodeFrame, PostQueue } from './decode.ts';
 import type { FromSocketWorker, ToSocketWorker } from './transport.ts';
 
 /**
@@ -8,26 +8,24 @@ import type { FromSocketWorker, ToSocketWorker } from './transport.ts';
  * A bad event is dropped and reported (its error text), the rest of the stream goes on.
  *
  * Messages are posted at most once per task turn: frames that arrive together go as one post, so a
- * burst (a resync's history) costs the page one message event, not one per frame.
+ * burst costs the page one message event per POST_EVENTS events, not one per frame.
  */
 declare const self: DedicatedWorkerGlobalScope;
 
 let ws: WebSocket | null = null;
 let id = 0;
-let pending: { d: DecodedMessage; raw: string }[] = [];
+const pending = new PostQueue();
 let scheduled = false;
 
 const post = (m: FromSocketWorker): void => self.postMessage(m, []);
 
 function flush(): void {
   scheduled = false;
-  if (pending.length === 0) return;
-  const msgs = pending;
-  pending = [];
   // as JSON text: the page's JSON.parse of it costs about a third of receiving the same objects as a
   // structured clone (≈ 5.5 µs per event on the main thread, CPU profile at 10,000 events/s); a frame
   // whose events all passed goes as its own text (encodeBatch)
-  post({ kind: 'msgs', id, text: encodeBatch(msgs) });
+  const text = pending.take();
+  if (text !== null) post({ kind: 'msgs', id, text });
 }
 
 self.addEventListener('message', (ev: MessageEvent<ToSocketWorker>) => {
@@ -55,8 +53,8 @@ self.addEventListener('message', (ev: MessageEvent<ToSocketWorker>) => {
       const raw = typeof e.data === 'string' ? e.data : String(e.data);
       const d = decodeFrame(raw);
       if (d.ok && d.msg.t === 'events' && d.msg.bad.length > 0) console.warn(`SocketScope: dropped ${d.msg.bad.length} invalid event(s): ${d.msg.bad[0]}`);
-      pending.push({ d, raw });
-      if (!scheduled) {
+      if (pending.add(d, raw)) flush();
+      else if (!scheduled) {
         scheduled = true;
         setTimeout(flush, 0);
       }

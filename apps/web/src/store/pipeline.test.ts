@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
 import { createAppStore } from './store.ts';
 import { EventPipeline, type FlushScheduler } from './pipeline.ts';
-import { BUSY_HOLD_MS, TURN_MS } from './publish.ts';
+import { BUSY_HOLD_MS, FRAME_MS, MAX_TURN_GAP_MS, TURN_BACKOFF, TURN_MS } from './publish.ts';
 import { applyHello, setLayerShown } from './actions.ts';
 import { LogIndex } from './log.ts';
 import type { LogRow } from './slices.ts';
@@ -307,14 +307,21 @@ describe('EventPipeline: events in the order they happened', () => {
 const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ v: 1, seq: from + i, ts: (from + i) * 10, layer: 'kernel', type: 'kernel.tcp', sock: 's1', local: L, state: 'ESTABLISHED', sendQueue: i, recvQueue: 0 }));
 
 describe('EventPipeline: publishing to React under load', () => {
-  it('under load folds every frame and refreshes one group of views per frame, in turn; all at once when the stream stops', () => {
+  it('under load folds every frame and refreshes one group of views every other frame, in turn; all at once when the stream stops', () => {
     const store = createAppStore();
     const clock = manualScheduler();
     let now = 1000;
     const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
     const patches: string[][] = [];
     store.subscribe((next, prev) => patches.push((['model', 'headSeq', 'logVersion'] as const).filter((k) => next[k] !== prev[k])));
-    const frame = (from: number) => { now += TURN_MS; pipe.push(many(from, 100)); clock.tick(); };
+    // two frames that each fit their display interval: one only folds, the next is a turn
+    const frame = (from: number) => {
+      now += 16;
+      clock.tick();
+      now += 16;
+      pipe.push(many(from, 100));
+      clock.tick();
+    };
     frame(0);
     expect(store.getState().timeline.last).toBe(99);
     expect(patches).toEqual([['model']]); // the cards' turn: a copy of the head model, not the folding one
@@ -353,17 +360,45 @@ describe('EventPipeline: publishing to React under load', () => {
     const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
     pipe.push(many(0, 100));
     clock.tick();
-    for (let k = 0; k < 3; k++) { now += TURN_MS; clock.tick(); } // the burst's turns
+    for (let k = 0; k < 6; k++) { now += 16; clock.tick(); } // the burst's turns
     pipe.push(many(100, 1));
     clock.tick(); // within the burst's hold: its turn comes …
-    for (let k = 0; k < 3 && store.getState().headSeq < 100; k++) { now += TURN_MS; clock.tick(); }
-    expect(store.getState().headSeq).toBe(100); // … within three frames
+    for (let k = 0; k < 6 && store.getState().headSeq < 100; k++) { now += 16; clock.tick(); }
+    expect(store.getState().headSeq).toBe(100); // … within three turns
     now += BUSY_HOLD_MS;
     clock.tick();
     pipe.push(many(101, 1));
     clock.tick();
     expect(store.getState().headSeq).toBe(101); // quiet again: in the same flush
     expect(store.getState().model.lastSeq).toBe(101);
+  });
+
+  it('a turn whose frame ran long pushes the next turn back by a multiple of its overrun, at most MAX_TURN_GAP_MS', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    let now = 1000;
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now });
+    let updates = 0;
+    store.subscribe(() => updates++);
+    const frame = (ms: number) => { now += ms; pipe.push(many(100 * updates + now, 50)); clock.tick(); };
+    pipe.push(many(0, 100));
+    clock.tick(); // busy: the cards' turn
+    expect(updates).toBe(1);
+    const turn = now;
+    frame(60); // that turn's frame took 60 ms: 43.3 ms over one display interval
+    const gap = TURN_MS + TURN_BACKOFF * (60 - FRAME_MS);
+    while (now + 16 < turn + gap) {
+      frame(16);
+      expect(updates, `no turn ${now - turn} ms after a long one`).toBe(1);
+    }
+    frame(16);
+    expect(updates).toBe(2); // the ladder's turn, once the gap has passed
+    const turn2 = now;
+    frame(1000); // a stalled frame: the gap is capped
+    while (now + 16 < turn2 + MAX_TURN_GAP_MS) { frame(16); expect(updates).toBe(2); }
+    frame(16);
+    expect(updates).toBe(3);
+    expect(gap).toBeLessThan(MAX_TURN_GAP_MS);
   });
 
   it('says it is streaming from the first busy flush until the stream has been quiet for BUSY_HOLD_MS, with no flush to notice', () => {

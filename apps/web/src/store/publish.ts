@@ -15,7 +15,8 @@ import type { Timeline } from './timeline.ts';
  * the event log. Refreshing all of them together after a frame's events costs several frames of React
  * render, style, layout (text shaping: ~30 µs per new text node on this class of machine) and paint;
  * one group at a time fits in a frame (docs/PERFORMANCE.md), and the frames between turns do the
- * folding. Each view is then about 100 ms behind the fold at most, and it is still drawn from real
+ * folding. Each view is then about 100 ms behind the fold where turns fit their frame, more where they
+ * overrun it (TURN_BACKOFF spaces them by what the last one cost), and it is still drawn from real
  * events: nothing is skipped, only shown a little later.
  *
  * For the cards to wait their turn, what they read must not change under them: under load the store's
@@ -47,6 +48,18 @@ export const BUSY_HOLD_MS = 250;
  * times a second while events pour in.
  */
 export const TURN_MS = 30;
+/** one display interval at 60 Hz */
+export const FRAME_MS = 1000 / 60;
+/**
+ * A turn whose frame ran over one display interval pushes the next turn back by this many times the
+ * overrun (at most MAX_TURN_GAP_MS after it). A view's refresh costs what it costs (React, style,
+ * layout, paint of new text); on a slow or busy machine, or with cold code at the start of a stream,
+ * one turn can take 40–70 ms. Spacing the turns by what the last one cost keeps the share of frames
+ * that are dropped bounded (here about a quarter of an overrun's time), where a fixed pace would drop
+ * a frame at every turn. The views then lag the fold a little more, never skip what happened.
+ */
+export const TURN_BACKOFF = 3;
+export const MAX_TURN_GAP_MS = 400;
 
 /** What one flush changed. */
 export interface FlushChanges {
@@ -69,7 +82,10 @@ export class Publisher {
   private missing = 0;
   private bad = 0;
   private busyUntil = -Infinity;
-  private lastTurn = -Infinity;
+  /** under load, the next turn is not before this */
+  private nextTurn = -Infinity;
+  /** when the last turn was published, until the next flush has seen how long its frame took */
+  private turnAt: number | null = null;
   private turn = 0;
   /** the timer that ends `streaming` once busyUntil has passed with no busy flush since */
   private quiet: ReturnType<typeof setTimeout> | null = null;
@@ -85,7 +101,7 @@ export class Publisher {
 
   /** Under load, whether this frame is a view's turn (then the pipeline folds little before it). */
   turnDue(now: number): boolean {
-    return now < this.busyUntil && now - this.lastTurn >= TURN_MS && (this.dirty.model || this.dirty.timeline || this.dirty.log);
+    return now < this.busyUntil && now >= this.nextTurn && (this.dirty.model || this.dirty.timeline || this.dirty.log);
   }
 
   /** The lastData the next fold should extend: what is waiting to be shown, else what the store shows. */
@@ -98,6 +114,13 @@ export class Publisher {
    * load (`busy`: this flush folded many or left some waiting) one group per TURN_MS.
    */
   commit(ch: FlushChanges, now: number, opts: { busy: boolean; force: boolean }): void {
+    if (this.turnAt !== null) {
+      // the first flush after a turn: the time since is that turn's frame (the pipeline asks for the
+      // next frame while any view is behind)
+      const overrun = Math.max(0, now - this.turnAt - FRAME_MS);
+      this.nextTurn = this.turnAt + Math.min(MAX_TURN_GAP_MS, TURN_MS + TURN_BACKOFF * overrun);
+      this.turnAt = null;
+    }
     if (ch.added > 0 || ch.replaced) this.dirty.model = this.dirty.timeline = this.dirty.log = true;
     if (ch.lastData || ch.replaced) this.lastData = ch.lastData;
     this.missing += ch.missing;
@@ -112,12 +135,13 @@ export class Publisher {
       this.publish(s, ch, GROUPS, ch.replaced, false);
       return;
     }
-    if (now - this.lastTurn < TURN_MS) return;
+    if (now < this.nextTurn) return;
     for (let k = 0; k < GROUPS.length; k++) {
       const g = GROUPS[(this.turn + k) % GROUPS.length]!;
       if (!this.dirty[g]) continue;
       this.turn = (this.turn + k + 1) % GROUPS.length;
-      this.lastTurn = now;
+      this.nextTurn = now + TURN_MS;
+      this.turnAt = now;
       this.publish(s, ch, [g], false, true);
       return;
     }
@@ -155,6 +179,8 @@ export class Publisher {
     this.missing = 0;
     this.bad = 0;
     this.busyUntil = -Infinity;
+    this.nextTurn = -Infinity;
+    this.turnAt = null;
   }
 
   private publish(s: AppState, ch: FlushChanges, groups: readonly Group[], replaced: boolean, loaded: boolean): void {
