@@ -51,8 +51,9 @@ describe('decodeFrame (what the connection worker does with every frame)', () =>
 });
 
 
+const frame = (from: number, n: number) => JSON.stringify({ t: 'events', events: Array.from({ length: n }, (_, i) => good(from + i)) });
+
 describe('PostQueue (what the connection worker hands the page in one post)', () => {
-  const frame = (from: number, n: number) => JSON.stringify({ t: 'events', events: Array.from({ length: n }, (_, i) => good(from + i)) });
   it('says to post once it holds POST_EVENTS events, and the post carries every queued frame in order', () => {
     const q = new PostQueue();
     const n = POST_EVENTS / 4;
