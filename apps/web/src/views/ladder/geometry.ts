@@ -81,3 +81,13 @@ export function arrowKind(flags: string, proto: 'tcp' | 'udp', len: number): 'sy
   if (flags.includes('FIN')) return 'fin';
   return len > 0 ? 'data' : 'ack';
 }
+
+/**
+ * The centre of a label of half-length `half` on a bracket from y0 to y1: the middle of the bracket's
+ * part within the view [v0, v1], kept inside the bracket when the bracket is long enough.
+ */
+export function stickyCentre(y0: number, y1: number, v0: number, v1: number, half: number): number {
+  const mid = (Math.max(y0, v0) + Math.min(y1, v1)) / 2;
+  if (y1 - y0 <= 2 * half) return (y0 + y1) / 2;
+  return Math.min(y1 - half, Math.max(y0 + half, mid));
+}

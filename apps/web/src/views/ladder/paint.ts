@@ -1,5 +1,5 @@
 import { arrowNumbers, arrowTitle, bundleDetail, bundleLabel, formatDelta, formatTime, markLabel, noteLabel, type T } from './format.ts';
-import { arrowKind, contentWidth, laneX, rowLines, rowSelected, stateFamily, type Metrics } from './geometry.ts';
+import { arrowKind, contentWidth, laneX, rowLines, rowSelected, stateFamily, stickyCentre, type Metrics } from './geometry.ts';
 import { shortPreview } from './payload.ts';
 import type { ArrowRow, BundleRow, LadderLayout, LadderRow, MarkRow, StateRow } from './types.ts';
 
@@ -510,10 +510,16 @@ class Painter {
       const text = s.t(`ladder.phase.${ph.kind}`);
       const size = m.font * 0.95;
       const x = bx - m.font * 0.75;
-      const y = (y0 + y1) / 2;
       this.font(size, { weight: 800 });
+      const upright = /[\u2e80-\u9fff]/.test(text);
+      const chars = [...text];
+      const step = size * 1.1;
+      // the label stays on the part of the bracket that is in view (a handshake that began above the
+      // view keeps its name), and inside the bracket
+      const half = (upright ? step * chars.length : this.measure(text)) / 2 + 4;
+      const y = stickyCentre(y0, y1, 0, s.viewH, half);
       ctx.textAlign = 'center';
-      if (!/[\u2e80-\u9fff]/.test(text)) {
+      if (!upright) {
         // Latin text turned a quarter
         ctx.translate(x + size * 0.35, y);
         ctx.rotate(-Math.PI / 2);
@@ -522,8 +528,6 @@ class Painter {
         ctx.translate(-(x + size * 0.35), -y);
       } else {
         // 三次握手 stacked upright
-        const chars = [...text];
-        const step = size * 1.1;
         const top = y - (step * (chars.length - 1)) / 2 + size * 0.35;
         chars.forEach((c, i) => this.haloText(c, x, top + i * step, p.fg, undefined, true));
       }
@@ -536,3 +540,4 @@ class Painter {
     ctx.roundRect(x, y, w, h, Math.min(r, h / 2, w / 2));
   }
 }
+
