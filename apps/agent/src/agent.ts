@@ -33,6 +33,8 @@ export interface WireSource extends ObservationSource {
   setExcludePorts?(ports: number[]): Promise<void>;
   /** the captured packets still held, as a classic pcap file */
   writePcap?(path: string): Promise<{ packets: number; note: string }>;
+  /** a new session began: say again in it what capture is doing (its last source.status) */
+  restate?(): void;
 }
 
 /** Wire inference (wire/inference.ts): sees every event, emits inferred wire events while capture is off. */
@@ -106,6 +108,11 @@ export class Agent implements AgentPort {
       this.cleanups.push(this.session.subscribe((e) => inference.observe(e)));
     }
     this.cleanups.push(this.engine.onChange(() => this.poke()));
+    // a new session (reset) starts knowing whether capture runs, as the first one did: the page holds
+    // events back for late captured packets only while it does (its reorder buffer), and a recording of
+    // the new session says how its wire layer was observed
+    const wire = this.wire;
+    if (wire?.restate) this.cleanups.push(this.session.onReset(() => wire.restate?.()));
     for (const src of this.sources()) {
       try {
         src.start(emit);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CloseCode, PROTOCOL_VERSION, ServerMessage } from '@socketscope/shared';
+import { CloseCode, PROTOCOL_VERSION, ServerMessage, type SessionEvent } from '@socketscope/shared';
 import { connect, inboxOf, startHarness, type Harness } from './server-helpers.ts';
 
 let h: Harness;
@@ -129,6 +129,21 @@ describe('protocol (P1–P6)', () => {
     const ev = await waitFor(() => c.all.slice(n).filter((m) => m.t === 'events').flatMap((m) => m.events).find((e: any) => e.type === 'api.call'));
     expect(ev.seq).toBeLessThan(10);
     c.ws.close();
+  });
+
+  it('P6: the new session starts by saying what capture is doing, as the first one did', async () => {
+    const seen: SessionEvent[] = [];
+    const stop = h.agent.session.subscribe((e) => { seen.push(e); });
+    try {
+      const before = h.agent.session.snapshotNow().model.sources.wire;
+      expect(before, 'the first session knows its wire source').toBeDefined();
+      h.agent.session.reset();
+      const status = seen.find((e) => e.type === 'source.status' && e.source === 'wire');
+      expect(status?.seq).toBe(0);
+      expect(h.agent.session.snapshotNow().model.sources.wire).toEqual(before);
+    } finally {
+      stop();
+    }
   });
 
   it('N5: shutting down closes clients with shuttingDown after flushing', async () => {

@@ -85,6 +85,7 @@ export class CaptureSource implements ObservationSource {
   private stopping = false;
   /** what the last source.status said, so a poke does not repeat it */
   private lastStatus: string | null = null;
+  private lastReport: { running: boolean; reason: string | undefined } | null = null;
   private readonly startWallMs: () => number;
 
   constructor(private readonly opts: CaptureOptions = {}) {
@@ -263,9 +264,17 @@ export class CaptureSource implements ObservationSource {
     this.restartTimer.unref();
   }
 
+  /** A new session began (session.reset): its first event says what capture is doing, as the old one's did. */
+  restate(): void {
+    const last = this.lastReport;
+    this.lastStatus = null;
+    if (last) this.report(last.running, last.reason);
+  }
+
   private report(running: boolean, reason?: string): void {
     const emit = this.emitFn;
     if (!emit) return;
+    this.lastReport = { running, reason };
     const status: ProbeStatus & { running: boolean; kernelDrops: number } = { ...this.probe.status, running, kernelDrops: this.stats.kernelDrops };
     if (reason) status.reason = reason.slice(0, 2000);
     else delete status.reason;
