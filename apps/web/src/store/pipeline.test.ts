@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { SessionEvent } from '@socketscope/shared';
 import { createAppStore } from './store.ts';
 import { EventPipeline, type FlushScheduler } from './pipeline.ts';
-import { BUSY_HOLD_MS, FRAME_MS, MAX_TURN_GAP_MS, TURN_BACKOFF, TURN_MS } from './publish.ts';
+import { BUSY_HOLD_MS, FRAME_MS, MAX_TURN_GAP_MS, TURN_BACKOFF, TURN_MS, workAhead } from './publish.ts';
 import { applyHello, setLayerShown } from './actions.ts';
 import { LogIndex } from './log.ts';
 import type { LogRow } from './slices.ts';
@@ -399,6 +399,39 @@ describe('EventPipeline: publishing to React under load', () => {
     frame(16);
     expect(updates).toBe(3);
     expect(gap).toBeLessThan(MAX_TURN_GAP_MS);
+  });
+
+  it('counts the views\' work ahead against the fold budget: fold and work ahead together fit the flush', () => {
+    const store = createAppStore();
+    const clock = manualScheduler();
+    let now = 1000;
+    const pipe = new EventPipeline(store, { schedule: clock.schedule, now: () => now, budgetMs: 6 });
+    // a view that lays out each new event ahead of its turn at 4 µs per event (folding itself takes no time here)
+    let seen = 0;
+    const stop = workAhead(() => {
+      const last = store.getState().timeline.last + 1;
+      now += 0.004 * (last - seen);
+      seen = last;
+    });
+    try {
+      pipe.push(many(0, 500));
+      expect(pipe.flush()).toBe(500); // nothing measured yet: the budget is the fold's alone
+      pipe.push(many(500, 20_000));
+      const sizes: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        const t0 = now;
+        sizes.push(pipe.flush());
+        // the fold is checked every 128 events: at most that many past the budget
+        expect(now - t0).toBeLessThanOrEqual(6 + 128 * 0.004);
+        now += 10;
+      }
+      // 6 ms / 4 µs = 1,500 events in a frame that only folds, not 20,000; a turn's frame folds for 1 ms (≈ 250)
+      expect(Math.max(...sizes)).toBeGreaterThan(1000);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(1536);
+      expect(Math.min(...sizes)).toBeGreaterThan(200);
+    } finally {
+      stop();
+    }
   });
 
   it('says it is streaming from the first busy flush until the stream has been quiet for BUSY_HOLD_MS, with no flush to notice', () => {

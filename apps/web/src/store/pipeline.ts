@@ -191,7 +191,8 @@ export class EventPipeline {
     for (const e of force ? this.reorder.releaseAll() : this.reorder.release(t0, capturing ? this.holdMs * 1000 : 0)) this.ready.push(e);
     let folded = 0;
     while (this.readyHead < this.ready.length && folded < this.maxPerFlush) {
-      if ((folded & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && this.now() > deadline) break;
+      // the views' work ahead on these events comes after the fold, in the same frame (publish.ts)
+      if ((folded & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && this.now() + this.publisher.aheadPerEvent * folded > deadline) break;
       const item = this.ready[this.readyHead++]!;
       if (item instanceof Marker) this.applyMarker(ctx, item);
       else { this.release(ctx, item); folded++; }

@@ -27,7 +27,8 @@ import type { Timeline } from './timeline.ts';
 
 /**
  * Work a view does ahead of its turn, after the fold of every busy flush: the ladder lays out the new
- * events there (LadderPanel), so that at its turn it only renders. Returns the unregister function.
+ * events there (LadderPanel), so that at its turn it only renders. Its time counts against the flush's
+ * fold budget (`aheadPerEvent`). Returns the unregister function.
  */
 const ahead = new Set<() => void>();
 export function workAhead(fn: () => void): () => void {
@@ -129,7 +130,7 @@ export class Publisher {
       this.busyUntil = now + BUSY_HOLD_MS;
       this.streamingUntilQuiet();
     }
-    if (ch.added > 0 && now < this.busyUntil) for (const fn of ahead) fn();
+    if (ch.added > 0 && now < this.busyUntil) this.runAhead(ch.added);
     const s = this.store.getState();
     if (ch.replaced || opts.force || now >= this.busyUntil) {
       this.publish(s, ch, GROUPS, ch.replaced, false);
@@ -146,6 +147,24 @@ export class Publisher {
       return;
     }
     if (this.missing > 0 || this.bad > 0) this.publish(s, ch, [], false, true);
+  }
+
+  /**
+   * ms of views' work ahead (workAhead) per event folded, as last measured (smoothed): the fold counts it
+   * against its own budget, so that fold and work ahead together fit the flush's time. Cold code at the
+   * start of a stream makes it several times what it is later; the fold takes fewer events then.
+   */
+  aheadPerEvent = 0;
+
+  private runAhead(events: number): void {
+    if (ahead.size === 0) {
+      this.aheadPerEvent = 0;
+      return;
+    }
+    const t0 = this.now();
+    for (const fn of ahead) fn();
+    const per = (this.now() - t0) / events;
+    this.aheadPerEvent = this.aheadPerEvent === 0 ? per : 0.7 * this.aheadPerEvent + 0.3 * per;
   }
 
   /**
