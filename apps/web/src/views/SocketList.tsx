@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { useT } from '../i18n/useT.ts';
 import { setHideClosed } from '../store/actions.ts';
 import { appStore, useApp } from '../store/store.ts';
@@ -5,6 +6,26 @@ import { MaximizeButton } from './Panel.tsx';
 import { SocketCard } from './SocketCard.tsx';
 
 const PAUSE_OFF_SCREEN_OVER = 24;
+/** new cards mounted per animation frame at most */
+const CARDS_PER_FRAME = 8;
+
+/**
+ * How many of `total` cards to render: every card rendered before, and at most `step` more each frame.
+ * A burst of new sockets (a stream's first second opens 90, a loaded recording hundreds) used to mount
+ * every card in one turn: 90–130 ms of React render, style and layout with cold code, for cards that
+ * are mostly below the fold. They now come in over a few frames, in order; the count in the header is
+ * the whole count at once.
+ */
+function useGradual(total: number, step: number): number {
+  const [shown, setShown] = useState(() => Math.min(total, step));
+  useEffect(() => {
+    if (shown > total) setShown(total); // a new session: its burst comes in gradually too
+    if (shown >= total) return;
+    const id = requestAnimationFrame(() => setShown((n) => Math.min(total, n + step)));
+    return () => cancelAnimationFrame(id);
+  }, [shown, total, step]);
+  return Math.min(shown, total);
+}
 
 export function SocketList() {
   const t = useT();
@@ -12,6 +33,7 @@ export function SocketList() {
   const hideClosed = useApp((s) => s.hideClosed);
   // with many cards, the ones out of view stop re-rendering until scrolled back (SocketCard)
   const paused = order.length > PAUSE_OFF_SCREEN_OVER;
+  const shown = useGradual(order.length, CARDS_PER_FRAME);
   return (
     <section className="panel cards-panel" aria-labelledby="cards-title">
       <div className="panel-head">
@@ -24,7 +46,7 @@ export function SocketList() {
       </div>
       {order.length === 0 ? <p className="empty" data-testid="cards-empty">{t('cards.empty')}</p> : null}
       <div className={`cards${paused ? ' paused' : ''}`} data-testid="socket-cards">
-        {order.map((id) => <SocketCard key={id} id={id} pauseOffScreen={paused} />)}
+        {order.slice(0, shown).map((id) => <SocketCard key={id} id={id} pauseOffScreen={paused} />)}
       </div>
     </section>
   );
