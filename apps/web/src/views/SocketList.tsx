@@ -10,21 +10,21 @@ const PAUSE_OFF_SCREEN_OVER = 24;
 const CARDS_PER_FRAME = 8;
 
 /**
- * How many of `total` cards to render: every card rendered before, and at most `step` more each frame.
- * A burst of new sockets (a stream's first second opens 90, a loaded recording hundreds) used to mount
- * every card in one turn: 90–130 ms of React render, style and layout with cold code, for cards that
- * are mostly below the fold. They now come in over a few frames, in order; the count in the header is
- * the whole count at once.
+ * How many of `total` cards to render: those rendered in the last frame and at most `step` more, so a
+ * card or a few new ones are in this very render (event → pixel), and a burst of new sockets (a
+ * stream's first second opens 90, a loaded recording hundreds) comes in over a few frames, in order,
+ * instead of 90–130 ms of React render, style and layout in one turn for cards mostly below the fold.
+ * The count in the header is the whole count at once.
  */
 function useGradual(total: number, step: number): number {
-  const [shown, setShown] = useState(() => Math.min(total, step));
+  const [mounted, setMounted] = useState(0);
+  const shown = Math.min(total, mounted + step);
   useEffect(() => {
-    if (shown > total) setShown(total); // a new session: its burst comes in gradually too
-    if (shown >= total) return;
-    const id = requestAnimationFrame(() => setShown((n) => Math.min(total, n + step)));
+    if (shown === mounted) return;
+    const id = requestAnimationFrame(() => setMounted(shown));
     return () => cancelAnimationFrame(id);
-  }, [shown, total, step]);
-  return Math.min(shown, total);
+  }, [shown, mounted]);
+  return shown;
 }
 
 export function SocketList() {
