@@ -6,6 +6,7 @@ import {
 import { createEngine } from './engine/index.ts';
 import { CommandError, type EngineCommand, type Limits, type SocketEngine } from './engine/types.ts';
 import { KernelProbe } from './kernel/proc-probe.ts';
+import { Programs } from './python/programs.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
 import { findScenario, runScenario, scenarioIds, type RunResult } from './scenarios/index.ts';
 import { Session, type SessionOptions } from './session/session.ts';
@@ -50,6 +51,8 @@ export interface AgentParts {
   inference?: InferenceSink | undefined;
   /** ports of other programs to observe (the probe and capture read watcher.ports()) */
   watcher: PortWatcher;
+  /** Python programs run under the tracer (py.* commands) */
+  programs?: Programs | undefined;
   allowRemote: boolean;
   /** where scenario.run puts a scenario when the command names no port */
   scenarioPort?: number | undefined;
@@ -57,7 +60,7 @@ export interface AgentParts {
 }
 
 /** how long a lesson waits for packet capture to come up before it starts anyway */
-const CAPTURE_READY_MS = 3000;
+export const CAPTURE_READY_MS = 3000;
 
 const require = createRequire(import.meta.url);
 export const AGENT_VERSION: string = (require('../package.json') as { version: string }).version;
@@ -74,6 +77,7 @@ export class Agent implements AgentPort {
   readonly kernel: KernelSource | undefined;
   readonly wire: WireSource | undefined;
   readonly watcher: PortWatcher;
+  readonly programs: Programs | undefined;
   readonly allowRemote: boolean;
   private readonly inference: InferenceSink | undefined;
   private readonly scenarioPort: number | undefined;
@@ -93,6 +97,7 @@ export class Agent implements AgentPort {
     this.wire = parts.wire;
     this.inference = parts.inference;
     this.watcher = parts.watcher;
+    this.programs = parts.programs;
     this.allowRemote = parts.allowRemote;
     this.scenarioPort = parts.scenarioPort;
     this.log = parts.log ?? ((line) => process.stderr.write(`socketscope: ${line}\n`));
@@ -138,6 +143,7 @@ export class Agent implements AgentPort {
       tcpInfo: this.kernel?.tcpInfoStatus?.() ?? (this.kernel ? { available: false, reason: 'not reported by the kernel probe' } : UNAVAILABLE('TCP_INFO')),
       remoteTargets: this.allowRemote,
       scenarios: scenarioIds(),
+      python: this.programs?.status() ?? UNAVAILABLE('running Python programs'),
     };
   }
 
@@ -171,9 +177,22 @@ export class Agent implements AgentPort {
       case 'watch.remove': return { watching: this.watcher.remove(cmd.port) };
       case 'session.reset':
         return this.reset();
+      case 'py.run': return this.needPrograms().start(cmd);
+      case 'py.go': this.needPrograms().get(cmd.run).go(); return { run: cmd.run };
+      case 'py.step': this.needPrograms().get(cmd.run).setStep(cmd.on); return { run: cmd.run, step: cmd.on };
+      case 'py.input': this.needPrograms().get(cmd.run).input(cmd.line); return { run: cmd.run };
+      case 'py.stop': {
+        const end = await this.needPrograms().get(cmd.run).stop('stopped');
+        return { run: cmd.run, ...(end as object) };
+      }
       default:
         return this.engine.exec(cmd satisfies EngineCommand);
     }
+  }
+
+  private needPrograms(): Programs {
+    if (!this.programs) throw new CommandError('E_UNAVAILABLE', 'running Python programs is not available in this build of the agent');
+    return this.programs;
   }
 
   /** Runs a lesson to its end (one at a time). */
@@ -211,14 +230,14 @@ export class Agent implements AgentPort {
    * A lesson's first packets are its handshake: when capture can run, give the tool a moment to start
    * so they are captured rather than inferred. Bounded; a lesson never waits on capture for long.
    */
-  private async captureReady(ms: number, signal: AbortSignal): Promise<void> {
+  async captureReady(ms: number, signal?: AbortSignal): Promise<void> {
     const wire = this.wire;
     // read through functions: setMode() may change them while we wait
     const off = () => wire?.mode === 'off';
     const up = () => wire?.running === true;
     if (!wire || off() || wire.running === undefined || up() || !wire.status().available) return;
     const deadline = Date.now() + ms;
-    while (!up() && !off() && Date.now() < deadline && !signal.aborted) {
+    while (!up() && !off() && Date.now() < deadline && !signal?.aborted) {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -226,6 +245,8 @@ export class Agent implements AgentPort {
   /** Closes every socket and starts a new session (new id, seq from 0). */
   async reset(): Promise<{ session: string }> {
     if (this.running) throw new CommandError('E_BUSY', `scenario ${this.running.name} is still running`);
+    await this.programs?.stopAll('reset');
+    this.programs?.forgetEnded();
     await this.engine.closeAll();
     this.session.reset();
     return { session: this.session.id };
@@ -238,6 +259,7 @@ export class Agent implements AgentPort {
         this.running.abort.abort();
         await this.running.done.catch(() => {});
       }
+      await this.programs?.stopAll('agent-exit');
       await this.engine.closeAll().catch((err: unknown) => this.log(`closing sockets: ${(err as Error).message}`));
       await Promise.all(this.sources().map(async (s) => {
         try {
@@ -272,7 +294,13 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const emit = session.emit.bind(session);
   const allowRemote = opts.allowRemote ?? false;
   const engine = createEngine({ emit, allowRemote, log, ...(opts.limits ? { limits: opts.limits } : {}) });
-  const targets = () => engine.tracked();
+  // the agent does not exist yet when the programs are made: their changes poke the sources through this
+  let poke = (): void => {};
+  const programs = new Programs({
+    emit, log, changed: () => poke(),
+    tsAt: (ns) => session.tsAtMonotonicNs(BigInt(Math.round(ns))),
+  });
+  const targets = () => [...engine.tracked(), ...programs.tracked()];
   // the agent does not exist yet when the watcher is made: reach it through this late binding
   let agent: Agent | null = null;
   const watcher = new PortWatcher({ refused: () => agent?.refusedWatchPorts() ?? [], onChange: () => { kernel.poke(); wire.poke(); } });
@@ -280,6 +308,7 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const kernel = new KernelProbe({ targets, watchedPorts });
   const wire = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto', log });
   const inference = new WireInference(emit);
-  agent = new Agent({ session, engine, kernel, wire, inference, watcher, allowRemote, scenarioPort: opts.scenarioPort, log });
+  poke = () => { kernel.poke(); wire.poke(); };
+  agent = new Agent({ session, engine, kernel, wire, inference, watcher, programs, allowRemote, scenarioPort: opts.scenarioPort, log });
   return agent;
 }

@@ -28,6 +28,7 @@ import { makeToken } from './server/security.ts';
 import { DEFAULT_PORT, startServer, type RunningServer, type ShareOptions } from './server/server.ts';
 import { pickShareHost, shareHostProblem } from './server/share.ts';
 import { formatEvent, formatSummary } from './session/format.ts';
+import { trace, TraceUsageError } from './python/trace-command.ts';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -283,6 +284,16 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function dispatch(argv: string[]): Promise<number> {
+  // `trace` reads its own arguments: a program's arguments after its file are the program's, not ours
+  if (argv[0] === 'trace') {
+    const out = stdoutWriter();
+    try {
+      return await trace(argv.slice(1), { write: out.write, drain: out.drain, err, onSignals });
+    } catch (e) {
+      if (e instanceof TraceUsageError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   const cli = cac('socketscope');
   cli.command('start', 'Start the agent and open the page')
     .option('--port <port>', `Port for the page and its WebSocket (default ${DEFAULT_PORT}; 0 = any free port)`)
@@ -305,6 +316,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .option('--for <seconds>', 'Stop after this many seconds');
   cli.command('import <file>', 'Read a .pcap/.pcapng and print it as events')
     .option('--json', 'Print events as NDJSON');
+  cli.command('trace', 'Run Python programs traced: trace [--json] [--capture auto|off] [--timeout S] [--idle MS] <file.py> [args…] [--then <file.py> [args…]]…');
   cli.command('list', 'List the lessons');
   cli.help();
   cli.version(AGENT_VERSION);

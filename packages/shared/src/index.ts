@@ -8,3 +8,4 @@ export * from './model/model.ts';
 export * from './model/fold.ts';
 export * from './pcap/index.ts';
 export * from './wire/index.ts';
+export * from './programs/examples.ts';

@@ -15,14 +15,20 @@ function text(b64: string | undefined, truncated: boolean): string {
   return truncated ? `${body}…` : body;
 }
 
+function line(src: { file: string; line: number } | undefined): string {
+  return src ? ` [line ${src.line}]` : '';
+}
+
 export function formatEvent(e: SessionEvent): string {
   const head = `${String(e.seq).padStart(5)} ${ms(e.ts)}  ${e.layer.padEnd(7)}`;
   switch (e.type) {
     case 'api.call': {
       const res = e.error ? `→ ${e.error.code}` : e.data ? `→ ${e.data.len} bytes ${text(e.data.b64, e.data.truncated)}` : e.newSock ? `→ ${e.newSock}` : '';
       const where = [e.local, e.remote].filter(Boolean).join(' ↔ ');
-      return `${head} ${e.sock ?? '-'} ${e.call}() ${where} ${res}`.trimEnd();
+      return `${head} ${e.sock ?? '-'} ${e.call}()${line(e.src)} ${where} ${res}`.trimEnd();
     }
+    case 'api.begin':
+      return `${head} ${e.sock ?? '-'} ${e.call}()${line(e.src)} ${e.paused ? 'paused before the call' : 'waiting…'}`;
     case 'api.notice':
       return `${head} ${e.sock ?? '-'} (${e.what}${e.error ? ` ${e.error.code}` : ''})`;
     case 'kernel.tcp':
@@ -37,6 +43,17 @@ export function formatEvent(e: SessionEvent): string {
       return `${head} ${e.source} ${e.status.running ? 'running' : 'not running'}${e.status.reason ? `: ${e.status.reason}` : ''}`;
     case 'scenario.step':
       return `${head} ${e.scenario} step ${e.index} ${e.step} (${e.role ?? '-'}) ${e.status}`;
+    case 'proc.start':
+      return `${head} ${e.proc.run} started ${e.file} ${e.args.join(' ')} (pid ${e.proc.pid}, Python ${e.python})`.trimEnd();
+    case 'proc.output':
+      return `${head} ${e.run} ${e.stream}: ${JSON.stringify(e.text)}`;
+    case 'proc.input':
+      return `${head} ${e.run} input(${JSON.stringify(e.prompt)})`;
+    case 'proc.exit': {
+      const how = e.signal ? `killed by ${e.signal}` : `exit ${e.code}`;
+      const exc = e.exception ? ` ${e.exception.type}: ${e.exception.message}` : '';
+      return `${head} ${e.run} ended (${e.reason}, ${how})${exc}`;
+    }
   }
 }
 

@@ -180,6 +180,14 @@ export class Session {
     return Number(process.hrtime.bigint() - this.startNs) / 1000;
   }
 
+  /**
+   * A CLOCK_MONOTONIC reading in ns (Python's time.monotonic_ns() in a traced program; Node's hrtime reads
+   * the same clock on Linux) as this session's ts.
+   */
+  tsAtMonotonicNs(ns: bigint): number {
+    return Math.max(0, Number(ns - this.startNs) / 1000);
+  }
+
   get lastSeq(): number { return this.nextSeq - 1; }
   /** seq of the oldest event still held by the recorder */
   get firstHeldSeq(): number { return this.ring.first; }

@@ -13,7 +13,7 @@
  * Rules on kernel states live in inference-kernel.ts.
  */
 import {
-  endpoint, isLoopbackHost, type ApiCallEvent, type ApiNoticeEvent, type EventInput, type SessionEvent,
+  bsdCall, endpoint, isLoopbackHost, type ApiCallEvent, type ApiNoticeEvent, type EventInput, type SessionEvent,
   type TcpFlag, type TcpSegmentEvent,
 } from '@socketscope/shared';
 import type { Emit } from '../sources/source.ts';
@@ -61,12 +61,18 @@ export class WireInference {
       if (e.remote && s.proto === 'tcp') s.remote = e.remote;
       if (e.conn) s.conn = e.conn;
     }
+    // a traced Python program's calls are inferred from as the BSD calls they make (fold F14)
+    const call = bsdCall(e.call);
+    if (e.call === 'connect_ex' && e.result !== 0) {
+      if (e.result === 111) this.refused(e); // ECONNREFUSED on Linux, as connect_ex returns it
+      return;
+    }
     if (e.error) {
-      if (e.call === 'connect' && e.error.code === 'ECONNREFUSED') this.refused(e);
+      if (call === 'connect' && e.error.code === 'ECONNREFUSED') this.refused(e);
       return; // I2: a call that failed put nothing on the wire
     }
     const c = s.conn ? this.book.conn(s.conn) : null;
-    switch (e.call) {
+    switch (call) {
       case 'listen': s.listener = true; s.waiting = []; return;
       case 'connect':
         if (c && s.proto === 'tcp') this.handshake(c, 3, 'connect() returned: the three-way handshake had completed');

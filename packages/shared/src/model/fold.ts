@@ -1,8 +1,8 @@
 import type {
-  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, SessionEvent, TcpSegmentEvent, UdpDatagramEvent,
+  ApiBeginEvent, ApiCallEvent, ApiCallName, ApiNoticeEvent, ProcExitEvent, ProcInputEvent, ProcOutputEvent, ProcStartEvent, KernelTcpEvent, KernelUdpEvent, SessionEvent, TcpSegmentEvent, UdpDatagramEvent,
 } from '../protocol/events.ts';
 import { splitConnKey } from '../protocol/endpoint.ts';
-import type { CallSummary, ConnModel, Model, SocketModel } from './model.ts';
+import { OUTPUT_TAIL, type CallSummary, type ConnModel, type Model, type ProcModel, type SocketModel } from './model.ts';
 
 /**
  * fold(model, event) → model: the one way a session's events become what the views show.
@@ -33,6 +33,14 @@ import type { CallSummary, ConnModel, Model, SocketModel } from './model.ts';
  *     connection has ended (closed, reset, refused) starts a new connection under the same key.
  * F12 Every error sets the socket's lastError.
  * F13 Entities are replaced, never mutated: a changed socket or connection is a new object.
+ * F14 A traced program's calls fold as the BSD call they make: connect_ex as connect (when it returns 0),
+ *     sendall as send, recv_into as recv, recvfrom_into as recvfrom; settimeout, setblocking and name
+ *     lookups change no socket state. A socket made by a traced program carries its run.
+ * F15 proc.start creates the program's ProcModel (running, or paused when started in step mode is
+ *     announced by its first api.begin); api.begin makes it paused (paused: true) or in-call, with the
+ *     call pending and its line lit; the api.call that completes the pending call makes it running and
+ *     lights the call's line; proc.input makes it wait for input with its prompt; proc.output appends to
+ *     a bounded tail; proc.exit ends it with its status. Events for an unknown run are ignored.
  */
 export function fold(model: Model, e: SessionEvent): Model {
   // F1
@@ -56,6 +64,11 @@ export function fold(model: Model, e: SessionEvent): Model {
     case 'scenario.step':
       model.scenario = { name: e.scenario, step: e.step, index: e.index, status: e.status };
       break;
+    case 'api.begin': foldBegin(model, e); break;
+    case 'proc.start': foldProcStart(model, e); break;
+    case 'proc.output': foldOutput(model, e); break;
+    case 'proc.input': foldInput(model, e); break;
+    case 'proc.exit': foldExit(model, e); break;
   }
   return model;
 }
@@ -107,7 +120,18 @@ function touchConnFromSocket(model: Model, s: SocketModel, e: SessionEvent, stag
   putConn(model, next);
 }
 
+/** F14: the BSD call a traced Python call makes, for the socket's state. */
+const AS_BSD: Partial<Record<ApiCallName, ApiCallName>> = {
+  connect_ex: 'connect', sendall: 'send', recv_into: 'recv', recvfrom_into: 'recvfrom',
+};
+
+/** F14: the BSD call a call makes (the name itself for the engine's calls). */
+export function bsdCall(call: ApiCallName): ApiCallName {
+  return AS_BSD[call] ?? call;
+}
+
 function foldCall(model: Model, e: ApiCallEvent): void {
+  if (e.proc) procCallDone(model, e);
   const id = e.sock;
   if (!id) return;
   const prev = model.sockets[id] ?? newSocket(id, e.proto ?? 'tcp', true, e.seq); // F2
@@ -121,6 +145,7 @@ function foldCall(model: Model, e: ApiCallEvent): void {
     recentCalls: [...prev.recentCalls.slice(-(RECENT_CALLS - 1)), summary],
   };
   if (e.proto) s.proto = e.proto;
+  if (e.proc && !s.run) s.run = e.proc.run;
   if (e.error) s.lastError = { ...e.error, seq: e.seq }; // F12
   // accept() reports the new connection's addresses; the listener keeps its own
   if (ok && e.call !== 'accept') {
@@ -129,8 +154,11 @@ function foldCall(model: Model, e: ApiCallEvent): void {
     if (e.conn) s.conn = e.conn;
   }
 
-  if (ok) {
-    switch (e.call) {
+  // connect_ex reports its errno as a result, not an exception
+  const call = AS_BSD[e.call] ?? e.call;
+  const done = ok && !(e.call === 'connect_ex' && e.result !== 0);
+  if (done) {
+    switch (call) {
       case 'bind': s.apiState = 'bound'; break;
       case 'listen': { // F3
         s.role = 'listener';
@@ -146,6 +174,7 @@ function foldCall(model: Model, e: ApiCallEvent): void {
         s.pendingAccept = Math.max(0, s.pendingAccept - 1);
         if (e.newSock) {
           const child = newSocket(e.newSock, 'tcp', true, e.seq);
+          if (s.run) child.run = s.run;
           child.role = 'accepted';
           child.parent = id;
           child.apiState = 'connected';
@@ -160,7 +189,7 @@ function foldCall(model: Model, e: ApiCallEvent): void {
       case 'send': case 'sendto': s.bytesSent += e.data?.len ?? 0; break;
       case 'recv': case 'recvfrom': // F7
         s.bytesReceived += e.data?.len ?? 0;
-        if (e.call === 'recv' && e.data && e.data.len === 0) s.peerClosed = true;
+        if (call === 'recv' && e.data && e.data.len === 0) s.peerClosed = true;
         break;
       case 'shutdown': s.apiState = 'write-shut'; break; // F8
       case 'close': s.apiState = 'closed'; break;
@@ -168,7 +197,79 @@ function foldCall(model: Model, e: ApiCallEvent): void {
     }
   }
   put(model, s);
-  if (ok && e.call === 'connect' && s.role === 'client') touchConnFromSocket(model, s, e, 'open');
+  if (done && call === 'connect' && s.role === 'client') touchConnFromSocket(model, s, e, 'open');
+}
+
+function putProc(model: Model, p: ProcModel): void {
+  if (!(p.run in model.procs)) model.procOrder = [...model.procOrder, p.run];
+  model.procs[p.run] = p;
+}
+
+function foldProcStart(model: Model, e: ProcStartEvent): void { // F15
+  putProc(model, {
+    run: e.proc.run, pid: e.proc.pid, program: e.proc.program, file: e.file, args: e.args, python: e.python,
+    status: 'running', step: e.step, output: '', outputBytes: 0, firstSeq: e.seq, lastSeq: e.seq,
+  });
+}
+
+function foldBegin(model: Model, e: ApiBeginEvent): void {
+  const prev = e.proc && model.procs[e.proc.run];
+  if (!prev || prev.status === 'exited') return;
+  const p: ProcModel = {
+    ...prev, lastSeq: e.seq, status: e.paused ? 'paused' : 'in-call',
+    pending: { call: e.call, seq: e.seq, ts: e.ts, ...(e.callId !== undefined ? { callId: e.callId } : {}) },
+  };
+  if (e.src) p.line = e.src.line;
+  putProc(model, p);
+}
+
+function procCallDone(model: Model, e: ApiCallEvent): void {
+  const prev = model.procs[e.proc!.run];
+  if (!prev || prev.status === 'exited') return;
+  const p: ProcModel = { ...prev, lastSeq: e.seq };
+  if (e.src) p.line = e.src.line;
+  if (!prev.pending || prev.pending.callId === e.callId) {
+    delete p.pending;
+    if (prev.status !== 'input') p.status = 'running';
+  }
+  putProc(model, p);
+}
+
+function foldOutput(model: Model, e: ProcOutputEvent): void {
+  const prev = model.procs[e.run];
+  if (!prev) return;
+  const text = prev.output + e.text;
+  const p: ProcModel = {
+    ...prev, lastSeq: e.seq, output: text.length > OUTPUT_TAIL ? text.slice(text.length - OUTPUT_TAIL) : text,
+    outputBytes: prev.outputBytes + (e.stream === 'stdin' ? 0 : Math.floor((e.b64.length * 3) / 4) - (e.b64.endsWith('==') ? 2 : e.b64.endsWith('=') ? 1 : 0)),
+  };
+  // a line typed on the page answers the input() that asked for it
+  if (e.stream === 'stdin' && prev.status === 'input') { p.status = 'running'; delete p.prompt; }
+  putProc(model, p);
+}
+
+function foldInput(model: Model, e: ProcInputEvent): void {
+  const prev = model.procs[e.run];
+  if (!prev || prev.status === 'exited') return;
+  const p: ProcModel = { ...prev, lastSeq: e.seq, status: 'input', prompt: e.prompt };
+  if (e.src) p.line = e.src.line;
+  putProc(model, p);
+}
+
+function foldExit(model: Model, e: ProcExitEvent): void {
+  const prev = model.procs[e.run];
+  if (!prev) return;
+  const p: ProcModel = {
+    ...prev, lastSeq: e.seq, status: 'exited',
+    exit: {
+      code: e.code, signal: e.signal, reason: e.reason,
+      ...(e.exception ? { exception: e.exception } : {}), ...(e.message ? { message: e.message } : {}),
+    },
+  };
+  delete p.pending;
+  delete p.prompt;
+  if (e.exception?.frames.length) p.line = e.exception.frames[e.exception.frames.length - 1]!.line;
+  putProc(model, p);
 }
 
 function foldNotice(model: Model, e: ApiNoticeEvent): void {

@@ -25,6 +25,8 @@ export interface CallSummary {
 
 export interface SocketModel {
   id: string;
+  /** a traced program's socket: the run that made it (ProcModel.run) */
+  run?: string;
   proto: 'tcp' | 'udp';
   role: SocketRole;
   /** opened by the agent (true) or a watched program's socket seen only in the kernel/wire layers */
@@ -93,6 +95,36 @@ export interface ScenarioProgress {
   status: 'start' | 'done' | 'failed';
 }
 
+/** Where a traced program is now. */
+export type ProcStatus = 'running' | 'paused' | 'in-call' | 'input' | 'exited';
+
+/** One run of a traced Python program (proc.* events, api events with `proc`). */
+export interface ProcModel {
+  run: string;
+  pid: number;
+  program: string;
+  file: string;
+  args: string[];
+  python: string;
+  status: ProcStatus;
+  /** step mode: the program pauses before every socket call */
+  step: boolean;
+  /** the line of its latest call (begin or call): the lit line of its code panel */
+  line?: number;
+  /** the call it is paused before or waiting in (status paused / in-call) */
+  pending?: { call: ApiCallName; callId?: number; seq: number; ts: number };
+  /** input(): its prompt, while status is input */
+  prompt?: string;
+  /** the latest output, at most OUTPUT_TAIL characters (the whole output is in the events) */
+  output: string;
+  outputBytes: number;
+  exit?: { code: number | null; signal: string | null; reason: string; exception?: { type: string; message: string; frames: { file: string; line: number; name: string }[] }; message?: string };
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export const OUTPUT_TAIL = 8192;
+
 export interface Model {
   /** bumped by every fold, so a view can tell that something changed */
   version: number;
@@ -109,13 +141,16 @@ export interface Model {
   byEndpoints: Record<string, string>;
   sources: { kernel?: ProbeStatus & { running: boolean }; wire?: ProbeStatus & { running: boolean; kernelDrops?: number } };
   scenario?: ScenarioProgress;
+  /** traced programs, by run id, in the order they started */
+  procs: Record<string, ProcModel>;
+  procOrder: string[];
 }
 
 export function emptyModel(): Model {
   return {
     version: 0, lastSeq: -1, events: 0, missing: 0,
     counts: { api: 0, kernel: 0, wire: 0, session: 0 },
-    sockets: {}, socketOrder: [], conns: {}, connOrder: [], byEndpoints: {}, sources: {},
+    sockets: {}, socketOrder: [], conns: {}, connOrder: [], byEndpoints: {}, sources: {}, procs: {}, procOrder: [],
   };
 }
 
@@ -134,5 +169,5 @@ export function cloneModel(m: Model): Model {
  * 107 ms. Use it for snapshots that are kept or folded on; the JSON of both copies is the same.
  */
 export function shareModel(m: Model): Model {
-  return { ...m, counts: { ...m.counts }, sockets: { ...m.sockets }, conns: { ...m.conns }, byEndpoints: { ...m.byEndpoints } };
+  return { ...m, counts: { ...m.counts }, sockets: { ...m.sockets }, conns: { ...m.conns }, byEndpoints: { ...m.byEndpoints }, procs: { ...m.procs } };
 }

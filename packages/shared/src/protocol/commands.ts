@@ -6,6 +6,7 @@ import { Host, Payload, Port } from './primitives.ts';
  * Anything that fails validation gets an error reply and changes nothing.
  */
 const SockId = z.string().min(1).max(64);
+const RunId = z.string().min(1).max(32);
 const Max = z.number().int().min(1).max(1 << 20);
 
 export const Command = z.discriminatedUnion('op', [
@@ -35,6 +36,29 @@ export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('watch.add'), port: Port.refine((p) => p > 0, 'port must be 1–65535') }),
   z.object({ op: z.literal('watch.remove'), port: Port }),
   z.object({ op: z.literal('session.reset') }),
+  /**
+   * Run a Python program under the tracer (apps/agent/src/python/). From the page: pasted or opened code
+   * with a file name, or one of the tutorial's examples by id; `path` (a file on the agent's machine) is
+   * the CLI's. Exactly one of code, example, path.
+   */
+  z.object({
+    op: z.literal('py.run'),
+    name: z.string().min(1).max(128).regex(/^[^/\\\0]+$/, 'a file name, without folders').optional(),
+    code: z.string().max(256 * 1024).optional(),
+    example: z.string().min(1).max(64).optional(),
+    path: z.string().min(1).max(4096).optional(),
+    args: z.array(z.string().max(1024)).max(32).default([]),
+    /** pause before every socket call until py.go */
+    step: z.boolean().default(false),
+  }).refine((c) => [c.code, c.example, c.path].filter((x) => x !== undefined).length === 1, 'give exactly one of code, example or path'),
+  /** make the paused call of a run happen now */
+  z.object({ op: z.literal('py.go'), run: RunId }),
+  /** turn step mode on (pause before the next socket call) or off (run freely) */
+  z.object({ op: z.literal('py.step'), run: RunId, on: z.boolean() }),
+  /** a line for the program's input() (a newline is added) */
+  z.object({ op: z.literal('py.input'), run: RunId, line: z.string().max(4096) }),
+  /** end the program and every process it started */
+  z.object({ op: z.literal('py.stop'), run: RunId }),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

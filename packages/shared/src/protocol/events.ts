@@ -18,12 +18,43 @@ const envelope = {
 export const API_CALLS = [
   'socket', 'bind', 'listen', 'accept', 'connect', 'send', 'recv', 'sendto', 'recvfrom',
   'shutdown', 'close', 'setsockopt',
+  // made only by traced Python programs (the tracer names each call as Python spells it)
+  'connect_ex', 'sendall', 'recv_into', 'recvfrom_into', 'settimeout', 'setblocking',
+  'getaddrinfo', 'gethostbyname',
 ] as const;
 export const ApiCallName = z.enum(API_CALLS);
 export type ApiCallName = z.infer<typeof ApiCallName>;
 
+/** Where a traced program made a call: the first frame outside the standard library and the tracer. */
+export const SourceLine = z.object({
+  file: z.string().max(512),
+  line: z.number().int().nonnegative(),
+});
+export type SourceLine = z.infer<typeof SourceLine>;
+
+/** The traced program that made a call. `run` is the agent's id for one run of one program. */
+export const ProcRef = z.object({
+  run: z.string().max(32),
+  pid: z.number().int().nonnegative(),
+  program: z.string().max(256),
+  /** the thread's name, where the program has several threads */
+  thread: z.string().max(128).optional(),
+});
+export type ProcRef = z.infer<typeof ProcRef>;
+
+/** Fields a traced program's calls carry beside the engine's (absent on the agent's own sockets). */
+const traced = {
+  src: SourceLine.optional(),
+  proc: ProcRef.optional(),
+  /** pairs an api.begin with the api.call that completes it (per run) */
+  callId: z.number().int().nonnegative().optional(),
+  /** the kernel's inode of the socket (as /proc/net/tcp shows it) */
+  ino: z.number().int().nonnegative().optional(),
+};
+
 /** A socket call and what it returned. One event per call, emitted when the call completes. */
 export const ApiCallEvent = z.object({
+  ...traced,
   ...envelope,
   layer: z.literal('api'),
   type: z.literal('api.call'),
@@ -42,6 +73,23 @@ export const ApiCallEvent = z.object({
   data: BytesPreview.optional(),
 });
 export type ApiCallEvent = z.infer<typeof ApiCallEvent>;
+
+/**
+ * A traced program is at a socket call: paused before it (step mode, until the teacher says go), or
+ * inside a call that may block (accept, connect, recv, send …) that has not returned yet. The api.call
+ * with the same proc.run and callId ends it.
+ */
+export const ApiBeginEvent = z.object({
+  ...envelope,
+  ...traced,
+  layer: z.literal('api'),
+  type: z.literal('api.begin'),
+  call: ApiCallName,
+  args: z.record(z.string(), z.unknown()),
+  /** true: stopped before the call, waiting for go; absent: the call is being made now */
+  paused: z.boolean().optional(),
+});
+export type ApiBeginEvent = z.infer<typeof ApiBeginEvent>;
 
 /**
  * Something the socket engine learned without a call: a connection waiting to be accepted,
@@ -182,9 +230,73 @@ export const ScenarioStepEvent = z.object({
 });
 export type ScenarioStepEvent = z.infer<typeof ScenarioStepEvent>;
 
+/** A traced Python program started (the agent's runner). */
+export const ProcStartEvent = z.object({
+  ...envelope,
+  layer: z.literal('session'),
+  type: z.literal('proc.start'),
+  proc: ProcRef,
+  /** the file as the page shows it (its name for pasted code) and its arguments */
+  file: z.string().max(512),
+  args: z.array(z.string().max(1024)).max(64),
+  python: z.string().max(64),
+  /** started paused before its first socket call (step mode) */
+  step: z.boolean(),
+});
+export type ProcStartEvent = z.infer<typeof ProcStartEvent>;
+
+/** Bytes a traced program wrote (stdout, stderr) or was given (stdin: a line typed on the page). */
+export const ProcOutputEvent = z.object({
+  ...envelope,
+  layer: z.literal('session'),
+  type: z.literal('proc.output'),
+  run: z.string().max(32),
+  stream: z.enum(['stdout', 'stderr', 'stdin']),
+  /** the bytes as they came (base64, at most 3 KiB of bytes per event) */
+  b64: z.string().max(4096),
+  /** the bytes decoded: utf-8 where they are valid utf-8, else gbk, else utf-8 with replacements */
+  text: z.string().max(4096),
+  encoding: z.enum(['utf-8', 'gbk']),
+});
+export type ProcOutputEvent = z.infer<typeof ProcOutputEvent>;
+
+/** A traced program waits in input(); the page asks for a line. */
+export const ProcInputEvent = z.object({
+  ...envelope,
+  layer: z.literal('session'),
+  type: z.literal('proc.input'),
+  run: z.string().max(32),
+  prompt: z.string().max(1024),
+  src: SourceLine.optional(),
+});
+export type ProcInputEvent = z.infer<typeof ProcInputEvent>;
+
+export const TracebackFrame = z.object({ file: z.string().max(512), line: z.number().int().nonnegative(), name: z.string().max(256) });
+export const PROC_END_REASONS = ['exited', 'stopped', 'timeout', 'output-limit', 'agent-exit', 'reset', 'failed-to-start'] as const;
+
+/** A traced program ended: its exit status, and the exception that ended it, if one did. */
+export const ProcExitEvent = z.object({
+  ...envelope,
+  layer: z.literal('session'),
+  type: z.literal('proc.exit'),
+  run: z.string().max(32),
+  code: z.number().int().nullable(),
+  signal: z.string().max(32).nullable(),
+  reason: z.enum(PROC_END_REASONS),
+  /** the uncaught exception (the student's frames only), when one ended the program */
+  exception: z.object({
+    type: z.string().max(256),
+    message: z.string().max(2000),
+    frames: z.array(TracebackFrame).max(64),
+  }).optional(),
+  /** why it could not start, or what ended it, in plain English */
+  message: z.string().max(2000).optional(),
+});
+export type ProcExitEvent = z.infer<typeof ProcExitEvent>;
+
 export const SessionEvent = z.discriminatedUnion('type', [
-  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, TcpSegmentEvent, UdpDatagramEvent,
-  SourceStatusEvent, ScenarioStepEvent,
+  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, TcpSegmentEvent, UdpDatagramEvent,
+  SourceStatusEvent, ScenarioStepEvent, ProcStartEvent, ProcOutputEvent, ProcInputEvent, ProcExitEvent,
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
 export type EventType = SessionEvent['type'];

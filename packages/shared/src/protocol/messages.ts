@@ -35,6 +35,8 @@ export const Capabilities = z.object({
   /** targets outside loopback allowed (the --allow-remote flag) */
   remoteTargets: z.boolean(),
   scenarios: z.array(z.string()),
+  /** running Python programs under the tracer: the interpreter found (version, path) or why not */
+  python: ProbeStatus.extend({ version: z.string().max(64).optional(), path: z.string().max(4096).optional() }).optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
 
