@@ -9,6 +9,7 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -8,7 +8,10 @@
  *    valid utf-8.
  * R3 Stop (py.stop, session reset, agent shutdown) sends SIGTERM to the whole group, then SIGKILL after
  *    STOP_GRACE_MS; when the program exits by itself, what it left in its group is killed too. If the agent
- *    itself dies, even by SIGKILL, the tracer's parent-death signal ends the program (tracer/README.md).
+ *    itself dies, even by SIGKILL, a watchdog ends the group: a small sh, started beside the program, whose
+ *    stdin is a pipe from the agent; at EOF (the agent is gone, however it went) it sends SIGKILL to the
+ *    program's group. (The tracer's parent-death signal ends the program too, but Linux does not pass that
+ *    signal on to what the program starts: subprocess's children would be left.)
  * R4 Bounded: MAX_OUTPUT bytes of output (then it is stopped, reason output-limit) and MAX_RUN_MS of run
  *    time, not counting time paused before a call in step mode (a paused program waits as long as the
  *    teacher wants).
@@ -30,6 +33,9 @@ export const STOP_GRACE_MS = 1000;
 export const MAX_OUTPUT = 4 << 20;
 export const MAX_RUN_MS = 10 * 60_000;
 const CHUNK = 3072;
+/** R3's watchdog: "$1" is the program's process group; the agent holds the other end of stdin */
+// dash's kill takes no `--`: a negative number after the signal is a process group
+const WATCHDOG = 'while read -r _; do :; done; kill -KILL "-$1" 2>/dev/null';
 
 export type EndReason = 'exited' | 'stopped' | 'timeout' | 'output-limit' | 'agent-exit' | 'reset' | 'failed-to-start';
 
@@ -93,6 +99,7 @@ export class PythonRun {
   readonly run: string;
   readonly pid: number;
   private readonly child: ChildProcess;
+  private watchdog: ChildProcess | null = null;
   private readonly ctx: TranslateContext;
   private readonly reader: LineReader;
   private readonly sockets = new Map<string, TrackedSocket>();
@@ -126,6 +133,12 @@ export class PythonRun {
       cwd: spec.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.pid = this.child.pid ?? 0;
+    if (this.pid) {
+      this.watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'socketscope-watchdog', String(this.pid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+      this.watchdog.on('error', (err) => hooks.log(`the watchdog of ${spec.run} did not start: ${err.message}`));
+      this.watchdog.stdin?.on('error', () => { /* it is gone */ });
+      this.watchdog.unref();
+    }
     const proc: ProcRef = { run: spec.run, pid: this.pid, program: spec.shownAs };
     this.ctx = { run: spec.run, proc, socks: new Map(), tsAt: hooks.tsAt };
     this.reader = new LineReader((m) => this.onMessage(m));
@@ -137,6 +150,7 @@ export class PythonRun {
         this.exitedFlag = true;
         this.stopTimers();
         this.killGroup('SIGKILL'); // R3: what it left behind in its group
+        this.watchdog?.kill('SIGKILL'); // its job is done; it must not fire at a group id used again later
         if (spec.tempDir) rmSync(spec.tempDir, { recursive: true, force: true });
         for (const s of this.sockets.values()) s.closed = true;
         this.hooks.changed();

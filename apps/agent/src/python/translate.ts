@@ -94,6 +94,7 @@ export function callEvent(ctx: TranslateContext, m: TracerCall): EventInput | nu
     e.sock = sockId(ctx.run, m.sock);
     if (info.proto) e.proto = info.proto;
     if (m.ino) e.ino = m.ino;
+    if (typeof m.fd === 'number' && m.fd >= 0) e.fd = m.fd;
     if (m.data) e.data = m.data;
     if (m.call === 'accept' && m.new) {
       ctx.socks.set(m.new.sock, { inet: true, proto: 'tcp' });

@@ -50,6 +50,8 @@ const traced = {
   callId: z.number().int().nonnegative().optional(),
   /** the kernel's inode of the socket (as /proc/net/tcp shows it) */
   ino: z.number().int().nonnegative().optional(),
+  /** the socket's file descriptor in the program (as strace shows it) */
+  fd: z.number().int().optional(),
 };
 
 /** A socket call and what it returned. One event per call, emitted when the call completes. */
