@@ -46,6 +46,24 @@ print("echo:", client.recv(1024).decode())
 client.close()
 `;
 
+describe('which Python runs the programs (interpreter.ts I1–I3)', () => {
+  it('I1: a pyenv-style shim is resolved to the real interpreter it runs', () => {
+    if (!PY.available) return;
+    expect(PY.path).toMatch(/python3(\.\d+)?$/);
+    expect(PY.path).not.toMatch(/shims/);
+  });
+
+  it('I2/I3: without python3, hello says why and gives the install command, and py.run fails clearly', async () => {
+    const { probePython } = await import('../src/python/interpreter.ts');
+    const none = probePython('/nonexistent/python3');
+    expect(none).toMatchObject({ available: false, fix: { linux: 'sudo apt-get install -y python3' } });
+    expect(none.reason).toMatch(/not found/);
+    const l = newLab({ python: none });
+    expect(l.agent.hello().capabilities.python).toMatchObject({ available: false, fix: { linux: 'sudo apt-get install -y python3' } });
+    await expect(l.agent.exec({ op: 'py.run', code: 'print(1)', args: [], step: false })).rejects.toMatchObject({ code: 'E_UNAVAILABLE' });
+  });
+});
+
 describe.skipIf(!PY.available)('traced Python programs', () => {
   it('the echo server and client: each call with its line, accept() waiting before it returns, output, exit 0', async () => {
     const l = newLab();

@@ -70,6 +70,12 @@ describe('a viewer only watches (P7)', () => {
       { op: 'session.reset' },
       { op: 'scenario.run', name: 'tcp-hello' },
       { op: 'watch.add', port: 5555 },
+      // a student can never run a program on the teacher's machine, nor steer one (PR1)
+      { op: 'py.run', code: 'print("from a student")', name: 'x.py', args: [] },
+      { op: 'py.run', example: 'hello-server' },
+      { op: 'py.go', run: 'p1' },
+      { op: 'py.input', run: 'p1', line: 'hi' },
+      { op: 'py.stop', run: 'p1' },
       { op: 'no-such-op' },
     ];
     for (const c of cmds) {
@@ -84,6 +90,7 @@ describe('a viewer only watches (P7)', () => {
     expect(h.agent.session.id).toBe(sessionId);
     expect(h.agent.engine.tracked()).toHaveLength(0);
     expect(h.agent.watcher.ports()).toEqual([]);
+    expect(h.agent.programs?.running() ?? []).toHaveLength(0);
     v.ws.close();
     lv.ws.close();
   });
