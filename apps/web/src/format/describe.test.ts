@@ -46,6 +46,20 @@ describe('describeEvent', () => {
     expect(describeEvent(e, zh).text).toContain('TIME_WAIT');
   });
 
+  it('describes a traced program: its paused call with the student’s line, its output on one line, how it ended', () => {
+    const proc = { run: 'p1', pid: 42, program: 'client.py' };
+    const begin = ev({ layer: 'api', type: 'api.begin', call: 'connect', args: { host: '127.0.0.1', port: 12000 }, paused: true, proc, callId: 2, src: { file: '/tmp/x/client.py', line: 6 } });
+    expect(describeEvent(begin, en)).toMatchObject({ text: 'connect(127.0.0.1:12000) paused before the call', detail: ' · client.py:6' });
+    expect(describeEvent(begin, zh).text).toBe('connect(127.0.0.1:12000) 调用之前暂停');
+    const out = ev({ layer: 'session', type: 'proc.output', run: 'p1', stream: 'stderr', b64: '', text: 'Traceback\n  line 6\n', encoding: 'utf-8' });
+    expect(describeEvent(out, en).text).toBe('p1 stderr: “Traceback⏎  line 6⏎”');
+    const exit = ev({ layer: 'session', type: 'proc.exit', run: 'p1', code: 1, signal: null, reason: 'exited', exception: { type: 'ConnectionRefusedError', message: '[Errno 111] Connection refused', frames: [{ file: 'client.py', line: 6, name: '<module>' }] } });
+    expect(describeEvent(exit, en)).toMatchObject({ text: 'p1 ended: Exited with code 1 — ConnectionRefusedError: [Errno 111] Connection refused', error: 'ConnectionRefusedError' });
+    const stopped = ev({ layer: 'session', type: 'proc.exit', run: 'p2', code: null, signal: 'SIGTERM', reason: 'stopped' });
+    expect(describeEvent(stopped, en).text).toBe('p2 ended: Stopped from the page · Ended by signal SIGTERM');
+    expect(describeEvent(stopped, zh).text).toBe('p2 已结束：已从页面停止 · 被信号 SIGTERM 结束');
+  });
+
   it('formats args with host:port together', () => {
     expect(formatArgs({ host: '::1', port: 80, backlog: 5 })).toBe('::1:80, backlog=5');
   });

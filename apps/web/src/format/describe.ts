@@ -1,4 +1,4 @@
-import type { SessionEvent } from '@socketscope/shared';
+import type { ProcModel, SessionEvent, SourceLine } from '@socketscope/shared';
 import type { MessageKey, Translate } from '../i18n/index.ts';
 import { NOTE_KEYS, type LogRow } from '../store/slices.ts';
 import { bindNote, bindNoteBadge } from './bindNote.ts';
@@ -35,7 +35,26 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
       const note = bindNote(e);
       const ok: RowText = { text: t('ev.call.ok', { call: e.call, args, result: formatResult(e) }), inferred: false };
       if (note) ok.badge = bindNoteBadge(note, t);
+      if (e.src) ok.detail = srcText(e.src, t);
       return ok;
+    }
+    // a traced program's call: paused before it (step mode), or made and not returned yet
+    case 'api.begin': {
+      const d: RowText = { text: t(e.paused ? 'ev.begin.paused' : 'ev.begin', { call: e.call, args: formatArgs(e.args) }), inferred: false };
+      if (e.src) d.detail = srcText(e.src, t);
+      return d;
+    }
+    case 'proc.start':
+      return { text: t(e.step ? 'ev.proc.startStep' : 'ev.proc.start', { program: e.proc.program, pid: e.proc.pid, python: e.python }), inferred: false };
+    case 'proc.output':
+      return { text: t('ev.proc.output', { run: e.run, stream: e.stream, text: oneLine(e.text) }), inferred: false };
+    case 'proc.input':
+      return { text: t('ev.proc.input', { run: e.run, prompt: oneLine(e.prompt) }), inferred: false };
+    case 'proc.exit': {
+      const status = procExitText(e, t) + (e.exception ? ` — ${e.exception.type}: ${e.exception.message}` : '');
+      return e.exception || e.reason === 'failed-to-start'
+        ? { text: t('ev.proc.exit', { run: e.run, status }), inferred: false, error: e.exception?.type ?? e.reason }
+        : { text: t('ev.proc.exit', { run: e.run, status }), inferred: false };
     }
     case 'api.notice': {
       const text = t(`ev.notice.${e.what}` as MessageKey, { remote: e.remote ?? '?', code: e.error?.code ?? '' });
@@ -77,6 +96,25 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
     case 'scenario.step':
       return { text: t('ev.scenario', { scenario: e.scenario, step: e.step, index: e.index + 1, status: e.status }), inferred: false };
   }
+}
+
+/** How a traced program ended, in words: its reason, and its exit code or signal. */
+export function procExitText(exit: Pick<NonNullable<ProcModel['exit']>, 'code' | 'signal' | 'reason'>, t: Translate): string {
+  const status = exit.signal !== null ? t('prog.exit.signal', { signal: exit.signal }) : exit.code !== null ? t('prog.exit.code', { code: exit.code }) : '';
+  if (exit.reason === 'exited') return status || t('prog.status.exited');
+  const why = t(`prog.exit.${exit.reason}` as MessageKey);
+  return status ? `${why} · ${status}` : why;
+}
+
+/** The student's line that made a call: the file's own name (its folder says nothing) and the line. */
+function srcText(src: SourceLine, t: Translate): string {
+  return t('ev.src', { file: src.file.slice(src.file.lastIndexOf('/') + 1), line: src.line });
+}
+
+/** Program output in one log row: line breaks shown as ⏎, long text cut. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\r?\n/g, '⏎');
+  return `“${flat.length > 80 ? `${flat.slice(0, 80)}…` : flat}”`;
 }
 
 function segmentBadge(flags: readonly string[], t: Translate): string | undefined {

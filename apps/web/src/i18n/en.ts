@@ -7,6 +7,8 @@
 import { buffersEn } from './parts/buffers.en.ts';
 import { ladderEn } from './parts/ladder.en.ts';
 import { machineEn } from './parts/machine.en.ts';
+import { safetyEn } from './parts/safety.en.ts';
+import { programsEn } from './parts/programs.en.ts';
 
 const messages = {
   'lang.name': 'English',
@@ -355,6 +357,8 @@ const messages = {
   'share.copied': 'Copied',
   'share.close': 'Close',
   'share.note': 'This link carries its own read-only token. The teacher’s link works only on this computer.',
+
+  ...programsEn,
 } as const;
 
 export type MessageKey = keyof typeof messages;
@@ -362,4 +366,4 @@ export type Messages = Record<MessageKey, string>;
 /** A locale's whole dictionary: the page's messages plus the ladder, state machine and buffer views' parts. */
 export type Dictionary = Messages & Readonly<Record<string, string>>;
 
-export const en: Dictionary = { ...messages, ...ladderEn, ...machineEn, ...buffersEn };
+export const en: Dictionary = { ...messages, ...ladderEn, ...machineEn, ...buffersEn, ...safetyEn };

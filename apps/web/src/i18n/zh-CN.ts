@@ -2,6 +2,8 @@ import type { Dictionary, Messages } from './en.ts';
 import { buffersZhCN } from './parts/buffers.zh-CN.ts';
 import { ladderZhCN } from './parts/ladder.zh-CN.ts';
 import { machineZhCN } from './parts/machine.zh-CN.ts';
+import { safetyZhCN } from './parts/safety.zh-CN.ts';
+import { programsZhCN } from './parts/programs.zh-CN.ts';
 
 /** 简体中文. Technical terms (SYN, ACK, LISTEN, Send-Q …) stay in English; the course's Chinese names stand beside them. */
 const messages: Messages = {
@@ -351,6 +353,8 @@ const messages: Messages = {
   'share.copied': '已复制',
   'share.close': '关闭',
   'share.note': '此链接带有单独的只读令牌。教师的链接只能在这台电脑上使用。',
+
+  ...programsZhCN,
 };
 
-export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN };
+export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN, ...safetyZhCN };

@@ -3,14 +3,16 @@ import { runCommand } from '../app/session.ts';
 import { useT } from '../i18n/useT.ts';
 import { useApp } from '../store/store.ts';
 import { ReplyLine } from './Reply.tsx';
+import { ProgramsPanel } from './programs/ProgramsPanel.tsx';
 
-/** Forms that create sockets by hand. Calls on an existing socket live on its card. */
+/** Python programs to run traced, and forms that create sockets by hand. Calls on an existing socket live on its card. */
 export function Playground() {
   const t = useT();
   return (
     <section className="panel playground" data-testid="playground" aria-labelledby="play-title">
       <h2 id="play-title">{t('play.title')}</h2>
       <p className="muted small">{t('play.hint')}</p>
+      <ProgramsPanel />
       <ListenForm />
       <ConnectForm />
       <UdpBindForm />

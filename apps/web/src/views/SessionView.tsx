@@ -5,8 +5,10 @@ import { EventLog } from './EventLog.tsx';
 import { ExportPcapButton, OpenButton, SaveButton } from './Files.tsx';
 import { LadderPanel } from './LadderPanel.tsx';
 import { Playground } from './Playground.tsx';
+import { ProgramRunsPanel } from './programs/ProgramsPanel.tsx';
 import { Transport } from './player/Transport.tsx';
 import { SocketList } from './SocketList.tsx';
+import { ViewBoundary } from './ViewBoundary.tsx';
 
 /**
  * A session that is not a lesson: the live playground, or a recording / capture opened from a file.
@@ -19,6 +21,8 @@ export function SessionView() {
   // a read-only (shared) page only watches: no forms at all (the agent would refuse them: E_READ_ONLY)
   const canAct = useApp((s) => s.source.kind === 'live' && !(s.session?.readOnly ?? false));
   const maximized = useApp((s) => s.maximized);
+  // traced programs are shown on every page, with buttons only on the teacher's (views/programs)
+  const hasRuns = useApp((s) => s.model.procOrder.length > 0);
   const show = (p: 'ladder' | 'cards' | 'log') => maximized === null || maximized === p;
   return (
     <main className={`session-view${canAct ? ' with-playground' : ''}${maximized ? ' one-view' : ''}`} data-testid="session-view">
@@ -31,10 +35,12 @@ export function SessionView() {
       </div>
       <Transport live={live} />
       <div className="layout">
-        {canAct && maximized === null ? <Playground /> : null}
-        {show('ladder') ? <LadderPanel /> : null}
-        {show('cards') ? <SocketList /> : null}
-        {show('log') ? <EventLog /> : null}
+        {/* each view on its own: one that throws is replaced by a message, the others go on */}
+        {canAct && maximized === null ? <ViewBoundary view="playground"><Playground /></ViewBoundary> : null}
+        {!canAct && hasRuns && maximized === null ? <ViewBoundary view="programs"><ProgramRunsPanel /></ViewBoundary> : null}
+        {show('ladder') ? <ViewBoundary view="ladder"><LadderPanel /></ViewBoundary> : null}
+        {show('cards') ? <ViewBoundary view="cards"><SocketList /></ViewBoundary> : null}
+        {show('log') ? <ViewBoundary view="log"><EventLog /></ViewBoundary> : null}
       </div>
     </main>
   );

@@ -10,6 +10,7 @@ import { AcceptQueue, PendingAccept, QueueBar, TcpStateView } from './CardParts.
 import { CardKernelViews } from './CardKernel.tsx';
 import { ErrorHint, ReplyLine } from './Reply.tsx';
 import { SocketActions } from './SocketActions.tsx';
+import { ProgramTag } from './programs/ProgramTag.tsx';
 
 /**
  * One socket at the playback cursor. Re-renders only when this socket's entity (or its last data /
@@ -59,6 +60,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since, pa
         <span className="sock-id">{id}</span>
         <span className={`proto proto-${sock.proto}`}>{sock.proto.toUpperCase()}</span>
         <span className="role" data-testid="sock-role">{roleText}</span>
+        {sock.run ? <ProgramTag run={sock.run} /> : null}
         {finished ? <span className="badge badge-muted" data-testid="sock-closed">✕ {sock.gone ? t('card.gone') : t('card.closed')}</span> : null}
       </header>
       {shell ? null : <>
@@ -74,7 +76,8 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since, pa
       <LastData seen={seen} encoding={encoding} />
       <CallsAndErrors sock={sock} />
       <BindNoteLine sock={sock} />
-      {!finished && interactive ? <SocketActions sock={sock} encoding={encoding} onEncoding={setEncoding} /> : null}
+      {/* a traced program's socket is the program's: the agent cannot make calls on it */}
+      {!finished && interactive && !sock.run ? <SocketActions sock={sock} encoding={encoding} onEncoding={setEncoding} /> : null}
       {interactive ? <ReplyLine target={id} encoding={encoding} /> : null}
       </>}
     </article>
