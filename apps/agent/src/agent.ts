@@ -107,6 +107,9 @@ export class Agent implements AgentPort {
   start(): void {
     if (this.started) return;
     this.started = true;
+    // which python3 runs programs is found once, now (a pyenv shim takes tens of ms): not in the first
+    // page's hello, which would wait for it
+    this.programs?.status();
     const emit = this.session.emit.bind(this.session);
     if (this.inference) {
       const inference = this.inference;

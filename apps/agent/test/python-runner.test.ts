@@ -229,6 +229,25 @@ describe.skipIf(!PY.available)('traced Python programs', () => {
     expect(l.calls(server).find((c) => c.call === 'accept')?.proc?.thread).toBeUndefined();
   });
 
+  it('socketserver.ForkingTCPServer: the handler\'s calls carry the forked child\'s pid, on the socket it inherited', async () => {
+    const l = newLab();
+    const port = await freePort();
+    const server = await l.run(`import socketserver\n\nclass Upper(socketserver.BaseRequestHandler):\n    def handle(self):\n        self.request.sendall(self.request.recv(100).upper())\n\nwith socketserver.ForkingTCPServer(("127.0.0.1", ${port}), Upper) as srv:\n    srv.handle_request()\n    srv.server_close()\n`, { name: 'forking.py' });
+    await l.waitFor(isCall(server, 'listen'));
+    const client = await l.run(`import socket\nc = socket.create_connection(("127.0.0.1", ${port}))\nc.sendall(b"abc")\nprint(c.recv(100).decode())\n`, { name: 'c.py' });
+    // handle_request() forks a child for the connection; server_close() waits for it
+    await Promise.all([l.exited(server), l.exited(client)]);
+    expect(l.output(client)).toBe('ABC\n');
+    const start = l.events.find((e) => e.type === 'proc.start' && e.proc.run === server) as Extract<SessionEvent, { type: 'proc.start' }>;
+    const accept = l.calls(server).find((c) => c.call === 'accept')!;
+    expect(accept.proc?.pid).toBe(start.proc.pid);
+    const handled = l.calls(server).find((c) => c.call === 'sendall')!;
+    expect(handled.proc?.pid).not.toBe(start.proc.pid);
+    expect(handled.src?.line).toBe(5);
+    // the child works on the very socket the parent accepted
+    expect(handled.sock).toBe(accept.newSock);
+  });
+
   it('a program that never ends: stop ends it and every process it started, and says so', async () => {
     const l = newLab();
     const run = await l.run('import subprocess, sys, time\np = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])\nprint(p.pid, flush=True)\ntime.sleep(600)\n', { name: 'forever.py' });

@@ -103,7 +103,8 @@ export class PythonRun {
   private readonly ctx: TranslateContext;
   private readonly reader: LineReader;
   private readonly sockets = new Map<string, TrackedSocket>();
-  private readonly pending = new Map<number, Pending>();
+  /** calls begun and not returned, by "pid:id" (a forked child's ids continue from its parent's) */
+  private readonly pending = new Map<string, Pending>();
   private readonly text = { stdout: new StreamText(), stderr: new StreamText() };
   private exc: Exc | null = null;
   private outputBytes = 0;
@@ -264,13 +265,13 @@ export class PythonRun {
     switch (m.k) {
       case 'hello': return;
       case 'begin': {
-        this.pending.set(m.id, { paused: m.paused === true, since: Date.now() });
+        this.pending.set(`${m.pid ?? 0}:${m.id}`, { paused: m.paused === true, since: Date.now() });
         const e = beginEvent(this.ctx, m);
         if (e) this.hooks.emit(e);
         return;
       }
       case 'call': {
-        this.pending.delete(m.id);
+        this.pending.delete(`${m.pid ?? 0}:${m.id}`);
         const e = callEvent(this.ctx, m);
         if (!e) return;
         this.hooks.emit(e);

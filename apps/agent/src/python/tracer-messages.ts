@@ -19,6 +19,8 @@ export const TracerHello = z.object({
 export const TracerBegin = z.object({
   k: z.literal('begin'), id: z.number().int().nonnegative(), call: z.string().max(32), sock: z.number().int().nonnegative().nullable().optional(),
   args: Args.optional(), src: Src, thread: Thread, t: z.number(), paused: z.boolean().optional(),
+  /** a forked child's messages carry its pid (tracer T14) */
+  pid: z.number().int().optional(),
 });
 
 export const TracerCall = z.object({
@@ -31,9 +33,10 @@ export const TracerCall = z.object({
   local: Ep, remote: Ep,
   data: z.object({ len: z.number().int().nonnegative(), b64: z.string().max(4096), truncated: z.boolean() }).nullable().optional(),
   new: z.object({ sock: z.number().int().nonnegative(), fd: z.number().int().optional(), ino: z.number().int().nonnegative().nullable().optional(), local: Ep, remote: Ep }).nullable().optional(),
+  pid: z.number().int().optional(),
 });
 
-export const TracerInput = z.object({ k: z.literal('input'), prompt: z.string().max(4096), src: Src });
+export const TracerInput = z.object({ k: z.literal('input'), prompt: z.string().max(4096), src: Src, pid: z.number().int().optional() });
 
 export const TracerExc = z.object({
   k: z.literal('exc'), type: z.string().max(256), message: z.string().max(4000),

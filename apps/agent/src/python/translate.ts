@@ -7,6 +7,9 @@
  *     on other sockets are still api events, without `sock`.
  * TR3 A connected TCP socket carries conn "client>server": connect()'s local>remote, accept()'s new
  *     socket remote>local. A UDP call's remote is what the engine's says: sendto's target, recvfrom's sender.
+ * TR5 A forked child (a ForkingTCPServer's handler) speaks with its own pid: its calls carry that pid, the
+ *     sockets it inherited keep their ids, and a socket it makes itself is "<run>.<pid>.s<n>" (its numbers
+ *     continue from its parent's, so the parent's next socket may have the same n).
  * TR4 ts is the tracer's own clock reading (CLOCK_MONOTONIC), on the session's time line: api.begin at
  *     the moment before the call, api.call when it returned, durationUs between.
  */
@@ -25,12 +28,43 @@ export interface TranslateContext {
   run: string;
   proc: ProcRef;
   /** tracer socket number → what its socket() call said */
-  socks: Map<number, SockInfo>;
+  socks: Pick<Map<number, SockInfo>, 'get' | 'set' | 'keys'>;
+  /** the session's id of socket number n (TR1; TR5 in a forked child) */
+  idOf?: (n: number) => string;
+  /** TR5: per forked child, the socket numbers it inherited (and the ones it made: by id) */
+  children?: Map<number, { inherited: Set<number>; socks: Map<number, SockInfo> }>;
   tsAt(ns: number): number;
 }
 
 export function sockId(run: string, n: number): string {
   return `${run}.s${n}`;
+}
+
+/** TR5: the context a message speaks in — the program's, or a forked child's with its own pid and sockets. */
+function scope(ctx: TranslateContext, pid: number | undefined): TranslateContext {
+  if (pid === undefined || pid === ctx.proc.pid) return ctx;
+  ctx.children ??= new Map();
+  let child = ctx.children.get(pid);
+  if (!child) {
+    if (ctx.children.size >= 256) ctx.children.delete(ctx.children.keys().next().value!);
+    child = { inherited: new Set(ctx.socks.keys()), socks: new Map() };
+    ctx.children.set(pid, child);
+  }
+  const { inherited, socks } = child;
+  const parent = ctx;
+  return {
+    run: ctx.run, proc: { ...ctx.proc, pid }, tsAt: ctx.tsAt,
+    socks: {
+      get: (n: number) => (inherited.has(n) ? parent.socks.get(n) : socks.get(n)),
+      set(n: number, v: SockInfo) { if (!inherited.has(n)) socks.set(n, v); return socks; },
+      keys: () => socks.keys(),
+    },
+    idOf: (n: number) => (inherited.has(n) ? sockId(ctx.run, n) : `${ctx.run}.${pid}.s${n}`),
+  };
+}
+
+function idOf(ctx: TranslateContext, n: number): string {
+  return ctx.idOf?.(n) ?? sockId(ctx.run, n);
 }
 
 function protoOf(family: string | null | undefined, type: string | null | undefined): SockInfo {
@@ -61,8 +95,9 @@ function learn(ctx: TranslateContext, m: TracerCall): SockInfo | undefined {
   return info;
 }
 
-export function beginEvent(ctx: TranslateContext, m: TracerBegin): EventInput | null {
+export function beginEvent(outer: TranslateContext, m: TracerBegin): EventInput | null {
   if (!CALLS.has(m.call)) return null;
+  const ctx = scope(outer, m.pid);
   const info = m.sock === null || m.sock === undefined ? undefined : ctx.socks.get(m.sock);
   const e: Extract<EventInput, { type: 'api.begin' }> = {
     layer: 'api', type: 'api.begin', call: m.call as ApiCallName, args: m.args ?? {},
@@ -71,7 +106,7 @@ export function beginEvent(ctx: TranslateContext, m: TracerBegin): EventInput | 
   const src = srcOf(m.src);
   if (src) e.src = src;
   if (m.paused) e.paused = true;
-  if (info?.inet && m.sock !== null && m.sock !== undefined) e.sock = sockId(ctx.run, m.sock);
+  if (info?.inet && m.sock !== null && m.sock !== undefined) e.sock = idOf(ctx, m.sock);
   return e;
 }
 
@@ -79,8 +114,9 @@ function errorOf(err: NonNullable<TracerCall['error']>): SocketError {
   return { code: err.code ?? err.type, message: err.message || err.type };
 }
 
-export function callEvent(ctx: TranslateContext, m: TracerCall): EventInput | null {
+export function callEvent(outer: TranslateContext, m: TracerCall): EventInput | null {
   if (!CALLS.has(m.call)) return null;
+  const ctx = scope(outer, m.pid);
   const info = learn(ctx, m);
   const e: Extract<EventInput, { type: 'api.call' }> = {
     layer: 'api', type: 'api.call', call: m.call as ApiCallName, args: m.args ?? {},
@@ -91,14 +127,14 @@ export function callEvent(ctx: TranslateContext, m: TracerCall): EventInput | nu
   if (m.result !== undefined && m.result !== null) e.result = m.result;
   if (m.error) e.error = errorOf(m.error);
   if (info?.inet && m.sock !== null && m.sock !== undefined) {
-    e.sock = sockId(ctx.run, m.sock);
+    e.sock = idOf(ctx, m.sock);
     if (info.proto) e.proto = info.proto;
     if (m.ino) e.ino = m.ino;
     if (typeof m.fd === 'number' && m.fd >= 0) e.fd = m.fd;
     if (m.data) e.data = m.data;
     if (m.call === 'accept' && m.new) {
       ctx.socks.set(m.new.sock, { inet: true, proto: 'tcp' });
-      e.newSock = sockId(ctx.run, m.new.sock);
+      e.newSock = idOf(ctx, m.new.sock);
       if (m.new.local) e.local = m.new.local;
       if (m.new.remote) e.remote = m.new.remote;
       if (m.new.local && m.new.remote) e.conn = connKey(m.new.remote, m.new.local);
