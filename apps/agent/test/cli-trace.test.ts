@@ -96,7 +96,6 @@ describe.skipIf(!PY.available)('socketscope trace', () => {
     // the server started first and the client only once it waited in accept()
     const acceptBegin = r.events.find((e) => e.type === 'api.begin' && e.proc?.run === srv && e.call === 'accept')!;
     expect(acceptBegin.seq).toBeLessThan(starts[1]!.seq);
-    expect(r.events.some((e) => e.type === 'api.begin' && e.proc?.run === srv && e.call === 'recv')).toBe(true);
     // the client's printed output is in the stream
     const out = r.events.filter((e) => e.type === 'proc.output' && e.run === cl).map((e) => (e as { text: string }).text).join('');
     expect(out).toBe("Received b'Hello, world'\n");

@@ -13,6 +13,8 @@ import { probePython, type PythonStatus } from '../src/python/interpreter.ts';
 export const PY = probePython();
 if (!PY.available) console.warn(`SKIPPED traced Python tests: ${PY.reason}`);
 
+const versionKey = (v: string) => v.split('.').map((n) => n.padStart(3, '0')).join('.');
+
 /** Every Python ≥ 3.8 found: Debian's, and each one under pyenv (PYENV_ROOT or ~/.pyenv), oldest first. */
 export function interpreters(): PythonStatus[] {
   const found = new Map<string, PythonStatus>();
@@ -27,8 +29,7 @@ export function interpreters(): PythonStatus[] {
     const s = probePython(cmd);
     if (s.available && s.path) found.set(s.version!, s);
   }
-  const key = (v: string) => v.split('.').map((n) => n.padStart(3, '0')).join('.');
-  return [...found.values()].toSorted((a, b) => key(a.version!).localeCompare(key(b.version!)));
+  return [...found.values()].toSorted((a, b) => versionKey(a.version!).localeCompare(versionKey(b.version!)));
 }
 
 export function freePort(): Promise<number> {

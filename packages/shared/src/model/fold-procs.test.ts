@@ -11,6 +11,17 @@ function stream(inputs: EventInput[]): SessionEvent[] {
 const proc = { run: 'p1', pid: 4242, program: 'client.py' };
 const S = '127.0.0.1:12000';
 const C = '127.0.0.1:40000';
+/** base64 of ASCII text (shared has no Buffer and no btoa: it runs in the browser and in Node alike) */
+function b64(ascii: string): string {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let out = '';
+  for (let i = 0; i < ascii.length; i += 3) {
+    const n = (ascii.charCodeAt(i) << 16) | ((ascii.charCodeAt(i + 1) || 0) << 8) | (ascii.charCodeAt(i + 2) || 0);
+    out += abc[(n >> 18) & 63]! + abc[(n >> 12) & 63]! + (i + 1 < ascii.length ? abc[(n >> 6) & 63]! : '=') + (i + 2 < ascii.length ? abc[n & 63]! : '=');
+  }
+  return out;
+}
+
 const start: EventInput = { layer: 'session', type: 'proc.start', proc, file: 'client.py', args: [], python: '3.11.7', step: true };
 
 describe('fold: traced programs', () => {
@@ -64,7 +75,7 @@ describe('fold: traced programs', () => {
       start,
       { layer: 'session', type: 'proc.input', run: 'p1', prompt: 'Input lowercase sentence: ', src: { file: 'client.py', line: 7 } },
       { layer: 'session', type: 'proc.output', run: 'p1', stream: 'stdin', b64: 'aGkK', text: 'hi\n', encoding: 'utf-8' },
-      ...Array.from({ length: 4 }, (): EventInput => ({ layer: 'session', type: 'proc.output', run: 'p1', stream: 'stdout', b64: Buffer.from(big).toString('base64').slice(0, 4096), text: big, encoding: 'utf-8' })),
+      ...Array.from({ length: 4 }, (): EventInput => ({ layer: 'session', type: 'proc.output', run: 'p1', stream: 'stdout', b64: b64(big.slice(0, 3072)), text: big, encoding: 'utf-8' })),
       { layer: 'session', type: 'proc.exit', run: 'p1', code: 1, signal: null, reason: 'exited', exception: { type: 'ConnectionRefusedError', message: '[Errno 111] Connection refused', frames: [{ file: 'client.py', line: 5, name: '<module>' }] } },
     ]));
     const p = m.procs['p1']!;

@@ -352,8 +352,10 @@ def _r_gethostbyname(m, sock, rec, a, kw, res, before):
 
 # name -> (may block, arguments, after the call, before the call). Methods of socket.socket, except
 # "socket" (its __init__) and the two module functions getaddrinfo and gethostbyname. "may block" is
-# READS for a call that cannot block once its socket is readable (then it gets no begin, T8).
+# READS for a call that cannot block once its socket is readable, WRITES for one that cannot block when
+# its socket is writable and it sends little (then they get no begin, T8).
 READS = 'until readable'
+WRITES = 'until writable'
 CALLS = {
     'socket': (False, _a_socket, _r_socket, None),
     'bind': (False, _a_address, _r_local, None),
@@ -361,9 +363,9 @@ CALLS = {
     'accept': (READS, _a_none, _r_accept, None),
     'connect': (True, _a_address, _r_connect, None),
     'connect_ex': (True, _a_address, _r_connect, None),
-    'send': (True, _a_send, _r_send, None),
-    'sendall': (True, _a_send, _r_sendall, None),
-    'sendto': (True, _a_sendto, _r_sendto, None),
+    'send': (WRITES, _a_send, _r_send, None),
+    'sendall': (WRITES, _a_send, _r_sendall, None),
+    'sendto': (WRITES, _a_sendto, _r_sendto, None),
     'recv': (READS, _a_recv, _r_recv, None),
     'recv_into': (READS, _a_recv_into, _r_recv_into, None),
     'recvfrom': (READS, _a_recv, _r_recvfrom, None),

@@ -112,7 +112,9 @@ class Calls(unittest.TestCase):
             self.assertIs(begin['paused'], False)
             self.assertSrc(begin, program, name)
             self.assertLess(r.messages.index(begin), r.messages.index(call))
-            self.assertLessEqual(begin['t'], call['t0'])
+            # the wait is reported inside the call, after at most the grace (T8), and the call's time counts it all
+            self.assertLessEqual(call['t0'], begin['t'])
+            self.assertLessEqual(begin['t'] - call['t0'], 50 * 1000 * 1000)
             self.assertGreater(call['t1'] - call['t0'], 100 * 1000 * 1000)  # it blocked ~0.3 s
         self.assertEqual(r.call('listen')['args'], {'backlog': min(128, __import__('socket').SOMAXCONN)})
         self.assertEqual(r.begins('bind'), [])
@@ -131,7 +133,8 @@ class Calls(unittest.TestCase):
                 print('EAGAIN')
         ''')
         self.assertEqual(out, b'EAGAIN\n')
-        self.assertEqual([m['call'] for m in r.begins()], ['sendall'])
+        # a small sendall into a writable socket cannot wait: no begin either
+        self.assertEqual([m['call'] for m in r.begins()], [])
         failed = r.call('recv', 1)
         self.assertSrc(failed, program, 'nonblocking')
         self.assertEqual(failed['error']['code'], 'EAGAIN')
@@ -139,6 +142,17 @@ class Calls(unittest.TestCase):
         self.assertEqual(r.call('setblocking')['args'], {'flag': False})
         self.assertEqual(r.call('recv')['family'], 'AF_UNIX')
         self.assertIsNone(r.call('recv')['local'])
+
+    def test_T8_a_send_that_may_wait_has_a_begin(self):
+        program, r, out = self.run_ok('''
+            import socket
+            a, b = socket.socketpair()
+            a.send(b'y')  # @small
+            a.sendall(b'x' * 100000)  # @big
+            print(len(b.recv(10)))
+        ''')
+        self.assertEqual([m['call'] for m in r.begins()], ['sendall'])
+        self.assertSrc(r.begins('sendall')[0], program, 'big')
 
     def test_T5_from_socket_import_star_is_traced(self):
         program, r, out = self.run_ok('''
