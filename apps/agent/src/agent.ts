@@ -180,6 +180,8 @@ export class Agent implements AgentPort {
       case 'watch.remove': return { watching: this.watcher.remove(cmd.port) };
       case 'session.reset':
         return this.reset();
+      // the sharing server answers it before it reaches the agent (server/connection.ts)
+      case 'share.payloads': throw new CommandError('E_UNAVAILABLE', 'share.payloads is answered by the server that shares the session');
       case 'py.run': return this.needPrograms().start(cmd);
       case 'py.go': this.needPrograms().get(cmd.run).go(); return { run: cmd.run };
       case 'py.step': this.needPrograms().get(cmd.run).setStep(cmd.on); return { run: cmd.run, step: cmd.on };
@@ -238,9 +240,10 @@ export class Agent implements AgentPort {
     // read through functions: setMode() may change them while we wait
     const off = () => wire?.mode === 'off';
     const up = () => wire?.running === true;
+    const aborted = () => signal?.aborted === true;
     if (!wire || off() || wire.running === undefined || up() || !wire.status().available) return;
     const deadline = Date.now() + ms;
-    while (!up() && !off() && Date.now() < deadline && !signal?.aborted) {
+    while (!up() && !off() && Date.now() < deadline && !aborted()) {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -297,10 +300,10 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const emit = session.emit.bind(session);
   const allowRemote = opts.allowRemote ?? false;
   const engine = createEngine({ emit, allowRemote, log, ...(opts.limits ? { limits: opts.limits } : {}) });
-  // the agent does not exist yet when the programs are made: their changes poke the sources through this
-  let poke = (): void => {};
+  // the sources do not exist yet when the programs are made: their changes poke them through this
+  const sources: { poke?: () => void } = {};
   const programs = new Programs({
-    emit, log, changed: () => poke(),
+    emit, log, changed: () => sources.poke?.(),
     tsAt: (ns) => session.tsAtMonotonicNs(BigInt(Math.round(ns))),
   });
   const targets = () => [...engine.tracked(), ...programs.tracked()];
@@ -311,7 +314,7 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   const kernel = new KernelProbe({ targets, watchedPorts });
   const wire = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto', log });
   const inference = new WireInference(emit);
-  poke = () => { kernel.poke(); wire.poke(); };
+  sources.poke = () => { kernel.poke(); wire.poke(); };
   agent = new Agent({ session, engine, kernel, wire, inference, watcher, programs, allowRemote, scenarioPort: opts.scenarioPort, log });
   return agent;
 }

@@ -5,6 +5,14 @@
  *
  * Node creates a UDP socket's kernel half only when it is bound (bind, or the implicit bind of the first
  * sendto, which picks 0.0.0.0 / :: and an ephemeral port exactly as the kernel's autobind does).
+ *
+ * A3 (issue 16) A first sendto on an unbound socket binds it to loopback, in the target's family
+ *    (127.0.0.1, ::1, or ::ffff:127.0.0.1 for an IPv6 socket sending to IPv4), with an ephemeral port,
+ *    and says so: a `bind` api.call with `implicit: true` and a note. The kernel's own choice, every
+ *    interface, would let any machine on the classroom network send datagrams into the teacher's session
+ *    (the udp-echo lesson does exactly this). With --allow-remote the kernel's choice stands.
+ * A target is used in the socket's own family: IPv4 (also written ::ffff:a.b.c.d) from an IPv6 socket as
+ * its mapped address; IPv6 from an IPv4 socket is EAFNOSUPPORT, as the kernel says it.
  */
 import dgram from 'node:dgram';
 import { endpoint, type CommandOf } from '@socketscope/shared';
@@ -123,25 +131,62 @@ export async function sendto(ctx: Ctx, cmd: CommandOf<'udp.sendto'>): Promise<un
   const args = { host: cmd.host, port: cmd.port, len: bytes.length, encoding };
   const e = udpFor(ctx, 'sendto', args, cmd.sock, t0);
   let address: string;
+  let targetFamily: 4 | 6;
   try {
     checkTarget(ctx, cmd.host);
     checkBytes(ctx, bytes.length);
     const r = await resolveHost(ctx, cmd.host, e.family === 'ipv6' ? 6 : 4);
-    address = r.address;
+    targetFamily = r.family;
+    address = inFamily(e, r);
   } catch (err) {
     throw ctx.rec.fail('sendto', args, facts(e), t0, err);
   }
+  let implicit: string | undefined;
+  if (!e.bound && !ctx.allowRemote) implicit = await bindToLoopback(ctx, e, targetFamily); // A3
   const remote = endpoint(address, cmd.port);
   try {
     const sent = await within(new Promise<number>((resolve, reject) => {
       e.socket.send(bytes, cmd.port, address, (err, n) => (err ? reject(err) : resolve(n)));
     }), ctx.limits.maxWaitMs, () => new CommandError('ETIMEDOUT', 'sendto did not complete in time'));
-    const result = { bytes: sent, from: e.local };
+    const result: Record<string, unknown> = { bytes: sent, from: e.local };
+    if (implicit) result['implicitBind'] = implicit;
     ctx.rec.ok('sendto', args, { ...facts(e), remote, data: preview(bytes) }, t0, result);
     return result;
   } catch (err) {
     throw ctx.rec.fail('sendto', args, { ...facts(e), remote }, t0, err);
   }
+}
+
+/** The target as this socket can name it (see the header). */
+function inFamily(e: UdpEntry, r: { address: string; family: 4 | 6 }): string {
+  if (e.family === 'ipv6') return r.family === 4 ? `::ffff:${r.address}` : r.address;
+  if (r.family === 6) throw new CommandError('EAFNOSUPPORT', `this socket is IPv4 (AF_INET): it cannot send to the IPv6 address ${r.address}; make an ipv6 socket for that`);
+  return r.address;
+}
+
+export const IMPLICIT_BIND_NOTE = 'sendto() on an unbound socket binds it first; the kernel would bind every interface (0.0.0.0), where any machine on the network could send to it. The agent bound it to loopback instead (--allow-remote keeps the kernel’s choice).';
+
+/** A3: binds an unbound socket to loopback before its first sendto; returns its address. */
+async function bindToLoopback(ctx: Ctx, e: UdpEntry, target: 4 | 6): Promise<string> {
+  const t0 = mark();
+  const host = e.family === 'ipv6' ? (target === 4 ? '::ffff:127.0.0.1' : '::1') : '127.0.0.1';
+  const args = { host, port: 0, implicit: true };
+  e.binding = true;
+  try {
+    await within(new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => { e.socket.off('listening', onListening); reject(err); };
+      const onListening = () => { e.socket.off('error', onError); resolve(); };
+      e.socket.once('listening', onListening);
+      e.socket.once('error', onError);
+      e.socket.bind({ address: host, port: 0, exclusive: true });
+    }), ctx.limits.maxWaitMs, () => new CommandError('ETIMEDOUT', 'bind did not complete in time'));
+  } catch (err) {
+    throw ctx.rec.fail('bind', args, facts(e), t0, err);
+  } finally {
+    e.binding = false;
+  }
+  ctx.rec.ok('bind', args, facts(e), t0, { local: e.local, implicit: true, noteCode: 'LOOPBACK_IMPLICIT', note: IMPLICIT_BIND_NOTE });
+  return e.local!;
 }
 
 export async function recvfrom(ctx: Ctx, cmd: CommandOf<'udp.recvfrom'>): Promise<unknown> {

@@ -19,6 +19,11 @@
  *    closed with CloseCode.tooManyMessages.
  * P9 One `sync` per `hello`: a second one is refused with E_INVALID. (Each sync may resend the whole
  *    recording; a client must not be able to ask for it over and over.)
+ * P10 A read-only connection's stream is one of the server's viewer pool (session/viewer-pool.ts V1–V7:
+ *    bounded per page and in total, served in slices after the teacher); a teacher's is its own Outbound.
+ * P11 `share.payloads` is answered here, never by the agent: only a teacher's page may turn the hiding of
+ *    payload bytes from read-only pages on or off (P7 refuses it from a viewer like any command); without
+ *    sharing it is E_UNAVAILABLE.
  */
 import type { WebSocket } from 'ws';
 import {
@@ -26,7 +31,8 @@ import {
   type Command, type ServerMessage, type ShareInfo, type SocketError,
 } from '@socketscope/shared';
 import { CommandError } from '../engine/types.ts';
-import { Outbound, type OutboundOptions } from '../session/outbound.ts';
+import { Outbound, type EventStream, type OutboundOptions } from '../session/outbound.ts';
+import type { ViewerPool } from '../session/viewer-pool.ts';
 import type { Session } from '../session/session.ts';
 import { DEFAULT_RATE, TokenBucket, type RateOptions } from './rate.ts';
 import type { Role } from './security.ts';
@@ -50,12 +56,15 @@ export interface ConnectionOptions {
   rate?: RateOptions;
   /** the teacher's share info (viewer link, count), added to a full connection's hello while sharing */
   share?: () => ShareInfo | undefined;
+  /** P10: while sharing, the pool that serves read-only pages (and holds the payload switch, P11) */
+  pool?: ViewerPool | undefined;
   log?: (line: string) => void;
 }
 
 export class ClientConnection {
-  readonly out: Outbound;
+  readonly out: EventStream;
   readonly role: Role;
+  private readonly pool: ViewerPool | undefined;
   private inFlight = 0;
   private readonly bucket: TokenBucket;
   private readonly share: () => ShareInfo | undefined;
@@ -69,7 +78,8 @@ export class ClientConnection {
     this.log = opts.log ?? (() => {});
     this.share = opts.share ?? (() => undefined);
     this.bucket = new TokenBucket(opts.rate ?? DEFAULT_RATE);
-    this.out = new Outbound(agent.session, ws, opts.outbound ?? {});
+    this.pool = opts.pool;
+    this.out = this.role === 'viewer' && opts.pool ? opts.pool.open(ws) : new Outbound(agent.session, ws, opts.outbound ?? {}); // P10
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.dispose());
     ws.on('error', (err) => this.log(`websocket error: ${err.message}`));
@@ -145,6 +155,7 @@ export class ClientConnection {
   private onCommand(id: string, body: unknown): void {
     const parsed = parseCommand(body);
     if (!parsed.ok) return this.replyError(id, 'E_INVALID', parsed.error); // P4
+    if (parsed.cmd.op === 'share.payloads') return this.sharePayloads(id, parsed.cmd.hide); // P11
     if (this.inFlight >= MAX_IN_FLIGHT) return this.replyError(id, 'E_LIMIT', `more than ${MAX_IN_FLIGHT} commands at once; wait for replies`);
     this.inFlight++;
     let done: Promise<unknown>;
@@ -157,6 +168,16 @@ export class ClientConnection {
       (result) => this.reply({ t: 'reply', re: id, ok: true, result: result ?? null }),
       (err: unknown) => this.reply({ t: 'reply', re: id, ok: false, error: toSocketError(err, this.log) }),
     ).finally(() => { this.inFlight--; });
+  }
+
+  /** P11 (only a full connection gets here: P7) */
+  private sharePayloads(id: string, hide: boolean | undefined): void {
+    if (!this.pool) return this.replyError(id, 'E_UNAVAILABLE', 'the session is not shared (start the agent with --share), so no page is read-only');
+    if (hide !== undefined) {
+      this.pool.setHidePayloads(hide);
+      this.log(`payload bytes are now ${hide ? 'hidden from' : 'shown to'} read-only pages`);
+    }
+    this.reply({ t: 'reply', re: id, ok: true, result: { hidden: this.pool.hidePayloads } });
   }
 
   private replyError(re: string, code: string, message: string): void {

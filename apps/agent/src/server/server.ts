@@ -14,22 +14,32 @@
  * N5 close() flushes every client, closes it with CloseCode.shuttingDown, then closes the port(s).
  * N6 Sharing (`share`): a second listener on the share address, same port, with its own allow-lists
  *    (S9) where only the viewer token is accepted (S8). The teacher's listener stays on loopback.
- * N7 The share listener holds at most maxConnections TCP connections (viewers + page loads); both
- *    listeners drop a connection that has not sent its request headers within 10 s (slowloris).
+ * N7 The share listener holds at most maxConnections TCP connections (viewers + page loads), and at most
+ *    maxPerAddress (16) from any one address, so one machine's idle connections cannot fill the places of
+ *    the class (a browser needs about 7: six page loads and the WebSocket); both listeners drop a
+ *    connection that has not sent its request headers within 10 s (slowloris).
  * N8 While sharing, every teacher connection is told the viewer link in its hello and the number of
  *    viewers whenever it changes (`viewers {count}`); a viewer is told neither (P7).
+ * N9 While sharing, read-only pages are streamed by one ViewerPool (session/viewer-pool.ts V1–V7): their
+ *    sockets may hold 128 KiB each and 16 MiB together, a page that stops reading is detached and later
+ *    resumed with snapshot + gap, and their work runs in 8 ms slices after the teacher's. Payload bytes
+ *    are hidden from them by default (`hidePayloads`; the teacher's `share.payloads` switch, P11).
+ * N10 A port already in use is reported with who holds it (port-holder.ts; never its command line, S6),
+ *    so a stale agent left behind by a killed launcher is named with the pid to stop.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ShareInfo } from '@socketscope/shared';
 import type { OutboundOptions } from '../session/outbound.ts';
+import { ViewerPool, type ViewerPoolOptions } from '../session/viewer-pool.ts';
 import { ClientConnection, MAX_FRAME, type AgentPort } from './connection.ts';
 import type { RateOptions } from './rate.ts';
 import {
   allowedHosts, allowedOrigins, checkUpgrade, hostForUrl, httpAllowed, makeGate, shareHosts,
   type Gate, type ListenerKind, type Role, type Tokens,
 } from './security.ts';
+import { holderLine, portHolder } from './port-holder.ts';
 import { DEFAULT_WEB_ROOT, securityHeaders, serveStatic } from './static.ts';
 
 export const DEFAULT_PORT = 8787;
@@ -38,6 +48,8 @@ export const MAX_VIEWERS = 100;
 /** a viewer sends only `sync` (and perhaps refused commands): small frames are all it needs */
 export const VIEWER_MAX_FRAME = 16 * 1024;
 export const HEADERS_TIMEOUT_MS = 10_000;
+/** N7: TCP connections one address may hold on the share listener */
+export const MAX_PER_ADDRESS = 16;
 
 export interface ShareOptions {
   /** one IP address of this machine (share.ts shareHostProblem) */
@@ -46,6 +58,10 @@ export interface ShareOptions {
   maxViewers?: number;
   /** TCP connections the share listener holds at once (default maxViewers + 32) */
   maxConnections?: number;
+  /** N7: TCP connections one address may hold on it (default MAX_PER_ADDRESS) */
+  maxPerAddress?: number;
+  /** hide payload bytes from read-only pages until the teacher shows them (default true) */
+  hidePayloads?: boolean;
 }
 
 export interface ServerOptions {
@@ -60,6 +76,8 @@ export interface ServerOptions {
   /** teacher connections at once (N4) */
   maxClients?: number;
   share?: ShareOptions;
+  /** the read-only pages' budgets (session/viewer-pool.ts); tests shorten them */
+  viewerPool?: ViewerPoolOptions;
   /** N7: how long a connection may take to send its request headers (tests shorten it) */
   headersTimeoutMs?: number;
   log?: (line: string) => void;
@@ -92,6 +110,8 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
   /** upgrades allowed and not yet closed, per role (counted before the handshake ends: no race past the caps) */
   const held: Record<Role, number> = { full: 0, viewer: 0 };
   let viewerUrl: string | null = null;
+  // N9: read-only pages are served together, within budgets of their own, after the teacher
+  const pool = share ? new ViewerPool(agent.session, { hidePayloads: share.hidePayloads ?? true, ...opts.viewerPool }) : undefined;
 
   // ws's own limit sits above ours, so an over-long frame gets an error reply (P3) rather than a
   // bare close; only a frame beyond 4 × MAX_FRAME is cut off by ws itself.
@@ -147,7 +167,7 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
     socket.once('close', release); // a handshake ws refuses (bad key …) never reaches the callback
     wss[role].handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const conn = new ClientConnection(ws, agent, {
-        role, log, share: shareInfo,
+        role, log, share: shareInfo, pool,
         ...(opts.outbound ? { outbound: opts.outbound } : {}),
         ...(opts.rate ? { rate: opts.rate } : {}),
       });
@@ -174,7 +194,7 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
 
   const localGate = makeGate('local', new Set());
   const local = makeListener(localGate);
-  await listen(local, opts.port ?? DEFAULT_PORT, host); // N1
+  await listen(local, opts.port ?? DEFAULT_PORT, host, log); // N1
   const addr = local.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? DEFAULT_PORT);
   localGate.hosts = allowedHosts(port, host);
@@ -184,8 +204,9 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
   if (share) {
     shared = makeListener(makeGate('share', shareHosts(port, share.host))); // N6, S9
     shared.maxConnections = share.maxConnections ?? maxViewers + 32; // N7
+    limitPerAddress(shared, share.maxPerAddress ?? MAX_PER_ADDRESS, log);
     try {
-      await listen(shared, port, share.host);
+      await listen(shared, port, share.host, log);
     } catch (err) {
       await new Promise<void>((r) => local.close(() => r()));
       throw err;
@@ -218,15 +239,49 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
         })));
         wss.full.close();
         wss.viewer.close();
+        pool?.close();
       })();
       return closing;
     },
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
+/** N7: a connection beyond `max` from one address is closed as it arrives (logged once while that lasts). */
+function limitPerAddress(server: Server, max: number, log: (line: string) => void): void {
+  const held = new Map<string, number>();
+  const told = new Set<string>();
+  server.on('connection', (socket) => {
+    const raw = socket.remoteAddress ?? '?';
+    const addr = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+    const n = held.get(addr) ?? 0;
+    if (n >= max) {
+      socket.destroy();
+      if (!told.has(addr)) {
+        told.add(addr);
+        log(`refused connections from ${addr} on the share address: more than ${max} at once from one address`);
+      }
+      return;
+    }
+    held.set(addr, n + 1);
+    socket.once('close', () => {
+      const left = (held.get(addr) ?? 1) - 1;
+      if (left > 0) held.set(addr, left);
+      else { held.delete(addr); told.delete(addr); }
+    });
+  });
+}
+
+/** Listens; when the port is taken, first logs who holds it (N10). */
+function listen(server: Server, port: number, host: string, log: (line: string) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => { server.off('listening', onListening); reject(err); };
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      if ((err as { code?: string }).code === 'EADDRINUSE') {
+        const holder = portHolder(port);
+        if (holder) log(holderLine(port, holder));
+      }
+      reject(err);
+    };
     const onListening = () => { server.off('error', onError); resolve(); };
     server.once('error', onError);
     server.once('listening', onListening);

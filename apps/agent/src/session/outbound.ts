@@ -25,6 +25,21 @@ export interface OutboundOptions {
 
 const OPEN = 1;
 
+/** What a connection needs of its outbound stream: the teacher's Outbound, or a viewer's (viewer-pool.ts). */
+export interface EventStream {
+  /** starts (or restarts) the stream for a client that holds every event up to `since` */
+  sync(since: number | null): void;
+  /** the session was reset: nothing more until the client syncs again */
+  restart(): void;
+  /** a reply or hello, after the events that may go first */
+  control(msg: ServerMessage): void;
+  /** sends what may be sent now (`force`: at shutdown) */
+  flush(force?: boolean): void;
+  close(code: number, reason: string): void;
+  /** stops the stream without closing the socket (it closed by itself) */
+  dispose(): void;
+}
+
 /**
  * One client's outbound stream of session events.
  *
@@ -47,7 +62,7 @@ const OPEN = 1;
  * O6 A control message (reply, hello) first flushes what may be sent, so a reply follows the events
  *    its command caused.
  */
-export class Outbound {
+export class Outbound implements EventStream {
   private readonly frameMs: number;
   private readonly highWater: number;
   private readonly maxBatch: number;

@@ -9,6 +9,7 @@ import { LessonList } from '../views/LessonList.tsx';
 import { NoToken } from '../views/NoToken.tsx';
 import { LessonPlayer } from '../views/player/LessonPlayer.tsx';
 import { SessionView } from '../views/SessionView.tsx';
+import { ViewBoundary } from '../views/ViewBoundary.tsx';
 import { PlayerContext } from './playerContext.ts';
 
 export function App({ player }: { player: Player }) {
@@ -30,12 +31,14 @@ export function App({ player }: { player: Player }) {
   return (
     <PlayerContext.Provider value={player}>
       <div className="app">
-        <Header />
-        <ConnectionBanner />
-        <FileProblem />
-        {route.view === 'lesson' ? <LessonPlayer id={route.id} />
-          : route.view === 'session' ? (noToken ? <main className="lessons"><NoToken /></main> : <SessionView />)
-          : <LessonList />}
+        <ViewBoundary view="header"><Header /></ViewBoundary>
+        <ViewBoundary view="banner"><ConnectionBanner /><FileProblem /></ViewBoundary>
+        {/* a view that throws leaves a message in its place, never an empty page (ViewBoundary) */}
+        <ViewBoundary view="main">
+          {route.view === 'lesson' ? <LessonPlayer id={route.id} />
+            : route.view === 'session' ? (noToken ? <main className="lessons"><NoToken /></main> : <SessionView />)
+            : <LessonList />}
+        </ViewBoundary>
         <DropZone />
       </div>
     </PlayerContext.Provider>

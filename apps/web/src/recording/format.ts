@@ -1,6 +1,6 @@
 import { parseEvent, type Model, type SessionEvent } from '@socketscope/shared';
+import { parseModel } from '@socketscope/shared/model/model-schema';
 import type { MessageKey } from '../i18n/en.ts';
-import { looksLikeModel } from '../store/pipeline.ts';
 
 /**
  * A saved session: JSON Lines. Line 1 is the header, every further line one event exactly as the
@@ -18,6 +18,9 @@ import { looksLikeModel } from '../store/pipeline.ts';
  * R3 The header's `events` count must match the lines found, so a file cut at a line boundary is
  *    recognised as truncated, not shown as a shorter session.
  * R4 `base` (optional) is the model the events start from, for a page that joined a long session late.
+ *    It must pass the shared model schema to the last field (ModelSchema), and the header's other fields
+ *    their types (HEADER_FIELDS; unknown ones are dropped): a crafted file is refused with where it is
+ *    wrong, never handed to a view (issue 16: a socket without `proto` in `base` blanked the page).
  * It lives in the web app because only the page reads and writes it; the agent's CLI streams the same
  * event lines (`run --json`), so its output with a header line in front is a valid recording.
  */
@@ -56,6 +59,39 @@ export function serializeSession(header: Omit<SessionHeader, 'format' | 'version
   return `${lines.join('\n')}\n`;
 }
 
+const str = (max: number) => (v: unknown) => typeof v === 'string' && v.length <= max;
+/** R4: the header's optional fields and their types (format, version and events are checked first; base by the shared model schema). */
+const HEADER_FIELDS: Record<string, (v: unknown) => boolean> = {
+  savedAt: str(64),
+  app: str(200),
+  session: (v) => typeof v === 'object' && v !== null && str(128)((v as { id?: unknown }).id)
+    && ((v as { agentVersion?: unknown }).agentVersion === undefined || str(64)((v as { agentVersion?: unknown }).agentVersion)),
+  source: (v) => v === 'agent' || v === 'pcap' || v === 'pcapng',
+  lesson: str(64),
+};
+
+/**
+ * R4: a base saved before traced programs existed has no `procs` / `procOrder`; it is the same model with
+ * no program in it, so those two are added (empty) before the check. Nothing else is filled in.
+ */
+function olderBase(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const o = raw as Record<string, unknown>;
+  return o['procs'] === undefined && o['procOrder'] === undefined ? { ...o, procs: {}, procOrder: [] } : raw;
+}
+
+/** The header with only the fields this page knows, each checked; or the first that is wrong. */
+function checkHeader(h: Partial<SessionHeader>): { header: Omit<SessionHeader, 'base'> } | { wrong: string } {
+  const out: Record<string, unknown> = { format: SESSION_FORMAT, version: h.version, events: h.events };
+  for (const [k, ok] of Object.entries(HEADER_FIELDS)) {
+    const v = (h as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (!ok(v)) return { wrong: k };
+    out[k] = v;
+  }
+  return { header: out as unknown as Omit<SessionHeader, 'base'> };
+}
+
 const fail = (key: MessageKey, params: Record<string, string | number> = {}): ParsedSession => ({ ok: false, problem: { key, params } });
 
 /** One line of detail from an error text (zod's are several lines). */
@@ -79,7 +115,15 @@ export function parseSession(text: string): ParsedSession {
   if (typeof h.version !== 'number' || !Number.isInteger(h.version)) return fail('load.err.header', { detail: 'version is missing' });
   if (h.version > SESSION_VERSION) return fail('load.err.version', { version: h.version });
   if (typeof h.events !== 'number' || !Number.isInteger(h.events) || h.events < 0) return fail('load.err.header', { detail: '"events" (the number of event lines) is missing' });
-  if (h.base !== undefined && !looksLikeModel(h.base)) return fail('load.err.header', { detail: '"base" is not a model' });
+  const fields = checkHeader(h);
+  if ('wrong' in fields) return fail('load.err.header', { detail: `"${fields.wrong}" has the wrong type` });
+  let base: Model | undefined;
+  if (h.base !== undefined) {
+    const m = parseModel(olderBase(h.base));
+    if (!m.ok) return fail('load.err.header', { detail: short(`"base" is not a model: ${m.error}`) });
+    base = m.model;
+  }
+  const parsedHeader: SessionHeader = { ...fields.header, ...(base ? { base } : {}) };
 
   const events: SessionEvent[] = [];
   let prev = -1;
@@ -99,5 +143,5 @@ export function parseSession(text: string): ParsedSession {
     events.push(r.event);
   }
   if (events.length !== h.events) return fail('load.err.truncated', { expected: h.events, found: events.length });
-  return { ok: true, header: h as SessionHeader, events };
+  return { ok: true, header: parsedHeader, events };
 }

@@ -59,6 +59,7 @@ export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('py.input'), run: RunId, line: z.string().max(4096) }),
   /** end the program and every process it started */
   z.object({ op: z.literal('py.stop'), run: RunId }),
+  /** while sharing: hide payload bytes from read-only pages (hide), or just ask whether they are hidden (no hide) */ z.object({ op: z.literal('share.payloads'), hide: z.boolean().optional() }),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandInput = z.input<typeof Command>;

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useT } from '../../i18n/useT.ts';
 import { useApp } from '../../store/store.ts';
+import { PayloadSwitch } from './PayloadSwitch.tsx';
 import { qrPath, viewerLink } from './qr.ts';
 import './share.css';
 
@@ -8,7 +9,8 @@ import './share.css';
  * Sharing with the class, on the teacher's page only: the agent sends the viewer link (in hello) and
  * the viewer count (`viewers`) to the full-token page alone, so a read-only page never has anything to
  * show here. A badge says how many are watching; opening it shows the link and a large QR code of it
- * (drawn in the page: no network), for the projector.
+ * (drawn in the page: no network), for the projector. Beside it, always in view, the switch that hides
+ * payload bytes from the students' pages (PayloadSwitch).
  */
 export function ShareStatus() {
   const t = useT();
@@ -17,21 +19,26 @@ export function ShareStatus() {
   const [open, setOpen] = useState(false);
   if (!share) return null;
   const link = viewerLink(share.viewerUrl, locale);
+  // the switch after the share badge, not inside it: if the header wraps, the badge (and the dialog
+  // anchored to its right edge) stays where it was
   return (
-    <div className="share">
-      <button
-        type="button"
-        className="badge share-badge"
-        data-testid="share-toggle"
-        data-viewers={share.viewers}
-        aria-expanded={open}
-        aria-haspopup="dialog"
-        onClick={() => setOpen(!open)}
-      >
-        <span aria-hidden="true">◉</span> {t('share.watching', { count: share.viewers })}
-      </button>
-      {open ? <ShareDialog link={link} viewers={share.viewers} onClose={() => setOpen(false)} /> : null}
-    </div>
+    <>
+      <div className="share">
+        <button
+          type="button"
+          className="badge share-badge"
+          data-testid="share-toggle"
+          data-viewers={share.viewers}
+          aria-expanded={open}
+          aria-haspopup="dialog"
+          onClick={() => setOpen(!open)}
+        >
+          <span aria-hidden="true">◉</span> {t('share.watching', { count: share.viewers })}
+        </button>
+        {open ? <ShareDialog link={link} viewers={share.viewers} onClose={() => setOpen(false)} /> : null}
+      </div>
+      <PayloadSwitch />
+    </>
   );
 }
 

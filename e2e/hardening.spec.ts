@@ -1,0 +1,243 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { expect, test, type Page } from '@playwright/test';
+import { freePort, ROOT } from './support/agent.ts';
+import { servePageAlone } from './support/static.ts';
+
+/**
+ * What a hostile classroom found (issue 16), in a real Chromium:
+ * - item 4: a crafted 270-byte recording is refused with a reason (the shared model schema), and a view
+ *   that throws all the same (here: a fake agent's broken snapshot) leaves a message in its place while
+ *   the rest of the page goes on (views/ViewBoundary.tsx);
+ * - item 7: the teacher sees, and can flip, whether the students' pages show payload bytes; a student's
+ *   page never shows a secret while they are hidden (the default while sharing).
+ * Everything runs on loopback; the share address is 127.0.0.2.
+ */
+test.describe.configure({ timeout: 90_000 });
+
+// `ws` is the agent's dependency (the e2e folder has none of its own): the little of it used here
+interface Ws {
+  send(text: string): void;
+  on(event: 'message', fn: (data: unknown) => void): void;
+  once(event: 'open' | 'error', fn: (arg?: unknown) => void): void;
+  close(): void;
+}
+interface WsLib {
+  new (url: string, opts: { origin: string }): Ws;
+  WebSocketServer: new (o: { noServer: true }) => {
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, done: (ws: Ws) => void): void;
+    clients: Set<{ terminate(): void }>;
+    close(): void;
+  };
+}
+const WebSocketLib = createRequire(path.join(ROOT, 'apps/agent/package.json'))('ws') as WsLib;
+
+/** The crafted recording of issue 16: its `base` passed the page's old shallow check; socket s1 has no proto. */
+const CRAFTED = `${JSON.stringify({
+  format: 'socketscope-session', version: 1, events: 0,
+  base: { version: 1, lastSeq: 0, events: 1, missing: 0, counts: { api: 1, kernel: 0, wire: 0, session: 0 }, sockets: { s1: { id: 's1' } }, socketOrder: ['s1'], conns: {}, connOrder: [], byEndpoints: {} },
+})}\n`;
+
+function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return problems;
+}
+
+test('item 4: the crafted recording is refused with where it is wrong, and the page stays whole', async ({ page }, info) => {
+  const alone = await servePageAlone();
+  try {
+    const dir = info.outputDir;
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'crafted.jsonl');
+    writeFileSync(file, CRAFTED);
+    expect(CRAFTED.length).toBeLessThan(300);
+    await page.goto(`${alone.url}?lang=en`);
+    await expect(page.getByTestId('lesson-list')).toBeVisible();
+    await page.getByTestId('open-file').setInputFiles(file);
+    const problem = page.getByTestId('load-problem');
+    await expect(problem).toBeVisible();
+    await expect(problem).toContainText('sockets.s1');
+    // nothing of the file was shown, and the page is all there
+    await expect(page.getByTestId('lesson-list')).toBeVisible();
+    await expect(page.getByTestId('source-file')).toHaveCount(0);
+  } finally {
+    await alone.close();
+  }
+});
+
+/** The built page, and on /ws a fake agent whose snapshot has a socket without `proto`. */
+async function fakeAgentWithBrokenSnapshot(): Promise<{ url: string; close(): Promise<void> }> {
+  const dist = path.join(ROOT, 'apps/web/dist');
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+  const server = createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = path.join(dist, rel === '/' ? 'index.html' : rel);
+    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  const wss = new WebSocketLib.WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.send(JSON.stringify({
+      t: 'hello', protocolVersion: 1, agentVersion: '0.1.0', session: { id: 'fake', startedAt: new Date().toISOString() },
+      capabilities: { kernel: { available: false }, wire: { available: false }, tcpInfo: { available: false }, remoteTargets: false, scenarios: [] },
+      readOnly: true,
+    }));
+    ws.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { t: string }).t !== 'sync') return;
+      // a whole model but for its one socket, which is the crafted recording's: {"id": "s1"}, no proto
+      const model = {
+        version: 1, lastSeq: 0, events: 1, missing: 0, counts: { api: 1, kernel: 0, wire: 0, session: 0 },
+        sockets: { s1: { id: 's1' } }, socketOrder: ['s1'], conns: {}, connOrder: [], byEndpoints: {}, sources: {}, procs: {}, procOrder: [],
+      };
+      ws.send(JSON.stringify({ t: 'snapshot', atSeq: 0, model }));
+      ws.send(JSON.stringify({ t: 'synced', lastSeq: 0 }));
+    });
+  }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=fake&view=playground&lang=en`,
+    close: () => new Promise((resolve) => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+test('item 4: a view that throws is replaced by a message; the other views, the header and the controls go on', async ({ page }) => {
+  const fake = await fakeAgentWithBrokenSnapshot();
+  const problems = pageProblems(page);
+  try {
+    await page.goto(fake.url);
+    await expect(page.getByTestId('conn-status')).toHaveAttribute('data-status', 'live');
+    const failed = page.locator('[data-testid^="view-failed-"]');
+    await expect(failed.first()).toBeVisible();
+    await expect(failed.first()).toContainText('could not be drawn');
+    // the page itself is still there: the session view, the header, the file controls
+    await expect(page.getByTestId('session-view')).toBeVisible();
+    await expect(page.getByTestId('open-file')).toBeAttached();
+    await expect(page.getByTestId('back-to-lessons')).toBeVisible();
+    const whole = await failed.count();
+    const views = await page.locator('[data-testid="session-view"] .layout > *').count();
+    expect(views).toBeGreaterThan(whole); // not every view failed: the others are drawn
+    // the error was caught by a boundary, not left to blank the page
+    expect(problems).toEqual([]);
+    await page.getByTestId('back-to-lessons').click();
+    await expect(page.getByTestId('lesson-list')).toBeVisible();
+  } finally {
+    await fake.close();
+  }
+});
+
+const SHARE_HOST = '127.0.0.2';
+const TOKEN = 'e2e-hardening-teacher-token-0123456789';
+const SECRET = 'password=hunter2';
+
+async function startSharedAgent(): Promise<{ port: number; teacher: string; students: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    path.join(ROOT, 'node_modules/.bin/tsx'),
+    ['apps/agent/src/cli.ts', 'start', '--port', String(port), '--no-open', '--token', TOKEN, '--share-host', SHARE_HOST, '--capture', 'off'],
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BROWSER: 'none' } },
+  );
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const links = await new Promise<{ teacher: string; students: string }>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no links within 30 s\n${err}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const a = /^SocketScope: (http:\/\/\S+)$/m.exec(out);
+      const b = /^SocketScope read-only link for students: (http:\/\/\S+)$/m.exec(out);
+      if (a && b) { clearTimeout(timer); resolve({ teacher: a[1]!, students: b[1]! }); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code}\n${err}`)); });
+  });
+  return {
+    port, ...links,
+    async stop() {
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** A second teacher connection from the test, to make calls without filling in forms. */
+async function teacherSocket(port: number): Promise<{ call(cmd: object): Promise<any>; close(): void }> {
+  const ws = new WebSocketLib(`ws://127.0.0.1:${port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${port}` });
+  const waiting = new Map<string, (m: any) => void>();
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { t: string; re?: string };
+    if (m.t === 'hello') ws.send(JSON.stringify({ t: 'sync', protocolVersion: 1, since: null }));
+    if (m.t === 'reply' && m.re) waiting.get(m.re)?.(m);
+  });
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', (e) => reject(e)); });
+  let n = 0;
+  return {
+    call: (cmd) => new Promise((resolve) => {
+      const id = `h${++n}`;
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify({ t: 'cmd', id, cmd }));
+    }),
+    close: () => ws.close(),
+  };
+}
+
+test('item 7: the teacher sees that students’ pages hide payload bytes and can flip it; a student’s page shows a secret only after that', async ({ browser }) => {
+  const agent = await startSharedAgent();
+  const teacherCtx = await browser.newContext();
+  const studentCtx = await browser.newContext();
+  try {
+    const teacher = await teacherCtx.newPage();
+    const student = await studentCtx.newPage();
+    const tu = new URL(agent.teacher);
+    tu.searchParams.set('view', 'playground');
+    tu.searchParams.set('lang', 'en');
+    await teacher.goto(tu.toString());
+    await expect(teacher.getByTestId('conn-status')).toHaveAttribute('data-status', 'live');
+    const sw = teacher.getByTestId('share-payloads');
+    await expect(sw).toBeVisible();
+    await expect(sw).toHaveAttribute('data-hidden', 'true');
+    await expect(sw).toContainText('Students: data hidden');
+
+    const su = new URL(agent.students);
+    su.searchParams.set('view', 'playground');
+    su.searchParams.set('lang', 'en');
+    await student.goto(su.toString());
+    await expect(student.getByTestId('conn-status')).toHaveAttribute('data-status', 'live');
+    await expect(student.getByTestId('share-payloads')).toHaveCount(0); // the switch is the teacher's
+
+    const t = await teacherSocket(agent.port);
+    const l = await t.call({ op: 'tcp.listen', port: 0 });
+    const port = Number(String(l.result.local).split(':').pop());
+    const c = await t.call({ op: 'tcp.connect', port });
+    await t.call({ op: 'tcp.send', sock: c.result.sock, data: { text: SECRET } });
+    await expect(teacher.locator('body')).toContainText('hunter2');
+    await expect(student.locator('body')).toContainText('16 B');
+    await expect(student.locator('body')).not.toContainText('hunter2');
+
+    await sw.click();
+    await expect(sw).toHaveAttribute('data-hidden', 'false');
+    await expect(sw).toContainText('Students: data shown');
+    await t.call({ op: 'tcp.send', sock: c.result.sock, data: { text: 'now=visible' } });
+    await expect(student.locator('body')).toContainText('now=visible');
+    await sw.click();
+    await expect(sw).toHaveAttribute('data-hidden', 'true');
+    t.close();
+  } finally {
+    await teacherCtx.close();
+    await studentCtx.close();
+    await agent.stop();
+  }
+});
