@@ -8,7 +8,11 @@ import { CommandError, type EngineCommand, type Limits, type SocketEngine } from
 import { KernelProbe } from './kernel/proc-probe.ts';
 import { Programs } from './python/programs.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
-import { findScenario, runScenario, scenarioIds, type RunResult } from './scenarios/index.ts';
+import { LESSONS, lessonById, type LessonLang } from '@socketscope/shared/lessons/index';
+import { LessonRunner, type LessonResult } from './lessons/lesson-run.ts';
+
+export type RunResult = LessonResult;
+const lessonIds = (): string[] => LESSONS.map((l) => l.id);
 import { Session, type SessionOptions } from './session/session.ts';
 import type { ObservationSource } from './sources/source.ts';
 import { PortWatcher } from './watch/port-watcher.ts';
@@ -21,6 +25,8 @@ export interface KernelSource extends ObservationSource {
   poke(): void;
   /** whether TCP_INFO details (ss -tin) are available; absent means unknown */
   tcpInfoStatus?(): ProbeStatus;
+  /** resolves after a look that began after the call (K7) */
+  settled?(): Promise<void>;
 }
 
 /** Packet capture as the agent uses it (wire/capture.ts). */
@@ -82,7 +88,7 @@ export class Agent implements AgentPort {
   private readonly inference: InferenceSink | undefined;
   private readonly scenarioPort: number | undefined;
   private readonly log: (line: string) => void;
-  private running: { name: string; abort: AbortController; done: Promise<RunResult> } | null = null;
+  private running: { name: string; abort: AbortController; done: Promise<RunResult>; lesson: LessonRunner | null } | null = null;
   private cleanups: (() => void)[] = [];
   private started = false;
   private uiPorts: number[] = [];
@@ -145,7 +151,7 @@ export class Agent implements AgentPort {
       wire: this.wire?.status() ?? UNAVAILABLE('packet capture'),
       tcpInfo: this.kernel?.tcpInfoStatus?.() ?? (this.kernel ? { available: false, reason: 'not reported by the kernel probe' } : UNAVAILABLE('TCP_INFO')),
       remoteTargets: this.allowRemote,
-      scenarios: scenarioIds(),
+      scenarios: lessonIds(),
       python: this.programs?.status() ?? UNAVAILABLE('running Python programs'),
     };
   }
@@ -166,9 +172,27 @@ export class Agent implements AgentPort {
     if (this.stopping) throw new CommandError('E_BUSY', 'the agent is shutting down');
     switch (cmd.op) {
       case 'scenario.run': {
-        const r = await this.runScenario(cmd.name, cmd.port);
+        const done = this.runScenario(cmd.name, cmd.port, undefined, { live: cmd.live, ...(cmd.lang ? { lang: cmd.lang } : {}) });
+        if (cmd.live) {
+          done.catch(() => {}); // the steps report themselves (scenario.step); lesson.next answers for each
+          return { scenario: cmd.name, live: true, steps: lessonById(cmd.name)?.steps.length ?? 0 };
+        }
+        const r = await done;
         if (!r.ok) throw new CommandError(r.error?.code ?? 'E_INTERNAL', `${cmd.name}: step ${r.failedStep} failed: ${r.error?.message ?? ''}`);
         return r;
+      }
+      case 'lesson.next': {
+        const lesson = this.running?.lesson;
+        if (!lesson?.live) throw new CommandError('E_INVALID', 'no live lesson is running (scenario.run with live: true)');
+        const done = await lesson.next();
+        return { scenario: this.running?.name ?? lesson.id, stepsDone: done };
+      }
+      case 'lesson.stop': {
+        const r = this.running;
+        if (!r) return { stopped: false };
+        r.abort.abort();
+        await r.done.catch(() => {});
+        return { stopped: true };
       }
       case 'capture.set': {
         if (!this.wire) throw new CommandError('E_UNAVAILABLE', 'packet capture is not available in this build of the agent');
@@ -200,26 +224,34 @@ export class Agent implements AgentPort {
     return this.programs;
   }
 
-  /** Runs a lesson to its end (one at a time). */
-  runScenario(name: string, port?: number, signal?: AbortSignal): Promise<RunResult> {
-    const scenario = findScenario(name);
-    if (!scenario) return Promise.reject(new CommandError('E_INVALID', `no scenario "${name}"; there are: ${scenarioIds().join(', ')}`));
-    if (this.running) return Promise.reject(new CommandError('E_BUSY', `scenario ${this.running.name} is still running`));
+  /**
+   * Runs a lesson as its Python programs (one lesson at a time): to its end, or live (lessons/lesson-run.ts
+   * L5), when the promise resolves at its end too.
+   */
+  runScenario(name: string, port?: number, signal?: AbortSignal, opts: { live?: boolean; lang?: LessonLang } = {}): Promise<RunResult> {
+    const lesson = lessonById(name);
+    if (!lesson) return Promise.reject(new CommandError('E_INVALID', `no lesson "${name}"; there are: ${lessonIds().join(', ')}`));
+    if (this.running) return Promise.reject(new CommandError('E_BUSY', `lesson ${this.running.name} is still running`));
+    const programs = this.needPrograms();
+    const py = programs.status();
+    if (!py.available) return Promise.reject(new CommandError('E_UNAVAILABLE', `lessons run as Python programs: ${py.reason ?? 'python3 is not available'}`));
     const abort = new AbortController();
     signal?.addEventListener('abort', () => abort.abort(), { once: true });
-    const deps = {
-      session: this.session,
-      exec: (c: EngineCommand) => this.engine.exec(c),
-      kernelAvailable: () => this.kernel?.status().available ?? false,
-      pokeKernel: () => this.kernel?.poke(),
-      log: this.log,
-    };
     const movedPort = port ?? this.scenarioPort;
-    const done = this.captureReady(CAPTURE_READY_MS, abort.signal)
-      .then(() => runScenario(scenario, deps, movedPort === undefined ? { signal: abort.signal } : { port: movedPort, signal: abort.signal }))
-      .finally(() => { this.running = null; });
-    this.running = { name, abort, done };
-    return done;
+    const kernel = this.kernel;
+    const running: NonNullable<Agent['running']> = { name, abort, lesson: null, done: Promise.resolve({ scenario: name, ok: false, steps: 0 }) };
+    running.done = this.captureReady(CAPTURE_READY_MS, abort.signal)
+      .then(() => {
+        if (abort.signal.aborted) throw new CommandError('E_ABORTED', 'the lesson was stopped');
+        running.lesson = new LessonRunner(lesson, {
+          programs, emit: (e) => this.session.emit(e), log: this.log,
+          ...(kernel?.settled && kernel.status().available ? { settled: () => kernel.settled!() } : {}),
+        }, { live: opts.live === true, signal: abort.signal, ...(movedPort !== undefined ? { port: movedPort } : {}), ...(opts.lang ? { lang: opts.lang } : {}) });
+        return running.lesson.done;
+      })
+      .finally(() => { if (this.running === running) this.running = null; });
+    this.running = running;
+    return running.done;
   }
 
   /**

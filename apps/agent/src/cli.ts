@@ -22,7 +22,9 @@ import { emptyModel, fold, type SessionEvent } from '@socketscope/shared';
 import { CaptureReader, type CaptureRecord } from '@socketscope/shared/pcap/index';
 import { importRecords } from '@socketscope/shared/wire/index';
 import { AGENT_VERSION, createAgent, type Agent } from './agent.ts';
-import { findScenario, SCENARIOS, scenarioIds } from './scenarios/index.ts';
+import { LESSONS, lessonById } from '@socketscope/shared/lessons/index';
+
+const lessonIds = (): string[] => LESSONS.map((l) => l.id);
 import { isLoopbackHost } from '@socketscope/shared';
 import { makeToken } from './server/security.ts';
 import { DEFAULT_PORT, startServer, type RunningServer, type ShareOptions } from './server/server.ts';
@@ -171,8 +173,7 @@ async function start(flags: StartFlags): Promise<void> {
 interface RunFlags { json?: boolean; port?: unknown; capture?: unknown; pcap?: unknown }
 
 async function run(name: string, flags: RunFlags): Promise<number> {
-  const scenario = findScenario(name);
-  if (!scenario) throw new UsageError(`no scenario "${name}"; there are: ${scenarioIds().join(', ')}`);
+  if (!lessonById(name)) throw new UsageError(`no lesson "${name}"; there are: ${lessonIds().join(', ')}`);
   const port = portOption(flags.port);
   const capture = captureOption(flags.capture);
   const pcap = flags.pcap === undefined ? undefined : String(flags.pcap);
@@ -304,7 +305,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
     .option('--share', 'Also give students a read-only link on this machine’s network address')
     .option('--share-host <address>', 'The address for --share (default: the first non-internal IPv4)');
-  cli.command('run <scenario>', `Run a lesson headless: ${scenarioIds().join(', ')}`)
+  cli.command('run <lesson>', `Run a lesson's Python programs headless: ${lessonIds().join(', ')}`)
     .option('--json', 'Print every event as one JSON line (NDJSON) and nothing else')
     .option('--port <port>', "Move the lesson's port (e.g. 8888) to this one")
     .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
@@ -339,7 +340,7 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'watch': return watch(o as WatchFlags);
     case 'import': return importFile(String(parsed.args[0]), o);
     case 'list':
-      for (const s of SCENARIOS) process.stdout.write(`${s.id.padEnd(16)}${s.summary}\n`);
+      for (const l of LESSONS) process.stdout.write(`${l.id.padEnd(16)}${l.title.en}\n`);
       return 0;
     default: throw new UsageError(`unknown command "${name}"`);
   }

@@ -21,6 +21,7 @@
  * - K5 A listener's acceptQueue is its LISTEN row's rx_queue; its backlog is the target's (what Node
  *   gave the kernel, clamped by the engine to somaxconn): /proc does not show it.
  * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) comes from `ss -tin` at 2 Hz, only where ss exists.
+ * - K7 settled(): a promise for the end of the next look that starts after the call (see the method).
  * It never throws into the event loop: a failed read means "unavailable", reported by status().
  */
 import type { EventInput, KernelTcpEvent, KernelUdpEvent, ProbeStatus, TcpInfo } from '@socketscope/shared';
@@ -92,6 +93,9 @@ export class KernelProbe implements ObservationSource {
   private costMs = 0;
   /** when the last poll started (Date.now()) */
   private lastPollAt = 0;
+  /** looks started so far, and those waiting for a look that starts after they asked (settled()) */
+  private looksStarted = 0;
+  private settleWaiters: { after: number; resolve: () => void }[] = [];
   /** a look is reading /proc right now; `again`: something asked for another meanwhile */
   private polling = false;
   private again = false;
@@ -145,6 +149,25 @@ export class KernelProbe implements ObservationSource {
     if (this.emitFn) this.schedule(Math.max(0, this.lastPollAt + Math.ceil(this.costMs * 4) - Date.now()));
   }
 
+  /**
+   * K7 Resolves once a look that began after this call has finished (its changes emitted): what a lesson
+   * step did is then in the kernel layer before the next step runs. Pokes; never rejects; callers bound
+   * the wait (a probe that cannot read /proc never looks).
+   */
+  settled(): Promise<void> {
+    const after = this.looksStarted;
+    const p = new Promise<void>((resolve) => { this.settleWaiters.push({ after, resolve }); });
+    this.poke();
+    return p;
+  }
+
+  private lookFinished(started: number): void {
+    if (this.settleWaiters.length === 0) return;
+    const keep: typeof this.settleWaiters = [];
+    for (const w of this.settleWaiters) (started > w.after ? w.resolve() : keep.push(w));
+    this.settleWaiters = keep;
+  }
+
   /** K1: fast while things happen, slower when quiet, never more than ~25 % of a core. */
   private nextDelay(): number {
     const base = Date.now() < this.hotUntil ? this.intervalMs : this.idleIntervalMs;
@@ -160,8 +183,10 @@ export class KernelProbe implements ObservationSource {
       this.timer = null;
       if (this.polling) { this.again = true; return; }
       this.polling = true;
+      const started = ++this.looksStarted;
       void this.pollAsync().catch(() => false /* /proc vanished mid-read: status() will say so */).then((live) => {
         this.polling = false;
+        this.lookFinished(started);
         // a poke while reading: look again (after the K1 delay) even if nothing was live before
         if (this.again) { this.again = false; live = this.emitFn !== null; }
         if (live) this.schedule(this.nextDelay());

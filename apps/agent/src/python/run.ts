@@ -64,7 +64,7 @@ export interface RunHooks {
   log(line: string): void;
 }
 
-interface Pending { paused: boolean; since: number }
+interface Pending { paused: boolean; since: number; line: number; call: string }
 
 type Exc = Extract<TracerMessage, { k: 'exc' }>;
 
@@ -193,6 +193,12 @@ export class PythonRun {
     return false;
   }
 
+  /** The call it is paused before (step mode), with its line; null when not paused. */
+  pausedAt(): { key: string; line: number; call: string } | null {
+    for (const [key, p] of this.pending) if (p.paused) return { key, line: p.line, call: p.call };
+    return null;
+  }
+
   go(): void { this.control('go'); }
   setStep(on: boolean): void { this.control(on ? 'step' : 'run'); }
 
@@ -265,7 +271,7 @@ export class PythonRun {
     switch (m.k) {
       case 'hello': return;
       case 'begin': {
-        this.pending.set(`${m.pid ?? 0}:${m.id}`, { paused: m.paused === true, since: Date.now() });
+        this.pending.set(`${m.pid ?? 0}:${m.id}`, { paused: m.paused === true, since: Date.now(), line: m.src?.[1] ?? 0, call: m.call });
         const e = beginEvent(this.ctx, m);
         if (e) this.hooks.emit(e);
         return;

@@ -1,5 +1,5 @@
 import type { Model, SessionEvent } from '@socketscope/shared';
-import type { RunResult } from '../scenarios/runner.ts';
+import type { LessonResult as RunResult } from '../lessons/lesson-run.ts';
 
 /** Human-readable lines for the CLI (without --json). The page has its own, translated views. */
 

@@ -1,4 +1,4 @@
-import type { Lesson, LessonLang, LessonStep, Listing, ListingLine, StepRole, Text } from './types.ts';
+import type { Lesson, LessonLang, LessonRun, LessonStep, Listing, ListingLine, StepRole, Text } from './types.ts';
 
 /**
  * Small builders so a lesson file reads like the listing it describes. Steps name listing lines by
@@ -76,19 +76,30 @@ export interface StepSource {
   server?: string[];
   /** marks of client-listing lines */
   client?: string[];
+  /** marks of the lines of other runs (lesson.runs), by run id */
+  runs?: Record<string, string[]>;
+  /** the order the step's runs go in (default: the lesson's run order) */
+  order?: string[];
   explain: Text;
 }
 
-export interface LessonSource extends Omit<Lesson, 'steps'> {
+export interface LessonSource extends Omit<Lesson, 'steps' | 'runs'> {
+  runs?: LessonRun[];
   steps: StepSource[];
 }
 
 export function defineLesson(src: LessonSource): Lesson {
+  const runs: LessonRun[] = src.runs ?? [
+    ...(src.listings.server ? [{ id: 'server', listing: 'server' as const }] : []),
+    { id: 'client', listing: 'client' },
+  ];
+  const listingOf = (run: string) => src.listings[runs.find((r) => r.id === run)?.listing ?? (run === 'server' ? 'server' : 'client')];
   const steps: LessonStep[] = src.steps.map((s) => {
-    const lines: { server?: number[]; client?: number[] } = {};
-    if (s.server) lines.server = linesOf(src.listings.server, s.server);
-    if (s.client) lines.client = linesOf(src.listings.client, s.client);
-    return { id: s.id, role: s.role, lines, explain: s.explain };
+    const lines: Record<string, number[]> = {};
+    if (s.server) lines['server'] = linesOf(listingOf('server'), s.server);
+    if (s.client) lines['client'] = linesOf(listingOf('client'), s.client);
+    for (const [run, marks] of Object.entries(s.runs ?? {})) lines[run] = linesOf(listingOf(run), marks);
+    return { id: s.id, role: s.role, lines, ...(s.order ? { order: s.order } : {}), explain: s.explain };
   });
-  return { ...src, steps };
+  return { ...src, runs, steps };
 }

@@ -30,12 +30,29 @@ export interface Listing {
 
 export type StepRole = 'client' | 'server' | 'both';
 
-/** What a lesson says about one scenario step (same id as the agent's scenario step). */
+/**
+ * One program run of a lesson: a listing run as a real Python program, with its arguments. A lesson runs
+ * `server` (when it has a server listing) and `client` by default; a lesson may run a listing again
+ * (a second client, a restarted server) under another id.
+ */
+export interface LessonRun {
+  readonly id: string;
+  readonly listing: 'server' | 'client';
+  readonly args?: readonly string[];
+}
+
+/**
+ * One step of a lesson's plan: the calls the step lets happen. For each run it names, the lines (1-based,
+ * in that run's listing) whose socket calls are made in this step: live, the run is held before each call
+ * and released while its next call is on one of these lines.
+ */
 export interface LessonStep {
   readonly id: string;
   readonly role: StepRole;
-  /** 1-based line numbers in the server and the client listing that this step executes */
-  readonly lines: { readonly server?: readonly number[]; readonly client?: readonly number[] };
+  /** per run id: 1-based line numbers of its listing that this step executes (`server`, `client`, …) */
+  readonly lines: { readonly server?: readonly number[]; readonly client?: readonly number[]; readonly [run: string]: readonly number[] | undefined };
+  /** the order its runs go in (default: the lesson's run order): who closes first, who sends first */
+  readonly order?: readonly string[];
   /** what just happened, in the kernel and on the wire */
   readonly explain: Text;
 }
@@ -53,5 +70,7 @@ export interface Lesson {
   readonly facts: readonly number[];
   /** tcp-refused has no server: nobody listens, which is the point */
   readonly listings: { readonly server?: Listing; readonly client: Listing };
+  /** the programs run, in the order their first steps come (default: server, then client) */
+  readonly runs: readonly LessonRun[];
   readonly steps: readonly LessonStep[];
 }

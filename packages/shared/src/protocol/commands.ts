@@ -31,7 +31,16 @@ export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('udp.recvfrom'), sock: SockId, max: Max.default(1024) }),
   z.object({ op: z.literal('udp.setRecvBuffer'), sock: SockId, bytes: z.number().int().min(1024).max(1 << 26) }),
   z.object({ op: z.literal('udp.close'), sock: SockId }),
-  z.object({ op: z.literal('scenario.run'), name: z.string().min(1).max(64), port: Port.optional() }),
+  /**
+   * Run a lesson as its Python programs (apps/agent/src/lessons/). live: the first step now, each next one
+   * on lesson.next (the reply comes at once); otherwise every step at once and the reply when it ended.
+   * lang: the language of the comments in the files that run (the code lines are the same in all).
+   */
+  z.object({ op: z.literal('scenario.run'), name: z.string().min(1).max(64), port: Port.optional(), live: z.boolean().default(false), lang: z.enum(['zh-CN', 'zh-TW', 'en']).optional() }),
+  /** a live lesson's next step: the reply comes when the step is done */
+  z.object({ op: z.literal('lesson.next') }),
+  /** end the live lesson and its programs */
+  z.object({ op: z.literal('lesson.stop') }),
   z.object({ op: z.literal('capture.set'), mode: z.enum(['auto', 'off']) }),
   z.object({ op: z.literal('watch.add'), port: Port.refine((p) => p > 0, 'port must be 1–65535') }),
   z.object({ op: z.literal('watch.remove'), port: Port }),
