@@ -164,7 +164,10 @@ export class KernelProbe implements ObservationSource {
   private lookFinished(started: number): void {
     if (this.settleWaiters.length === 0) return;
     const keep: typeof this.settleWaiters = [];
-    for (const w of this.settleWaiters) (started > w.after ? w.resolve() : keep.push(w));
+    for (const w of this.settleWaiters) {
+      if (started > w.after) w.resolve();
+      else keep.push(w);
+    }
     this.settleWaiters = keep;
   }
 
