@@ -13,7 +13,7 @@
  * never valid) — so the fuzz cannot disturb anything else running on this machine.
  */
 import fc from 'fast-check';
-import { scenarioIds } from '../src/scenarios/index.ts';
+import { LESSONS } from '@socketscope/shared/lessons/index';
 import { StreamClient, type AgentServer, type Reply } from './reliability-kit.ts';
 
 /** a socket id: one the fuzz was given (by index) or anything */
@@ -23,7 +23,7 @@ type PortT = { own: number } | { value: number };
 type Tmpl = Record<string, unknown>;
 
 const CLOSED_PORT = 1;
-const SCENARIOS = new Set(scenarioIds());
+const SCENARIOS = new Set(LESSONS.map((l) => l.id));
 
 const sockT: fc.Arbitrary<SockT> = fc.oneof(
   { weight: 6, arbitrary: fc.nat(64).map((known) => ({ known })) },

@@ -8,7 +8,9 @@
  *    the run's next call while that call is on one of the step's lines for the run, and stops when the run
  *    waits before a call of a later step, is blocked inside a call (accept() with nobody connecting yet)
  *    or has ended. A call on a line no step names is released as it comes. A run starts at its first step.
- *    A step may give its runs' order (step.order: who closes first); else the lesson's run order.
+ *    A step may give its runs' order (step.order: who closes first); else the lesson's run order. The runs
+ *    are gone through again until a whole pass releases nothing: a run blocked in a call that a later run
+ *    freed (recvfrom() before the peer's sendto()) goes on to its next call of the same step.
  * L3 Every step is framed by scenario.step start and done (failed: the plan could not go on — a program
  *    did not start, or did not reach its next call in STEP_TIMEOUT_MS). A program's own error (EADDRINUSE,
  *    ECONNREFUSED) is part of the lesson, not a failed step.
@@ -68,6 +70,8 @@ export class LessonRunner {
   /** per run: every line some step names (a paused call elsewhere is released as it comes) */
   private readonly planned = new Map<string, Set<number>>();
   private nextStep = 0;
+  /** when the last call was released (Date.now()) */
+  private lastGo = 0;
   private waiting: (() => void) | null = null;
   private stopped = false;
   private ended = false;
@@ -159,22 +163,30 @@ export class LessonRunner {
   private async runStep(step: LessonStep): Promise<void> {
     const byId = new Map(this.lesson.runs.map((r) => [r.id, r]));
     const order = step.order ? step.order.map((id) => byId.get(id)).filter((r) => r !== undefined) : this.lesson.runs;
-    for (const spec of order) {
-      const lines = step.lines[spec.id];
-      if (!lines || lines.length === 0) continue;
-      const run = await this.started(spec);
-      const here = new Set(lines);
-      const planned = this.planned.get(spec.id) ?? here;
-      const deadline = Date.now() + STEP_TIMEOUT_MS;
-      for (;;) {
-        const at = await this.settleRun(run, deadline, step);
-        if (at === null) break; // blocked in a call, or ended
-        if (here.has(at.line) || !planned.has(at.line)) {
-          run.go();
-          await this.released(run, at.key, deadline, step);
-          continue;
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    // A run left blocked in a call (a server's recvfrom()) may be freed by a later run of the same step (the
+    // client's sendto()) and then wait before another of this step's calls: go round again until a whole
+    // pass releases nothing, so a step never ends with one of its own calls still held.
+    for (let progressed = true; progressed;) {
+      progressed = false;
+      for (const spec of order) {
+        const lines = step.lines[spec.id];
+        if (!lines || lines.length === 0) continue;
+        const run = await this.started(spec);
+        const here = new Set(lines);
+        const planned = this.planned.get(spec.id) ?? here;
+        for (;;) {
+          const at = await this.settleRun(run, deadline, step);
+          if (at === null) break; // blocked in a call, or ended
+          if (here.has(at.line) || !planned.has(at.line)) {
+            run.go();
+            this.lastGo = Date.now();
+            progressed = true;
+            await this.released(run, at.key, deadline, step);
+            continue;
+          }
+          break; // waiting before a later step's call
         }
-        break; // waiting before a later step's call
       }
     }
   }
@@ -197,7 +209,9 @@ export class LessonRunner {
       if (run.exited) return null;
       const at = run.pausedAt();
       if (at) return at;
-      if (run.blocked(BLOCKED_MS)) return null;
+      // blocked: in a call for BLOCKED_MS, and nothing was released for as long (the tracer's word that a
+      // call another run just freed has returned is a few ms behind)
+      if (run.blocked(BLOCKED_MS) && Date.now() - this.lastGo >= BLOCKED_MS) return null;
       if (Date.now() > deadline) throw new CommandError('ETIMEDOUT', `${this.lesson.id}: step ${step.id}: ${run.run} did not reach its next socket call in ${STEP_TIMEOUT_MS / 1000} s`);
       await sleep(TICK_MS);
     }

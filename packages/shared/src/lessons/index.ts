@@ -1,7 +1,7 @@
 /**
- * The course's lessons (LESSONS.md), in teaching order. Each lesson's id is the agent's scenario id and
- * each step id is that scenario's step id, so the page can light a listing line for every
- * `scenario.step` event. Import from '@socketscope/shared/lessons/index'.
+ * The course's lessons (LESSONS.md), in teaching order. Each lesson's id is what `scenario.run` runs and
+ * each step id is what its `scenario.step` events carry, so the page can light a listing line for every
+ * step. Import from '@socketscope/shared/lessons/index'.
  */
 import { tcpBuffersLesson } from './tcp-buffers.ts';
 import { tcpEchoLesson } from './tcp-echo.ts';
@@ -15,7 +15,6 @@ import { udpEchoLesson } from './udp-echo.ts';
 
 export * from './types.ts';
 export { listingText, renderListing, type MovedPort } from './build.ts';
-export { BUFFERS_BYTES } from './tcp-buffers.ts';
 
 export const LESSONS: readonly Lesson[] = [
   tcpHelloLesson,
@@ -34,7 +33,7 @@ export function lessonById(id: string): Lesson | undefined {
   return BY_ID.get(id);
 }
 
-/** What a lesson says about one step of its scenario (undefined for an unknown lesson or step). */
+/** What a lesson says about one of its steps (undefined for an unknown lesson or step). */
 export function lessonStep(lessonId: string, stepId: string): LessonStep | undefined {
   return BY_ID.get(lessonId)?.steps.find((s) => s.id === stepId);
 }

@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { LESSON_LANGS, LESSONS, lessonById, lessonStep, listingText, renderListing, type Listing, type Text } from './index.ts';
+import { LESSON_LANGS, LESSONS, lessonById, lessonStep, listingText, renderListing, type Lesson, type Listing, type Text } from './index.ts';
+
+/**
+ * node:child_process, reached without Node's types: this package is typed for the browser (lib ES2023, no
+ * types), and only this test needs a process (python3 compiles the listings).
+ */
+interface SpawnSync { (cmd: string, args: string[], o: { input?: string; encoding: 'utf8' }): { status: number | null; stdout: string; stderr: string } }
+const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown }; console?: { warn(s: string): void } };
+const spawnSync = (host.process?.getBuiltinModule?.('node:child_process') as { spawnSync: SpawnSync } | undefined)?.spawnSync;
+const PYTHON = spawnSync?.('python3', ['--version'], { encoding: 'utf8' }).status === 0;
+if (!PYTHON) host.console?.warn('SKIPPED lessons: python3 is not installed, so the listings cannot be compiled');
+
+/** The listing a run of the lesson runs. */
+function listingOfRun(l: Lesson, run: string): Listing | undefined {
+  const spec = l.runs.find((r) => r.id === run);
+  return spec ? l.listings[spec.listing] : undefined;
+}
 
 const LESSON_IDS = ['tcp-hello', 'tcp-handshake', 'tcp-teardown', 'tcp-buffers', 'tcp-stream', 'tcp-echo', 'tcp-refused', 'udp-echo'];
 const CJK = /[\u4e00-\u9fff]/;
@@ -46,35 +62,58 @@ describe('lessons', () => {
     }
   });
 
-  it('step ids are unique within a lesson, and every step points at lines of its role', () => {
+  it('step ids are unique within a lesson, every step names lines, and a server/client step names lines of that listing', () => {
     for (const l of LESSONS) {
       const ids = l.steps.map((s) => s.id);
       expect(new Set(ids).size, `${l.id} step ids ${ids.join(', ')}`).toBe(ids.length);
       for (const s of l.steps) {
-        const count = (s.lines.server?.length ?? 0) + (s.lines.client?.length ?? 0);
-        expect(count, `${l.id}/${s.id} lights no line`).toBeGreaterThan(0);
-        if (s.role === 'server') expect(s.lines.server?.length, `${l.id}/${s.id}`).toBeGreaterThan(0);
-        if (s.role === 'client') expect(s.lines.client?.length, `${l.id}/${s.id}`).toBeGreaterThan(0);
+        const named = Object.entries(s.lines).filter(([, nums]) => (nums?.length ?? 0) > 0);
+        expect(named.length, `${l.id}/${s.id} lights no line`).toBeGreaterThan(0);
+        const sides = new Set(named.map(([run]) => l.runs.find((r) => r.id === run)?.listing));
+        if (s.role !== 'both') expect([...sides], `${l.id}/${s.id} is a ${s.role} step`).toEqual([s.role]);
+        if (s.order) for (const run of s.order) expect(l.runs.some((r) => r.id === run), `${l.id}/${s.id} orders unknown run ${run}`).toBe(true);
       }
     }
   });
 
-  it('every step line number exists in its listing and is a line of code (not a comment or blank)', () => {
+  it('runs have unique ids, name a listing the lesson has, and the first steps start them in run order', () => {
+    for (const l of LESSONS) {
+      expect(new Set(l.runs.map((r) => r.id)).size, l.id).toBe(l.runs.length);
+      for (const r of l.runs) expect(l.listings[r.listing], `${l.id} run ${r.id}`).toBeDefined();
+      const firstStep = (run: string) => l.steps.findIndex((s) => (s.lines[run]?.length ?? 0) > 0);
+      const firsts = l.runs.map((r) => firstStep(r.id));
+      expect(firsts.every((i) => i >= 0), `${l.id}: every run has a step`).toBe(true);
+      expect(firsts, `${l.id}: runs are listed in the order their first steps come`).toEqual(firsts.toSorted((a, b) => a - b));
+    }
+  });
+
+  it('every step line number (marks resolved) exists in its run’s listing and is a line of code', () => {
     for (const l of LESSONS) {
       for (const s of l.steps) {
-        for (const side of ['server', 'client'] as const) {
-          const nums = s.lines[side];
+        for (const [run, nums] of Object.entries(s.lines)) {
           if (!nums) continue;
-          const listing = l.listings[side];
-          expect(listing, `${l.id}/${s.id} points into a ${side} listing that does not exist`).toBeDefined();
+          const listingRun = listingOfRun(l, run);
+          expect(listingRun, `${l.id}/${s.id} names run ${run}, which the lesson does not run`).toBeDefined();
           for (const n of nums) {
-            expect(n >= 1 && n <= listing!.lines.length, `${l.id}/${s.id} ${side} line ${n} of ${listing!.lines.length}`).toBe(true);
-            expect(listing!.lines[n - 1]!.kind, `${l.id}/${s.id} ${side} line ${n}`).toBe('code');
+            expect(n >= 1 && n <= listingRun!.lines.length, `${l.id}/${s.id} ${run} line ${n} of ${listingRun!.lines.length} (0: a mark not found)`).toBe(true);
+            expect(listingRun!.lines[n - 1]!.kind, `${l.id}/${s.id} ${run} line ${n}`).toBe('code');
           }
           expect([...nums].toSorted((a, b) => a - b)).toEqual(nums);
         }
       }
     }
+  });
+
+  it.skipIf(!PYTHON)('every listing compiles as Python 3 in every language, and the check can fail', () => {
+    // one python3 for all listings (a spawn costs a few hundred ms on a busy machine); each compiled on its own
+    const sources = LESSONS.flatMap((lesson) => Object.values(lesson.listings).flatMap((listing) =>
+      LESSON_LANGS.map((lang) => [`${lesson.id} ${listing.file} [${lang}]`, listingText(listing, lang)])));
+    sources.push(['broken.py', 'conn, addr = server.accept(\n']);
+    const script = 'import json,sys\nfor name, src in json.load(sys.stdin):\n    try:\n        compile(src, name, "exec")\n        print("ok", name)\n    except SyntaxError as e:\n        print("FAILED", name, e)';
+    const r = spawnSync!('python3', ['-c', script], { input: JSON.stringify(sources), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('FAILED')).map((l) => l.split(' ')[1])).toEqual(['broken.py']);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('ok ')).length).toBe(sources.length - 1);
   });
 
   it('a listing renders to the same number of lines in every language, so line numbers hold in all three', () => {

@@ -1,6 +1,6 @@
 import { blank, code, defineLesson, listing, note, t } from './build.ts';
 
-/** 三次握手, staged with the tutorial's uppercase server (TCP 12000, listen(1)). Scenario: apps/agent/src/scenarios/tcp-handshake.ts. */
+/** 三次握手, staged with the tutorial's uppercase server (TCP 12000, listen(1)). */
 export const tcpHandshakeLesson = defineLesson({
   id: 'tcp-handshake',
   title: t('三次握手', '三次握手', 'The three-way handshake (三次握手)'),
@@ -114,7 +114,7 @@ export const tcpHandshakeLesson = defineLesson({
       ),
     },
     {
-      id: 'close', role: 'both', server: ['close'], client: ['close'],
+      id: 'close', role: 'both', server: ['close'], client: ['close'], order: ['client', 'server'],
       explain: t(
         '两边关闭：FIN、ACK、FIN、ACK（四次挥手，下一课细看）。先关闭的客户端最后停在 TIME_WAIT。',
         '兩邊關閉：FIN、ACK、FIN、ACK（四次揮手，下一課細看）。先關閉的客戶端最後停在 TIME_WAIT。',

@@ -1,6 +1,6 @@
 import { blank, code, defineLesson, listing, note, t } from './build.ts';
 
-/** The tutorial's first program: a hello exchange on 127.0.0.1:8888 (scenario apps/agent/src/scenarios/tcp-hello.ts). */
+/** The tutorial's first program: a hello exchange on 127.0.0.1:8888. */
 export const tcpHelloLesson = defineLesson({
   id: 'tcp-hello',
   title: t('TCP 你好：一问一答', 'TCP 你好：一問一答', 'TCP hello: one question, one answer'),
@@ -115,9 +115,9 @@ export const tcpHelloLesson = defineLesson({
     {
       id: 'client.close', role: 'client', client: ['close'],
       explain: t(
-        'close() 让客户端内核发出 FIN，服务端内核立刻回 ACK（四次挥手的前两步）。客户端：FIN_WAIT1 → FIN_WAIT2；服务端的连接进入 CLOSE_WAIT，等它的程序也关闭。',
-        'close() 讓客戶端核心送出 FIN，服務端核心立刻回 ACK（四次揮手的前兩步）。客戶端：FIN_WAIT1 → FIN_WAIT2；服務端的連線進入 CLOSE_WAIT，等它的程式也關閉。',
-        'close() made the client’s kernel send FIN and the server’s kernel ACKed it at once (the first half of 四次挥手). Client: FIN_WAIT1 → FIN_WAIT2; the server’s connection is in CLOSE_WAIT, waiting for its program to close too.',
+        'close() 让客户端内核发出 FIN，服务端内核回 ACK（四次挥手的前两步）。客户端先是 FIN_WAIT1，收到这个 ACK（内核可能把它推迟几十毫秒）后是 FIN_WAIT2；服务端的连接进入 CLOSE_WAIT，等它的程序也关闭。',
+        'close() 讓客戶端核心送出 FIN，服務端核心回 ACK（四次揮手的前兩步）。客戶端先是 FIN_WAIT1，收到這個 ACK（核心可能把它延後幾十毫秒）後是 FIN_WAIT2；服務端的連線進入 CLOSE_WAIT，等它的程式也關閉。',
+        'close() made the client’s kernel send FIN and the server’s kernel ACKed it (the first half of 四次挥手). The client is in FIN_WAIT1 until that ACK comes (the kernel may delay it by tens of ms), then FIN_WAIT2; the server’s connection is in CLOSE_WAIT, waiting for its program to close too.',
       ),
     },
     {

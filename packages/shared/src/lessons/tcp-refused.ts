@@ -1,6 +1,6 @@
 import { blank, code, defineLesson, listing, note, t } from './build.ts';
 
-/** Nobody listening: the hello client started before its server. Scenario: apps/agent/src/scenarios/tcp-refused.ts. */
+/** Nobody listening: the hello client started before its server. */
 export const tcpRefusedLesson = defineLesson({
   id: 'tcp-refused',
   title: t('没有人在监听', '沒有人在監聽', 'Nobody is listening'),

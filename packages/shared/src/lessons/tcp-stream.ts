@@ -1,6 +1,6 @@
 import { blank, code, defineLesson, listing, note, t } from './build.ts';
 
-/** No message boundaries (粘包), with the uppercase server on 12000. Scenario: apps/agent/src/scenarios/tcp-stream.ts. */
+/** No message boundaries (粘包), with the uppercase server on 12000. */
 export const tcpStreamLesson = defineLesson({
   id: 'tcp-stream',
   title: t('字节流没有边界（粘包）', '位元組流沒有邊界（黏包）', 'A byte stream has no boundaries (粘包)'),
@@ -23,7 +23,7 @@ export const tcpStreamLesson = defineLesson({
       code('conn, addr = server.accept()', 'accept'),
       blank(),
       note(0, '故意等一会儿：客户端的两次 send() 都已经到了接收缓冲区', '故意等一會兒：客戶端的兩次 send() 都已經到了接收緩衝區', 'wait a moment on purpose: both of the client’s sends are in the receive buffer by then'),
-      code('time.sleep(1)'),
+      code('time.sleep(0.5)'),
       note(0, '一次 recv() 读到两次 send() 的数据：b\'helloworld\'（粘包）', '一次 recv() 讀到兩次 send() 的資料：b\'helloworld\'（黏包）', 'one recv() gets the bytes of both sends: b\'helloworld\' (粘包)'),
       code('data = conn.recv(1024)', 'recv'),
       code("print('one recv() got:', data)", 'recv'),
@@ -94,14 +94,14 @@ export const tcpStreamLesson = defineLesson({
     {
       id: 'client.recv', role: 'client', client: ['recv'],
       explain: t(
-        'recv(4) 最多返回 4 个字节："HELL"、"OWOR"、"LD"——一次 send() 用了三次 recv()。每次之间剩下的字节留在接收缓冲区里（Recv-Q 10 → 6 → 2 → 0）。',
-        'recv(4) 最多傳回 4 個位元組："HELL"、"OWOR"、"LD"——一次 send() 用了三次 recv()。每次之間剩下的位元組留在接收緩衝區裡（Recv-Q 10 → 6 → 2 → 0）。',
-        'recv(4) returns at most 4 bytes: "HELL", "OWOR", "LD" — three recv() calls for one send(). Between calls the rest waits in the receive buffer (Recv-Q 10 → 6 → 2 → 0).',
+        'recv(4) 最多返回 4 个字节："HELL"、"OWOR"、"LD"——一次 send() 用了三次 recv()。第一次之前 Recv-Q 是 10；每次之间剩下的字节留在接收缓冲区里。',
+        'recv(4) 最多傳回 4 個位元組："HELL"、"OWOR"、"LD"——一次 send() 用了三次 recv()。第一次之前 Recv-Q 是 10；每次之間剩下的位元組留在接收緩衝區裡。',
+        'recv(4) returns at most 4 bytes: "HELL", "OWOR", "LD" — three recv() calls for one send(). Before the first, Recv-Q was 10; between calls the rest waits in the receive buffer.',
       ),
     },
     {
-      id: 'close', role: 'both', server: ['close'], client: ['close'],
-      explain: t('两边关闭：四次挥手。', '兩邊關閉：四次揮手。', 'Both sides close: the four-way teardown.'),
+      id: 'close', role: 'both', server: ['close'], client: ['close'], order: ['server', 'client'],
+      explain: t('两边关闭：服务端先关闭，四次挥手，服务端的连接停在 TIME_WAIT。', '兩邊關閉：服務端先關閉，四次揮手，服務端的連線停在 TIME_WAIT。', 'Both sides close, the server first: the four-way teardown, and the server’s connection stays in TIME_WAIT.'),
     },
   ],
 });

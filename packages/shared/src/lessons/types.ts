@@ -1,7 +1,7 @@
 /**
- * The course's lessons as data: titles, summaries, the Python listings the students type, and for every
- * step of the agent's scenario the listing line(s) it executes and what just happened in the kernel and
- * on the wire. The browser's lesson player and code panel and the agent's tests both read it, so it
+ * The course's lessons as data: titles, summaries, the Python programs a lesson runs (the listing on the
+ * page is the file that runs), and its step plan: for every step the listing line(s) whose socket calls it
+ * lets happen and what just happened in the kernel and on the wire. The browser's lesson player and code panel and the agent's tests both read it, so it
  * imports nothing (no Node built-ins, no app).
  *
  * Design of a listing: one array of lines shared by the three languages. Code lines are identical in
@@ -58,13 +58,13 @@ export interface LessonStep {
 }
 
 export interface Lesson {
-  /** the scenario id (LESSONS.md) */
+  /** the lesson id (LESSONS.md), also `scenario.run`'s name */
   readonly id: string;
   readonly title: Text;
   /** one paragraph: what the lesson makes visible */
   readonly summary: Text;
   readonly proto: 'tcp' | 'udp';
-  /** the tutorial ports the listings and the scenario use (the scenario may move them with --port) */
+  /** the tutorial ports the listings use (a run may move the first with --port) */
   readonly ports: readonly number[];
   /** the numbered course facts (LESSONS.md "The course's facts") the lesson shows */
   readonly facts: readonly number[];

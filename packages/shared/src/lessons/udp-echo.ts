@@ -1,6 +1,6 @@
 import { blank, code, defineLesson, listing, note, t } from './build.ts';
 
-/** The tutorial's UDP echo server on 127.0.0.1:9998 (scenario apps/agent/src/scenarios/udp-echo.ts). */
+/** The tutorial's UDP echo server on 127.0.0.1:9998. */
 export const udpEchoLesson = defineLesson({
   id: 'udp-echo',
   title: t('UDP 回显：没有连接的数据报', 'UDP 回顯：沒有連線的資料包', 'UDP echo: datagrams without a connection'),
@@ -35,18 +35,19 @@ export const udpEchoLesson = defineLesson({
       blank(),
       note(0, '把接收缓冲区缩得很小，然后暂时不读', '把接收緩衝區縮得很小，然後暫時不讀', 'shrink the receive buffer, then stop reading for a while'),
       code('server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)', 'rcvbuf'),
-      code('time.sleep(2)', 'rcvbuf'),
+      code('time.sleep(1)', 'rcvbuf'),
       blank(),
       note(0, '读出还留在缓冲区里的数据报；放不下的已被内核丢弃', '讀出還留在緩衝區裡的資料包；放不下的已被核心捨棄', 'read what is still in the buffer; what did not fit was dropped by the kernel'),
-      code('server.settimeout(0.5)', 'drain'),
-      code('count = 0', 'drain'),
-      code('try:', 'drain'),
-      code('    while True:', 'drain'),
+      note(0, '不阻塞地读：缓冲区空了，recvfrom() 就抛出 BlockingIOError', '不阻塞地讀：緩衝區空了，recvfrom() 就拋出 BlockingIOError', 'read without blocking: once the buffer is empty, recvfrom() raises BlockingIOError'),
+      code('server.setblocking(False)', 'drain'),
+      code('count = 0'),
+      code('try:'),
+      code('    while True:'),
       code('        server.recvfrom(1024)', 'drain'),
-      code('        count += 1', 'drain'),
-      code('except socket.timeout:', 'drain'),
-      code('    pass', 'drain'),
-      code("print(count, 'of 200 datagrams survived')", 'drain'),
+      code('        count += 1'),
+      code('except BlockingIOError:'),
+      code('    pass'),
+      code("print(count, 'of 200 datagrams survived')"),
       blank(),
       note(0, '5. 关闭套接字', '5. 關閉套接字', '5. close'),
       code('server.close()', 'close'),
@@ -128,7 +129,7 @@ export const udpEchoLesson = defineLesson({
       ),
     },
     {
-      id: 'boundaries', role: 'both', server: ['boundaries'], client: ['boundaries'],
+      id: 'boundaries', role: 'both', server: ['boundaries'], client: ['boundaries'], order: ['client', 'server'],
       explain: t(
         '两次 sendto() 是两个数据报，每次 recvfrom() 正好返回其中一个（先 "one"，再 "two"）：UDP 保留消息边界，TCP 的字节流则不保留。',
         '兩次 sendto() 是兩個資料包，每次 recvfrom() 正好傳回其中一個（先 "one"，再 "two"）：UDP 保留訊息邊界，TCP 的位元組流則不保留。',
@@ -154,9 +155,9 @@ export const udpEchoLesson = defineLesson({
     {
       id: 'server.drain', role: 'server', server: ['drain'],
       explain: t(
-        'recvfrom() 现在只能读到放进缓冲区的那几个数据报；被丢弃的再也回不来了——没有人重传，也没有人被告知。',
-        'recvfrom() 現在只能讀到放進緩衝區的那幾個資料包；被捨棄的再也回不來了——沒有人重傳，也沒有人被告知。',
-        'recvfrom() now returns only the few datagrams that fitted; the dropped ones are gone for good — nobody retransmits them and nobody was told.',
+        'recvfrom() 现在只能读到放进缓冲区的那几个数据报，然后缓冲区就空了（非阻塞的 recvfrom() 报告 EAGAIN）；被丢弃的再也回不来了——没有人重传，也没有人被告知。读到的个数加上内核的丢弃计数正好是 200。',
+        'recvfrom() 現在只能讀到放進緩衝區的那幾個資料包，然後緩衝區就空了（非阻塞的 recvfrom() 回報 EAGAIN）；被捨棄的再也回不來了——沒有人重傳，也沒有人被告知。讀到的個數加上核心的捨棄計數正好是 200。',
+        'recvfrom() now returns only the few datagrams that fitted, then the buffer is empty (the non-blocking recvfrom() reports EAGAIN); the dropped ones are gone for good — nobody retransmits them and nobody was told. The datagrams read plus the kernel’s drop count make exactly 200.',
       ),
     },
     {
