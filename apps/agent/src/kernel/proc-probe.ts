@@ -21,6 +21,10 @@
  * - K5 A listener's acceptQueue is its LISTEN row's rx_queue; its backlog is the target's (what Node
  *   gave the kernel, clamped by the engine to somaxconn): /proc does not show it.
  * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) comes from `ss -tin` at 2 Hz, only where ss exists.
+ * - K8 A connection the kernel holds for a followed listener that no program has accept()ed yet (its row on
+ *   the listener's port, ESTABLISHED in the accept queue, or SYN_RECV) is reported too, without `sock` and
+ *   with conn client>server: "waiting for accept()" is a kernel fact a lesson is about. Once a program
+ *   accepts it, its row is the accepted socket's and this report ends without a `gone` (nothing left).
  * - K7 settled(): a promise for the end of the next look that starts after the call (see the method).
  * It never throws into the event loop: a failed read means "unavailable", reported by status().
  */
@@ -296,6 +300,19 @@ export class KernelProbe implements ObservationSource {
       used.add(k);
       this.follow(emit, t.sock, row, () => ({ sock: t.sock, conn: connOf(t, row), backlog: t.backlog }));
     }
+    // K8: the listeners' waiting connections
+    const listening = new Set(wanted.filter((t) => t.role === 'listener' && t.proto === 'tcp' && !t.closed).map((t) => portOf(t.local!)));
+    if (listening.size > 0) {
+      for (const [k, rows] of index) {
+        if (used.has(k)) continue;
+        const row = rows[0]!;
+        if (row.proto !== 'tcp' || !listening.has(row.localPort) || !row.remote || !CONNECTED.has(row.state)) continue;
+        const id = `q|${k}`;
+        seen.add(id);
+        used.add(k);
+        this.follow(emit, id, row, () => ({ conn: connKey(row.remote!, row.local) }));
+      }
+    }
     if (watched.size > 0) {
       for (const [k, rows] of index) {
         if (used.has(k)) continue;
@@ -311,6 +328,8 @@ export class KernelProbe implements ObservationSource {
       if (seen.has(id)) continue;
       this.followed.delete(id);
       this.info.delete(f.key);
+      // K8: a waiting connection that was accepted is the accepted socket's now: no claim that it is gone
+      if (id.startsWith('q|')) continue;
       const watchedRow = id.startsWith('w|');
       if (!watchedRow) this.finish(id);
       // K4: gone means the kernel let it go. A socket the engine stopped tracking (session reset, or kept

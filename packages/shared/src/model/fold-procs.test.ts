@@ -93,4 +93,17 @@ describe('fold: traced programs', () => {
     ]));
     expect(m.procOrder).toEqual([]);
   });
+
+  it('F5: accept() takes over the connection the kernel showed waiting for it: its states move, one socket remains', () => {
+    const m = foldAll(emptyModel(), stream([
+      start,
+      { layer: 'api', type: 'api.call', sock: 'p1.s1', call: 'listen', args: { backlog: 1 }, durationUs: 3, proto: 'tcp', local: S, proc },
+      { layer: 'kernel', type: 'kernel.tcp', local: S, remote: C, conn: `${C}>${S}`, state: 'ESTABLISHED', sendQueue: 0, recvQueue: 5 },
+      { layer: 'api', type: 'api.call', sock: 'p1.s1', call: 'accept', args: {}, durationUs: 3, newSock: 'p1.s2', local: S, remote: C, conn: `${C}>${S}`, proc },
+    ]));
+    const mine = Object.values(m.sockets).filter((s) => s.local === S && s.remote === C);
+    expect(mine.map((s) => s.id)).toEqual(['p1.s2']);
+    expect(mine[0]).toMatchObject({ state: 'ESTABLISHED', recvQueue: 5, role: 'accepted', parent: 'p1.s1' });
+    expect(m.socketOrder).toEqual(['p1.s1', 'p1.s2']);
+  });
 });

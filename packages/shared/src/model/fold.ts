@@ -19,7 +19,9 @@ import { OUTPUT_TAIL, type CallSummary, type ConnModel, type Model, type ProcMod
  * F3  listen() that succeeds makes a listener: apiState listening, local address, backlog.
  * F4  connect() that succeeds makes a client: connected, with local, remote and its connection.
  * F5  accept() that succeeds creates the accepted socket (newSock) with its parent listener, and
- *     takes one connection off the listener's pending count (never below zero).
+ *     takes one connection off the listener's pending count (never below zero). A connection the kernel
+ *     showed waiting for accept() (a socket no program held, with the same addresses) becomes the accepted
+ *     socket: its kernel state and history move to it and it leaves the model.
  * F6  An `incoming` notice adds one pending connection to the listener.
  * F7  send/recv/sendto/recvfrom that succeed add their bytes; recv() returning 0 bytes means the
  *     peer closed (peerClosed).
@@ -181,6 +183,7 @@ function foldCall(model: Model, e: ApiCallEvent): void {
           if (e.remote) child.remote = e.remote;
           child.local = e.local ?? s.local;
           if (e.conn) child.conn = e.conn;
+          adoptWaiting(model, child);
           put(model, child);
           touchConnFromSocket(model, child, e, 'open');
         }
@@ -270,6 +273,21 @@ function foldExit(model: Model, e: ProcExitEvent): void {
   delete p.prompt;
   if (e.exception?.frames.length) p.line = e.exception.frames[e.exception.frames.length - 1]!.line;
   putProc(model, p);
+}
+
+/** F5: the accepted socket takes over the kernel's view of the connection that waited for accept(). */
+function adoptWaiting(model: Model, child: SocketModel): void {
+  if (!child.local || !child.remote) return;
+  const id = model.byEndpoints[`${child.local}|${child.remote}`];
+  const waiting = id === undefined ? undefined : model.sockets[id];
+  if (!waiting || waiting.owned || waiting.id === child.id) return;
+  child.stateHistory = waiting.stateHistory;
+  if (waiting.state) child.state = waiting.state;
+  child.sendQueue = waiting.sendQueue;
+  child.recvQueue = waiting.recvQueue;
+  if (waiting.info) child.info = waiting.info;
+  delete model.sockets[waiting.id];
+  model.socketOrder = model.socketOrder.filter((s) => s !== waiting.id);
 }
 
 function foldNotice(model: Model, e: ApiNoticeEvent): void {
