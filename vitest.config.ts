@@ -9,6 +9,10 @@ export default defineConfig({
     hookTimeout: 30_000,
     // integration tests open real sockets and read /proc; files run in parallel, tests in a file in order
     pool: 'forks',
+    // the kernel's tracepoints (bpftrace) take ~3 s and about a core-second to attach, per agent; the suite
+    // makes dozens of agents, so they observe the kernel through /proc, and kernel-ebpf.test.ts (which
+    // clears this) tests the tracepoints themselves
+    env: { SOCKETSCOPE_NO_EBPF: '1' },
     // integration tests time real kernels and tcpdump; on CI one retry absorbs a loaded runner, and
     // vitest's report still names a test that needed it
     retry: process.env['CI'] ? 1 : 0,

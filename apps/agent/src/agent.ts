@@ -5,7 +5,7 @@ import {
 } from '@socketscope/shared';
 import { createEngine } from './engine/index.ts';
 import { CommandError, type EngineCommand, type Limits, type SocketEngine } from './engine/types.ts';
-import { KernelProbe } from './kernel/proc-probe.ts';
+import { KernelLayer } from './kernel/ebpf-kernel.ts';
 import { Programs } from './python/programs.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
 import { LESSONS, lessonById, type LessonLang } from '@socketscope/shared/lessons/index';
@@ -27,6 +27,10 @@ export interface KernelSource extends ObservationSource {
   tcpInfoStatus?(): ProbeStatus;
   /** resolves after a look that began after the call (K7) */
   settled?(): Promise<void>;
+  /** which kernel source is active (tracepoints or /proc sampling) and why not the other */
+  kernelSource?(): Capabilities['kernelSource'];
+  /** resolves once the kernel's tracepoints are attached, or could not be, or after ms */
+  ready?(ms: number, signal?: AbortSignal): Promise<unknown>;
 }
 
 /** Packet capture as the agent uses it (wire/capture.ts). */
@@ -67,6 +71,8 @@ export interface AgentParts {
 
 /** how long a lesson waits for packet capture to come up before it starts anyway */
 export const CAPTURE_READY_MS = 3000;
+/** how long a lesson waits for the kernel's tracepoints to attach before it starts anyway (/proc then) */
+export const KERNEL_READY_MS = 10000;
 
 const require = createRequire(import.meta.url);
 export const AGENT_VERSION: string = (require('../package.json') as { version: string }).version;
@@ -151,6 +157,7 @@ export class Agent implements AgentPort {
       wire: this.wire?.status() ?? UNAVAILABLE('packet capture'),
       tcpInfo: this.kernel?.tcpInfoStatus?.() ?? (this.kernel ? { available: false, reason: 'not reported by the kernel probe' } : UNAVAILABLE('TCP_INFO')),
       remoteTargets: this.allowRemote,
+      ...(this.kernel?.kernelSource ? { kernelSource: this.kernel.kernelSource() } : {}),
       scenarios: lessonIds(),
       python: this.programs?.status() ?? UNAVAILABLE('running Python programs'),
     };
@@ -268,6 +275,11 @@ export class Agent implements AgentPort {
    * so they are captured rather than inferred. Bounded; a lesson never waits on capture for long.
    */
   async captureReady(ms: number, signal?: AbortSignal): Promise<void> {
+    // so are the kernel's tracepoints (bpftrace takes ~3 s to compile and attach its program), bounded too
+    await Promise.all([this.wireReady(ms, signal), this.kernel?.ready?.(KERNEL_READY_MS, signal)]);
+  }
+
+  private async wireReady(ms: number, signal?: AbortSignal): Promise<void> {
     const wire = this.wire;
     // read through functions: setMode() may change them while we wait
     const off = () => wire?.mode === 'off';
@@ -322,6 +334,8 @@ export interface CreateAgentOptions {
    * command, 10 s waits). The classroom runs with the defaults; load tests and benchmarks raise them here.
    */
   limits?: Partial<Limits>;
+  /** observe the kernel layer through its tracepoints where they can run (default true; /proc otherwise) */
+  tracepoints?: boolean;
   log?: (line: string) => void;
 }
 
@@ -343,7 +357,8 @@ export function createAgent(opts: CreateAgentOptions = {}): Agent {
   let agent: Agent | null = null;
   const watcher = new PortWatcher({ refused: () => agent?.refusedWatchPorts() ?? [], onChange: () => { kernel.poke(); wire.poke(); } });
   const watchedPorts = () => watcher.ports();
-  const kernel = new KernelProbe({ targets, watchedPorts });
+  // exact kernel tracepoints where they can run, the /proc probe always (kernel/ebpf-kernel.ts)
+  const kernel = new KernelLayer({ targets, watchedPorts, tsAt: (ns) => session.tsAtMonotonicNs(ns), log, tracepoints: opts.tracepoints ?? true });
   const wire = new CaptureSource({ targets, watchedPorts, session, mode: opts.capture ?? 'auto', log });
   const inference = new WireInference(emit);
   sources.poke = () => { kernel.poke(); wire.poke(); };

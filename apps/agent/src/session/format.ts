@@ -33,6 +33,8 @@ export function formatEvent(e: SessionEvent): string {
       return `${head} ${e.sock ?? '-'} (${e.what}${e.error ? ` ${e.error.code}` : ''})`;
     case 'kernel.tcp':
       return `${head} ${e.local}${e.remote ? ` ↔ ${e.remote}` : ''} ${e.gone ? `gone (was ${e.state})` : e.state} send-q ${e.sendQueue} recv-q ${e.recvQueue}${e.acceptQueue !== undefined ? ` accept-q ${e.acceptQueue}/${e.backlog ?? '?'}` : ''}`;
+    case 'kernel.notice':
+      return `${head} ${e.local}${e.remote ? ` ↔ ${e.remote}` : ''} ${e.what}${e.state ? ` in ${e.state}` : ''}`;
     case 'kernel.udp':
       return `${head} ${e.local}${e.gone ? ' gone' : ''} send-q ${e.sendQueue} recv-q ${e.recvQueue} drops ${e.drops}`;
     case 'tcp.segment':

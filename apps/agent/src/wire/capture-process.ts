@@ -15,7 +15,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { CaptureTool } from './capture-probe.ts';
 
-const WATCHDOG = [
+export const WATCHDOG = [
   'exec 3<&0 0</dev/null',
   '"$@" 3<&- &',
   'pid=$!',
@@ -140,7 +140,7 @@ export class CaptureProcess {
   }
 }
 
-function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+export function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (!pid) return;
   try {
     process.kill(-pid, sig);
@@ -149,7 +149,7 @@ function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   }
 }
 
-async function within(p: Promise<void>, ms: number): Promise<boolean> {
+export async function within(p: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
   const r = await Promise.race([p.then(() => true), t]);

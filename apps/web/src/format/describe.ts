@@ -36,6 +36,7 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
       const ok: RowText = { text: t('ev.call.ok', { call: e.call, args, result: formatResult(e) }), inferred: false };
       if (note) ok.badge = bindNoteBadge(note, t);
       if (e.src) ok.detail = srcText(e.src, t);
+      else if (e.seenBy === 'kernel') ok.detail = t('ksrc.seenByKernel');
       return ok;
     }
     // a traced program's call: paused before it (step mode), or made and not returned yet
@@ -71,6 +72,8 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
       const text = t('ev.kernel.tcp', { local: e.local, remote: e.remote ?? '*', state: e.state, sendQueue: e.sendQueue, recvQueue: e.recvQueue });
       return info ? { text, detail: info, inferred: false } : { text, inferred: false };
     }
+    case 'kernel.notice':
+      return { text: t(`ev.kernel.notice.${e.what}`, { local: e.local, remote: e.remote ?? '*', state: e.state ?? '' }), inferred: false };
     case 'kernel.udp':
       if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: 'UDP' }), inferred: false };
       return { text: t('ev.kernel.udp', { local: e.local, recvQueue: e.recvQueue, drops: e.drops }), inferred: false };

@@ -94,9 +94,35 @@ function Capabilities() {
     <div className="caps" data-testid="capabilities">
       <CapBadge testId="cap-kernel" label={t('caps.kernel')} status={kernelLive ?? caps.kernel} />
       <CapBadge testId="cap-wire" label={t('caps.wire')} status={wireLive ?? caps.wire} offNote={t('caps.inferred')} />
+      <KernelSourceLabel />
       <CapBadge testId="cap-tcpinfo" label={t('caps.tcpInfo')} status={caps.tcpInfo} />
       {caps.remoteTargets ? <span className="badge badge-warn" data-testid="remote-warning" title={t('caps.remoteHint')}>⚠ {t('caps.remote')}</span> : null}
     </div>
+  );
+}
+
+/**
+ * Which kernel source is active, so a teacher knows whether a missing SYN_SENT means anything: exact
+ * (the kernel's tracepoints) or sampled every N ms (/proc). A live source.status of the kernel source
+ * that no longer names bpftrace means the tracepoints stopped and sampling took over.
+ */
+function KernelSourceLabel() {
+  const t = useT();
+  const ks = useApp((s) => s.capabilities?.kernelSource);
+  const live = useApp((s) => s.model.sources.kernel);
+  if (!ks) return null;
+  const exact = ks.active === 'tracepoints' && !(live && !(live.tool ?? '').includes('bpftrace'));
+  const why = live?.reason ?? ks.tracepoints.reason ?? '';
+  const params = { ms: ks.intervalMs, why };
+  return (
+    <span
+      className={`badge cap ${exact ? 'cap-on' : 'cap-off'}`}
+      data-testid="kernel-source"
+      data-exact={exact}
+      title={exact ? t('ksrc.exactHint') : t('ksrc.sampledHint', params)}
+    >
+      {exact ? t('ksrc.exact') : t('ksrc.sampled', params)}
+    </span>
   );
 }
 

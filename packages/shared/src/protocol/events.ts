@@ -65,6 +65,11 @@ export const ApiCallEvent = z.object({
   result: z.unknown().optional(),
   error: SocketError.optional(),
   durationUs: z.number().nonnegative(),
+  /**
+   * 'kernel': a call of a program the agent does not trace, seen by the kernel's sock:sock_send_length /
+   * sock_recv_length tracepoints (watch mode): it has no source line, and its name is the direction only
+   */
+  seenBy: z.literal('kernel').optional(),
   /** typed facts the fold relies on; present where the call establishes them */
   proto: z.enum(['tcp', 'udp']).optional(),
   local: Endpoint.optional(),
@@ -117,6 +122,9 @@ export const TcpInfo = z.object({
   /** the socket's buffer limits in bytes of memory (skmem rb/tb: SO_RCVBUF/SO_SNDBUF as the kernel holds them) */
   rcvBuf: z.number().optional(),
   sndBuf: z.number().optional(),
+  /** slow-start threshold in segments and the receive window in bytes (from the tcp:tcp_probe tracepoint) */
+  ssthresh: z.number().optional(),
+  rcvWnd: z.number().optional(),
 });
 export type TcpInfo = z.infer<typeof TcpInfo>;
 
@@ -136,8 +144,33 @@ export const KernelTcpEvent = z.object({
   info: TcpInfo.optional(),
   /** the kernel no longer has this socket (e.g. TIME_WAIT expired); state is its last one */
   gone: z.boolean().optional(),
+  /**
+   * how the state was seen: 'tracepoint' = the kernel announced this transition itself (exact time,
+   * sock:inet_sock_set_state; queues are then the last sampled ones); absent = sampled from /proc
+   */
+  via: z.literal('tracepoint').optional(),
+  /** tracepoint only: the state the kernel left */
+  from: TcpState.optional(),
 });
 export type KernelTcpEvent = z.infer<typeof KernelTcpEvent>;
+
+export const KERNEL_NOTICES = ['retransmit', 'synack-retransmit', 'reset-sent', 'reset-received'] as const;
+
+/**
+ * Something the kernel did to a TCP connection that is no state change, announced by its own tracepoint
+ * (tcp:tcp_retransmit_skb, tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset): exact, not sampled.
+ */
+export const KernelNoticeEvent = z.object({
+  ...envelope,
+  layer: z.literal('kernel'),
+  type: z.literal('kernel.notice'),
+  what: z.enum(KERNEL_NOTICES),
+  local: Endpoint,
+  remote: Endpoint.optional(),
+  /** the socket's state when it happened */
+  state: TcpState.optional(),
+});
+export type KernelNoticeEvent = z.infer<typeof KernelNoticeEvent>;
 
 /** The kernel's view of a UDP socket (from /proc/net/udp{,6}); emitted only on change. */
 export const KernelUdpEvent = z.object({
@@ -297,7 +330,7 @@ export const ProcExitEvent = z.object({
 export type ProcExitEvent = z.infer<typeof ProcExitEvent>;
 
 export const SessionEvent = z.discriminatedUnion('type', [
-  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, TcpSegmentEvent, UdpDatagramEvent,
+  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, KernelNoticeEvent, TcpSegmentEvent, UdpDatagramEvent,
   SourceStatusEvent, ScenarioStepEvent, ProcStartEvent, ProcOutputEvent, ProcInputEvent, ProcExitEvent,
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;

@@ -36,6 +36,16 @@ export const Capabilities = z.object({
   remoteTargets: z.boolean(),
   scenarios: z.array(z.string()),
   /** running Python programs under the tracer: the interpreter found (version, path) or why not */
+  /**
+   * which source the kernel layer comes from: 'tracepoints' (bpftrace on the kernel's own sock:/tcp:
+   * tracepoints, every state change exact, with /proc kept for queues and TIME_WAIT) or 'proc' (sampled
+   * every intervalMs); `tracepoints` says whether that one can run here and, if not, why
+   */
+  kernelSource: z.object({
+    active: z.enum(['tracepoints', 'proc']),
+    intervalMs: z.number().int().nonnegative(),
+    tracepoints: ProbeStatus,
+  }).optional(),
   python: ProbeStatus.extend({ version: z.string().max(64).optional(), path: z.string().max(4096).optional() }).optional(),
 });
 export type Capabilities = z.infer<typeof Capabilities>;
