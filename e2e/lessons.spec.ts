@@ -19,7 +19,9 @@ test('tcp-handshake: SYN, SYN+ACK, ACK in order with consistent seq/ack, both en
 
   await next(page, 'server.listen');
   await expect(lessonCard(page, 'listener')).toHaveAttribute('data-state', 'LISTEN');
-  await expect(page.getByTestId('listing-server').locator('li[data-hl]').first()).toContainText('socket.socket');
+  // the lit line is the one the tracer saw: after listen() the server is held before its accept()
+  await expect(page.getByTestId('listing-server').locator('li[data-lit="paused"]')).toContainText('server.accept()');
+  await expect(page.getByTestId('listing-client').getByTestId('listing-not-started')).toBeVisible();
 
   await next(page, 'client.connect');
   const hs = (await arrows(page)).filter((a) => /SYN|^ACK$/.test(a.flags));
@@ -41,7 +43,9 @@ test('tcp-handshake: SYN, SYN+ACK, ACK in order with consistent seq/ack, both en
   const connectRow = page.locator('[data-testid="ladder-panel"] .ll-row[data-kind="mark"]').filter({ hasText: 'connect()' });
   expect(Number(await connectRow.getAttribute('data-seq'))).toBeGreaterThan(hs[2]!.seq);
   await expect(lessonCard(page, 'client')).toHaveAttribute('data-state', 'ESTABLISHED');
-  await expect(page.getByTestId('listing-client').locator('li[data-hl]').filter({ hasText: "client.connect(('127.0.0.1'" })).toHaveCount(1);
+  // connect() returned; the client is held before its send(), the server still before accept()
+  await expect(page.getByTestId('listing-client').locator('li[data-lit="paused"]')).toContainText('client.send(');
+  await expect(page.getByTestId('listing-server').locator('li[data-lit="paused"]')).toContainText('server.accept()');
   await expect(page.getByTestId('step-explain')).toContainText('SYN+ACK');
 
   await next(page, 'server.accept');
@@ -201,7 +205,8 @@ test('tcp-hello end to end: every step lights its code, the greeting and the ans
   await runLesson(page);
   await stepTo(page, 'tcp-hello', 'server.recv');
   await expect(lessonCard(page, 'accepted').getByTestId('sock-last-data')).toContainText('hello');
-  await expect(page.getByTestId('listing-server').locator('li[data-hl]').first()).toContainText('recv(');
+  // recv() returned: the server's program is held before its next call, the send() of its answer
+  await expect(page.getByTestId('listing-server').locator('li[data-lit]')).toContainText('send(');
   await stepTo(page, 'tcp-hello', 'client.recv');
   await expect(lessonCard(page, 'client').getByTestId('sock-last-data')).toContainText('hi, client');
   await stepTo(page, 'tcp-hello', 'server.close');
@@ -243,7 +248,8 @@ test('a lesson in 简体中文: ?lesson=…&lang=zh-CN opens straight into it, w
   await next(page, 'client.connect');
   await expect(page.getByTestId('step-now')).toContainText('第 2 步，共 8 步');
   await expect(page.getByTestId('step-explain')).toContainText('客户端内核选一个临时端口');
-  await expect(page.getByTestId('listing-client').locator('li.comment').filter({ hasText: '建立连接' }).first()).toBeVisible();
+  await expect(page.getByTestId('listing-client').locator('li').filter({ hasText: '# 2. 建立连接' }).first()).toBeAttached();
+  await expect(page.getByTestId('listing-client').getByTestId('listing-run')).toContainText('暂停在 send() 之前');
   await expect(page.getByTestId('tab-cards')).toHaveText(/套接字/);
   await expect(lessonCard(page, 'client').getByTestId('sock-role')).toHaveText('客户端');
   await expect(page.locator('[data-testid="ladder-panel"]')).toContainText('三次握手');

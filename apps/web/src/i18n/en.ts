@@ -9,6 +9,8 @@ import { ladderEn } from './parts/ladder.en.ts';
 import { machineEn } from './parts/machine.en.ts';
 import { safetyEn } from './parts/safety.en.ts';
 import { programsEn } from './parts/programs.en.ts';
+import { lessonsLiveEn } from './parts/lessons-live.en.ts';
+import { kernelSourceEn } from './parts/kernel-source.en.ts';
 
 const messages = {
   'lang.name': 'English',
@@ -359,6 +361,8 @@ const messages = {
   'share.note': 'This link carries its own read-only token. The teacher’s link works only on this computer.',
 
   ...programsEn,
+  ...lessonsLiveEn,
+  ...kernelSourceEn,
 } as const;
 
 export type MessageKey = keyof typeof messages;

@@ -4,6 +4,8 @@ import { ladderZhCN } from './parts/ladder.zh-CN.ts';
 import { machineZhCN } from './parts/machine.zh-CN.ts';
 import { safetyZhCN } from './parts/safety.zh-CN.ts';
 import { programsZhCN } from './parts/programs.zh-CN.ts';
+import { lessonsLiveZhCN } from './parts/lessons-live.zh-CN.ts';
+import { kernelSourceZhCN } from './parts/kernel-source.zh-CN.ts';
 
 /** 简体中文. Technical terms (SYN, ACK, LISTEN, Send-Q …) stay in English; the course's Chinese names stand beside them. */
 const messages: Messages = {
@@ -355,6 +357,8 @@ const messages: Messages = {
   'share.note': '此链接带有单独的只读令牌。教师的链接只能在这台电脑上使用。',
 
   ...programsZhCN,
+  ...lessonsLiveZhCN,
+  ...kernelSourceZhCN,
 };
 
 export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN, ...safetyZhCN };

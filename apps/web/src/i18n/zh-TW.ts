@@ -4,6 +4,8 @@ import { ladderZhTW } from './parts/ladder.zh-TW.ts';
 import { machineZhTW } from './parts/machine.zh-TW.ts';
 import { safetyZhTW } from './parts/safety.zh-TW.ts';
 import { programsZhTW } from './parts/programs.zh-TW.ts';
+import { lessonsLiveZhTW } from './parts/lessons-live.zh-TW.ts';
+import { kernelSourceZhTW } from './parts/kernel-source.zh-TW.ts';
 
 /**
  * 繁體中文. The course's names (客戶端, 服務端, 三次握手, 四次揮手, 發送緩衝區, 接收緩衝區) are kept in
@@ -358,6 +360,8 @@ const messages: Messages = {
   'share.note': '此連結帶有獨立的唯讀權杖。教師的連結只能在這台電腦上使用。',
 
   ...programsZhTW,
+  ...lessonsLiveZhTW,
+  ...kernelSourceZhTW,
 };
 
 export const zhTW: Dictionary = { ...messages, ...ladderZhTW, ...machineZhTW, ...buffersZhTW, ...safetyZhTW };

@@ -71,10 +71,23 @@ export function prevPosition(store: AppStore, from = position(store)): number | 
   return from > -1 ? -1 : null;
 }
 
+/**
+ * What Next does where there is nothing further to show: a live lesson runs its next step there
+ * (app/lessonRun.ts sets it while one runs). null: Next stops at the end.
+ */
+let atEdge: (() => void) | null = null;
+export function setAtEdge(fn: (() => void) | null): void {
+  atEdge = fn;
+}
+export function hasEdgeAction(): boolean {
+  return atEdge !== null;
+}
+
 export function stepNext(store: AppStore): void {
   store.setState({ playing: false });
   const to = nextPosition(store);
   if (to !== null) seek(store, to);
+  else atEdge?.();
 }
 
 export function stepPrev(store: AppStore): void {

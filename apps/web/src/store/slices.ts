@@ -180,6 +180,10 @@ export interface LessonRunState {
   error?: SocketError;
   /** the port the agent was asked to use, when not the tutorial's */
   port?: number;
+  /** live: the programs wait before each step's calls until the teacher asks for the next step */
+  live?: boolean;
+  /** live: a lesson.next is on its way (the step runs now) */
+  stepping?: boolean;
 }
 
 export interface SourceSlice {

@@ -1,16 +1,21 @@
-import { useLayoutEffect, useRef } from 'react';
 import { renderListing, type Lesson, type LessonStep, type Listing, type MovedPort } from '@socketscope/shared/lessons/index';
 import { useT } from '../../i18n/useT.ts';
+import type { AppState } from '../../store/slices.ts';
 import { useApp } from '../../store/store.ts';
 import { MaximizeButton } from '../Panel.tsx';
+import { LIT_MARK, RunCode, litKind } from '../programs/RunCode.tsx';
+import '../programs/programs.css';
+import './player.css';
 
 /**
  * The programs the lesson runs, server and client side by side (one above the other when narrow), in
  * the chosen language (comments are translated; code is the same in every language, so line numbers
- * hold). The current step's lines are marked with ▶ and a frame as well as a colour, and scrolled
- * into view.
+ * hold). The lit line is the line the tracer saw: the ProcModel.line, at the cursor, of the program that
+ * runs this listing (the code panel of the playground's runs, RunCode: paused before a call looks
+ * different from waiting inside one). A listing run more than once (a second client, a restarted
+ * server) names each of its runs above the code and lights the one that moved last.
  */
-export function CodePanel({ lesson, step, moved, embedded = false }: { lesson: Lesson; step: LessonStep | null; moved?: MovedPort; embedded?: boolean }) {
+export function CodePanel({ lesson, moved, embedded = false }: { lesson: Lesson; moved?: MovedPort; embedded?: boolean }) {
   const t = useT();
   const locale = useApp((s) => s.locale);
   const { server, client } = lesson.listings;
@@ -19,11 +24,11 @@ export function CodePanel({ lesson, step, moved, embedded = false }: { lesson: L
       {embedded ? null : <MaximizeButton panel="code" />}
       <div className={`listings${server ? '' : ' single'}`}>
         {server ? (
-          <ListingView title={t('code.server')} listing={server} lines={step?.lines.server ?? []} role="server" lang={locale} moved={moved} />
+          <ListingView title={t('code.server')} listing={server} role="server" lang={locale} moved={moved} />
         ) : (
           <p className="no-server" data-testid="no-server">{t('code.noServer')}</p>
         )}
-        <ListingView title={t('code.client')} listing={client} lines={step?.lines.client ?? []} role="client" lang={locale} moved={moved} />
+        <ListingView title={t('code.client')} listing={client} role="client" lang={locale} moved={moved} />
       </div>
     </section>
   );
@@ -41,50 +46,64 @@ export function StepExplain({ lesson, step }: { lesson: Lesson; step: LessonStep
   );
 }
 
-function ListingView(p: { title: string; listing: Listing; lines: readonly number[]; role: 'server' | 'client'; lang: 'en' | 'zh-CN' | 'zh-TW'; moved: MovedPort | undefined }) {
+/** Run ids (in start order) of the programs at the cursor that run `file`, joined (a string: a stable selector result). */
+function runsOf(file: string) {
+  return (s: AppState) =>
+    s.model.procOrder.filter((r) => s.model.procs[r]?.program === file).join(' ');
+}
+
+/** Of a listing's runs, the one whose line is lit: the latest to move that is still running, else the latest to move. */
+function litRun(file: string) {
+  return (s: AppState) => {
+    let best: { run: string; live: boolean; seq: number } | null = null;
+    for (const r of s.model.procOrder) {
+      const p = s.model.procs[r];
+      if (!p || p.program !== file) continue;
+      const live = p.status !== 'exited';
+      if (!best || (live && !best.live) || (live === best.live && p.lastSeq > best.seq)) best = { run: r, live, seq: p.lastSeq };
+    }
+    return best?.run ?? null;
+  };
+}
+
+function ListingView(p: { title: string; listing: Listing; role: 'server' | 'client'; lang: 'en' | 'zh-CN' | 'zh-TW'; moved: MovedPort | undefined }) {
   const t = useT();
-  const text = renderListing(p.listing, p.lang, p.moved);
-  const scroller = useRef<HTMLOListElement | null>(null);
-  const key = p.lines.join(',');
-  // keep the step's first line in the middle of the listing, also when the listing is laid out or resized later
-  useLayoutEffect(() => {
-    const ol = scroller.current;
-    if (!ol) return;
-    const center = () => {
-      const lit = ol.querySelectorAll<HTMLElement>('.hl');
-      const first = lit[0];
-      const last = lit[lit.length - 1];
-      if (!first || !last) return;
-      // the list is positioned, so offsetTop is measured from its top; a block taller than the view starts at its top
-      const top = first.offsetTop;
-      const span = last.offsetTop + last.offsetHeight - top;
-      ol.scrollTop = span >= ol.clientHeight ? top : Math.max(0, top - (ol.clientHeight - span) / 2);
-    };
-    center();
-    const ro = new ResizeObserver(center);
-    ro.observe(ol);
-    return () => ro.disconnect();
-  }, [key]);
-  const hl = new Set(p.lines);
+  const text = renderListing(p.listing, p.lang, p.moved).join('\n');
+  const runs = useApp(runsOf(p.listing.file));
+  const lit = useApp(litRun(p.listing.file));
+  const proc = useApp((s) => (lit ? s.model.procs[lit] : undefined));
+  const failed = proc?.exit !== undefined && (proc.exit.exception !== undefined || proc.exit.reason === 'failed-to-start');
+  const kind = proc ? litKind(proc.status, failed) : 'running';
+  const ids = runs === '' ? [] : runs.split(' ');
   return (
-    <div className={`listing listing-${p.role}`} data-testid={`listing-${p.role}`}>
+    <div className={`listing listing-${p.role}`} data-testid={`listing-${p.role}`} data-run={lit ?? ''} data-line={proc?.line ?? ''} data-status={proc?.status ?? 'none'}>
       <div className="listing-head">
         <strong>{p.title}</strong> <code className="file">{p.listing.file}</code>
+        {ids.length === 0 ? <span className="muted small" data-testid="listing-not-started">{t('code.notStarted')}</span> : (
+          <ul className="listing-runs" aria-label={p.listing.file}>
+            {ids.map((r) => <RunChip key={r} run={r} lit={r === lit} />)}
+          </ul>
+        )}
       </div>
-      <ol className="code" ref={scroller}>
-        {text.map((line, i) => {
-          const n = i + 1;
-          const on = hl.has(n);
-          const comment = p.listing.lines[i]?.kind === 'comment';
-          return (
-            <li key={i} className={`${on ? 'hl' : ''}${comment ? ' comment' : ''}`} data-line={n} data-hl={on || undefined}
-              aria-current={on ? 'step' : undefined} aria-label={on ? t('code.line', { n }) : undefined}>
-              <span className="ln" aria-hidden="true">{on ? '▶' : n}</span>
-              <code>{line || ' '}</code>
-            </li>
-          );
-        })}
-      </ol>
+      <RunCode text={text} line={proc?.line} kind={kind} />
     </div>
+  );
+}
+
+/** One run of the listing: which program (pid), where it is, in a mark and words. */
+function RunChip({ run, lit }: { run: string; lit: boolean }) {
+  const t = useT();
+  const proc = useApp((s) => s.model.procs[run]);
+  if (!proc) return null;
+  const failed = proc.exit !== undefined && (proc.exit.exception !== undefined || proc.exit.reason === 'failed-to-start');
+  const kind = litKind(proc.status, failed);
+  const call = proc.pending?.call ?? '';
+  const where = proc.status === 'paused' || proc.status === 'in-call' ? t(`prog.status.${proc.status}`, { call }) : t(`prog.status.${proc.status}`);
+  return (
+    <li className={`listing-run chip-${kind}${lit ? ' lit' : ''}`} data-testid="listing-run" data-run={run} data-status={proc.status} data-line={proc.line ?? ''}
+      title={t('code.runOf', { program: proc.program, pid: proc.pid })}>
+      <span aria-hidden="true">{LIT_MARK[kind]} </span><strong>{where}</strong>
+      {proc.line !== undefined && proc.status !== 'exited' ? <span className="muted"> · {t('code.line', { n: proc.line })}</span> : null}
+    </li>
   );
 }

@@ -7,6 +7,7 @@ import { latestRun, stepAt, stopsOf, type LessonRun } from '../../store/steps.ts
 import { appStore, useApp } from '../../store/store.ts';
 import { LadderPanel } from '../LadderPanel.tsx';
 import { CodePanel, StepExplain } from './CodePanel.tsx';
+import { stopLive } from '../../app/lessonRun.ts';
 import { LessonBar } from './LessonBar.tsx';
 import { LowerPanel } from './LowerPanel.tsx';
 import { StepList } from './StepList.tsx';
@@ -35,6 +36,15 @@ function Player({ lesson }: { lesson: Lesson }) {
   const compact = useApp((s) => s.projector);
   const running = useApp((s) => s.lessonRun?.lesson === lesson.id && (s.lessonRun.status === 'running' || s.lessonRun.status === 'resetting'));
   const askedPort = useApp((s) => (s.lessonRun?.lesson === lesson.id ? s.lessonRun.port : undefined));
+  // a live run that waits for the teacher: Next at the newest step runs the next one (lessonRun.ts)
+  const live = useApp((s) => s.lessonRun?.lesson === lesson.id && s.lessonRun.live === true && s.lessonRun.status === 'running');
+  const stepping = useApp((s) => s.lessonRun?.lesson === lesson.id && s.lessonRun.stepping === true);
+
+  // leaving the lesson ends its live run: its programs would otherwise wait for a → that never comes
+  useEffect(() => () => {
+    const r = appStore().getState().lessonRun;
+    if (r?.lesson === lesson.id && r.live && r.status === 'running') void stopLive(appStore());
+  }, [lesson.id]);
 
   const markers = tl.markers.length;
   const run = useMemo(() => latestRun(tl, tl.markers, lesson.id), [tl, markers, version, lesson.id]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -58,15 +68,16 @@ function Player({ lesson }: { lesson: Lesson }) {
   const step = runStep ? lesson.steps.find((s) => s.id === runStep.id) ?? null : null;
   const moved = useMemo(() => movedPort(lesson, run, tl, askedPort), [lesson, run, tl, askedPort]);
 
-  const code = <CodePanel lesson={lesson} step={step} embedded={compact} {...(moved ? { moved } : {})} />;
+  const code = <CodePanel lesson={lesson} embedded={compact} {...(moved ? { moved } : {})} />;
   const inLower = (p: string | null) => p === 'cards' || p === 'log' || (compact && p === 'code');
   const show = (panel: 'code' | 'ladder' | 'lower' | 'explain') =>
     maximized === null ? !(compact && panel === 'code') : panel === maximized || (panel === 'lower' && inLower(maximized));
   return (
     <main className={`lesson${maximized ? ' one-view' : ''}`} data-testid="lesson-player" data-lesson={lesson.id}
-      data-step={runStep?.id ?? ''} data-step-index={stepIndex} data-run={run ? (run.complete ? 'complete' : run.failed ? 'failed' : 'partial') : 'none'}>
+      data-step={runStep?.id ?? ''} data-step-index={stepIndex} data-run={run ? (run.complete ? 'complete' : run.failed ? 'failed' : 'partial') : 'none'}
+      data-live={live ? (stepping ? 'stepping' : cursor === null ? 'edge' : 'behind') : undefined}>
       <LessonBar lesson={lesson} hasRun={run !== null} />
-      <Transport live={false} {...(stops ? { ticks: stops.slice(1) } : {})}>
+      <Transport live={live} edgeNext={live && !stepping} {...(stops ? { ticks: stops.slice(1) } : {})}>
         {run ? (
           <>
             <span className="step-now" data-testid="step-now">

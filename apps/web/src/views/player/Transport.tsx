@@ -9,8 +9,9 @@ import { Scrubber } from './Scrubber.tsx';
 /**
  * The playback controls: Restart, Previous, Play/Pause, Next, speed, and (for a live session) Live.
  * Every button has a word or a symbol AND an accessible name; the keys are written beside them.
+ * `edgeNext`: a live lesson waits at its newest step, and Next runs the next one there.
  */
-export function Transport({ children, live, ticks }: { children?: ReactNode; live: boolean; ticks?: readonly number[] }) {
+export function Transport({ children, live, ticks, edgeNext = false }: { children?: ReactNode; live: boolean; ticks?: readonly number[]; edgeNext?: boolean }) {
   const t = useT();
   const player = usePlayer();
   const playing = useApp((s) => s.playing);
@@ -21,7 +22,10 @@ export function Transport({ children, live, ticks }: { children?: ReactNode; liv
   const store = appStore();
   const empty = head < 0;
   const canPrev = !empty && prevPosition(store) !== null;
-  const canNext = !empty && nextPosition(store) !== null;
+  const more = !empty && nextPosition(store) !== null;
+  // a live lesson: at the newest step, Next runs the next step on the agent (store/playback.ts edge action)
+  const canNext = more || edgeNext;
+  const nextWord = more ? t('tr.next') : edgeNext ? t('live.next') : t('tr.next');
 
   return (
     <div className="transport" data-testid="transport" role="toolbar" aria-label={t('tr.timeline')}>
@@ -36,8 +40,8 @@ export function Transport({ children, live, ticks }: { children?: ReactNode; liv
           onClick={() => player?.toggle()} title={`${t(playing ? 'tr.pause' : 'tr.play')} (K)`}>
           <span aria-hidden="true">{playing ? '❚❚' : '▶'}</span> {t(playing ? 'tr.pause' : 'tr.play')}
         </button>
-        <button type="button" className="primary" data-testid="tr-next" onClick={() => stepNext(store)} disabled={!canNext} title={`${t('tr.next')} (→)`}>
-          <span className="tr-word">{t('tr.next')}</span> <span aria-hidden="true">▶▶</span>
+        <button type="button" className="primary" data-testid="tr-next" onClick={() => stepNext(store)} disabled={!canNext} title={`${nextWord} (→)`} data-edge={!more && edgeNext ? 'true' : undefined}>
+          <span className="tr-word">{nextWord}</span> <span aria-hidden="true">▶▶</span>
         </button>
         <label className="tr-speed">
           <span>{t('tr.speed')}</span>
