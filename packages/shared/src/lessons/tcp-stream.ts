@@ -100,8 +100,10 @@ export const tcpStreamLesson = defineLesson({
       ),
     },
     {
-      id: 'close', role: 'both', server: ['close'], client: ['close'], order: ['server', 'client'],
-      explain: t('两边关闭：服务端先关闭，四次挥手，服务端的连接停在 TIME_WAIT。', '兩邊關閉：服務端先關閉，四次揮手，服務端的連線停在 TIME_WAIT。', 'Both sides close, the server first: the four-way teardown, and the server’s connection stays in TIME_WAIT.'),
+      // the client first: TIME_WAIT then holds the client's temporary port, not 12000, which the next lesson's
+      // server (without SO_REUSEADDR) binds again at once
+      id: 'close', role: 'both', server: ['close'], client: ['close'], order: ['client', 'server'],
+      explain: t('两边关闭：客户端先关闭，四次挥手，客户端的连接停在 TIME_WAIT（占着它的临时端口，而不是 12000）。', '兩邊關閉：客戶端先關閉，四次揮手，客戶端的連線停在 TIME_WAIT（佔著它的臨時埠，而不是 12000）。', 'Both sides close, the client first: the four-way teardown, and the client’s connection stays in TIME_WAIT (holding its temporary port, not 12000).'),
     },
   ],
 });
