@@ -73,8 +73,9 @@ test('without a token the page still offers to open a recording', async ({ page 
   await expect(page.getByTestId('conn-status')).toHaveAttribute('data-status', 'no-token');
   await expect(page.getByTestId('recording-card')).toContainText('No agent needed');
   await expect(page.getByTestId('no-token')).toBeVisible();
+  // with no agent a lesson opens its shipped recording, labelled as one (lesson-list.spec.ts goes further)
   await page.getByTestId('lesson-tcp-hello').click();
-  await expect(page.getByTestId('needs-agent')).toBeVisible();
+  await expect(page.getByTestId('shipped-label')).toBeVisible();
   await expect(page.getByTestId('listing-server')).toContainText('socket.socket');
 });
 

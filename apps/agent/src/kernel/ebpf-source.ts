@@ -5,8 +5,9 @@
  *   (wire/capture-process.ts P1/P2), so it ends with the agent however the agent ends, and stop() ends it
  *   for sure. It is never restarted in a loop: if it dies, status() says why and the /proc probe carries on.
  * - T2 Every TCP state change of an observed socket (the agent's, a traced program's, or one on a watched
- *   port) becomes kernel.tcp with via: 'tracepoint', `from`, and ts = the kernel's own time on the session
- *   clock. Attribution is by the 4-tuple; a transition seen before its socket is known (SYN_SENT has no
+ *   port) becomes kernel.tcp with via: 'tracepoint', `from`, and kernelTs = the kernel's own time on the
+ *   session clock (ts stays when the agent heard of it, as wireTs beside ts for a captured packet: every
+ *   view and recording orders events the same way, by when they were heard). Attribution is by the 4-tuple; a transition seen before its socket is known (SYN_SENT has no
  *   local port yet; the engine learns of an accepted socket after the kernel made it) waits, by the
  *   struct sock's address, at most PENDING_MS and PENDING_MAX sockets, then is forgotten.
  * - T3 FIN_WAIT2/CLOSING → CLOSE is the kernel handing the connection to a TIME_WAIT socket, which no
@@ -253,7 +254,7 @@ export class EbpfSource implements ObservationSource {
       const key = `${rec.local}|${rec.meta.listener ? '' : rec.remote ?? ''}`;
       const q = this.opts.queues?.(key);
       const e: KernelTcpInput = {
-        layer: 'kernel', type: 'kernel.tcp', ts: this.opts.tsAt(p.ns), local: rec.local, state: p.to, from: p.from, via: 'tracepoint',
+        layer: 'kernel', type: 'kernel.tcp', kernelTs: this.opts.tsAt(p.ns), local: rec.local, state: p.to, from: p.from, via: 'tracepoint',
         sendQueue: q?.sendQueue ?? 0, recvQueue: q?.recvQueue ?? 0,
       };
       if (!rec.meta.listener && rec.remote) e.remote = rec.remote;
@@ -336,7 +337,7 @@ export class EbpfSource implements ObservationSource {
     // the listener's sk for a SYN+ACK retransmission: the tuple is the connection's, as printed
     const meta = this.attribute(l.local, l.remote) ?? (l.remote ? this.attribute(l.remote, l.local) : undefined) ?? rec?.meta;
     if (!meta) return;
-    const e: EventInput = { layer: 'kernel', type: 'kernel.notice', ts: this.opts.tsAt(l.ns), what: l.what, local: l.local };
+    const e: EventInput = { layer: 'kernel', type: 'kernel.notice', kernelTs: this.opts.tsAt(l.ns), what: l.what, local: l.local };
     if (l.remote) e.remote = l.remote;
     if (l.state) e.state = l.state;
     if (meta.conn) e.conn = meta.conn;
@@ -353,7 +354,7 @@ export class EbpfSource implements ObservationSource {
     const key = `${rec.local}|${rec.remote ?? ''}`;
     const q = this.opts.queues?.(key);
     const e: KernelTcpInput = {
-      layer: 'kernel', type: 'kernel.tcp', ts: this.opts.tsAt(l.ns), local: rec.local, state: rec.state, via: 'tracepoint',
+      layer: 'kernel', type: 'kernel.tcp', kernelTs: this.opts.tsAt(l.ns), local: rec.local, state: rec.state, via: 'tracepoint',
       sendQueue: q?.sendQueue ?? 0, recvQueue: q?.recvQueue ?? 0, info,
     };
     if (rec.remote) e.remote = rec.remote;
@@ -376,7 +377,7 @@ export class EbpfSource implements ObservationSource {
     const call = l.dir === 'send' ? (udp ? 'sendto' : 'send') : (udp ? 'recvfrom' : 'recv');
     const sock = `w:${l.local}|${l.remote ?? ''}`;
     const e: EventInput = {
-      layer: 'api', type: 'api.call', ts: this.opts.tsAt(l.ns), call, args: { bytes: l.bytes }, result: l.bytes, durationUs: 0,
+      layer: 'api', type: 'api.call', kernelTs: this.opts.tsAt(l.ns), call, args: { bytes: l.bytes }, result: l.bytes, durationUs: 0,
       proto: l.proto, local: l.local, seenBy: 'kernel',
       proc: { run: `pid${l.pid}`, pid: l.pid, program: l.comm || '?' },
       data: { len: l.bytes, b64: '', truncated: l.bytes > 0 },

@@ -10,8 +10,9 @@
  * TR5 A forked child (a ForkingTCPServer's handler) speaks with its own pid: its calls carry that pid, the
  *     sockets it inherited keep their ids, and a socket it makes itself is "<run>.<pid>.s<n>" (its numbers
  *     continue from its parent's, so the parent's next socket may have the same n).
- * TR4 ts is the tracer's own clock reading (CLOCK_MONOTONIC), on the session's time line: api.begin at
- *     the moment before the call, api.call when it returned, durationUs between.
+ * TR4 ts is when the agent heard of the call (the session stamps it), as for every other source: views and
+ *     recordings order events by it, so it must not run backwards against what came before. The program's
+ *     own clock (CLOCK_MONOTONIC, the same as the agent's) gives durationUs: how long the call took.
  */
 import {
   API_CALLS, connKey, endpoint,
@@ -101,7 +102,7 @@ export function beginEvent(outer: TranslateContext, m: TracerBegin): EventInput 
   const info = m.sock === null || m.sock === undefined ? undefined : ctx.socks.get(m.sock);
   const e: Extract<EventInput, { type: 'api.begin' }> = {
     layer: 'api', type: 'api.begin', call: m.call as ApiCallName, args: m.args ?? {},
-    proc: procOf(ctx, m.thread), callId: m.id, ts: ctx.tsAt(m.t),
+    proc: procOf(ctx, m.thread), callId: m.id,
   };
   const src = srcOf(m.src);
   if (src) e.src = src;
@@ -120,7 +121,7 @@ export function callEvent(outer: TranslateContext, m: TracerCall): EventInput | 
   const info = learn(ctx, m);
   const e: Extract<EventInput, { type: 'api.call' }> = {
     layer: 'api', type: 'api.call', call: m.call as ApiCallName, args: m.args ?? {},
-    durationUs: Math.max(0, (m.t1 - m.t0) / 1000), proc: procOf(ctx, m.thread), callId: m.id, ts: ctx.tsAt(m.t1),
+    durationUs: Math.max(0, (m.t1 - m.t0) / 1000), proc: procOf(ctx, m.thread), callId: m.id,
   };
   const src = srcOf(m.src);
   if (src) e.src = src;

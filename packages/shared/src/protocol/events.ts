@@ -70,6 +70,8 @@ export const ApiCallEvent = z.object({
    * sock_recv_length tracepoints (watch mode): it has no source line, and its name is the direction only
    */
   seenBy: z.literal('kernel').optional(),
+  /** seenBy kernel: when the kernel saw the call (µs since session start); ts is when the agent heard */
+  kernelTs: z.number().optional(),
   /** typed facts the fold relies on; present where the call establishes them */
   proto: z.enum(['tcp', 'udp']).optional(),
   local: Endpoint.optional(),
@@ -151,6 +153,8 @@ export const KernelTcpEvent = z.object({
   via: z.literal('tracepoint').optional(),
   /** tracepoint only: the state the kernel left */
   from: TcpState.optional(),
+  /** tracepoint only: when the kernel made the change (µs since session start); ts is when the agent heard */
+  kernelTs: z.number().optional(),
 });
 export type KernelTcpEvent = z.infer<typeof KernelTcpEvent>;
 
@@ -169,6 +173,8 @@ export const KernelNoticeEvent = z.object({
   remote: Endpoint.optional(),
   /** the socket's state when it happened */
   state: TcpState.optional(),
+  /** when the kernel did it (µs since session start); ts is when the agent heard */
+  kernelTs: z.number().optional(),
 });
 export type KernelNoticeEvent = z.infer<typeof KernelNoticeEvent>;
 
