@@ -117,7 +117,7 @@ test('tcp-buffers: the receive buffer fills, the window falls to zero and send()
   if (!captured) console.warn('NOTE: packet capture is off here: the ladder shows inferred segments');
   // the server reads: every byte the client sent arrives
   await stepTo(page, 'tcp-buffers', 'server.close');
-  await expect(accepted.getByTestId('sock-moved')).toContainText('received 102400 B');
+  await expect(accepted.getByTestId('sock-moved')).toContainText('received 1048576 B');
   await projectorShot(page, 'tcp-buffers', 'client.send', 'cards-alone', 'docs/screenshots/lesson-tcp-buffers.png');
 });
 

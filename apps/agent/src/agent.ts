@@ -253,12 +253,30 @@ export class Agent implements AgentPort {
         running.lesson = new LessonRunner(lesson, {
           programs, emit: (e) => this.session.emit(e), log: this.log,
           ...(kernel?.settled && kernel.status().available ? { settled: () => kernel.settled!() } : {}),
+          quiet: (ms, maxMs) => this.quiet(ms, maxMs),
         }, { live: opts.live === true, signal: abort.signal, ...(movedPort !== undefined ? { port: movedPort } : {}), ...(opts.lang ? { lang: opts.lang } : {}) });
         return running.lesson.done;
       })
       .finally(() => { if (this.running === running) this.running = null; });
     this.running = running;
     return running.done;
+  }
+
+  /** Resolves once no kernel or wire event has come for `ms`, or after `maxMs` (lessons L4). */
+  private quiet(ms: number, maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let last = Date.now();
+      const start = last;
+      const off = this.session.subscribe((e) => { if (e.layer === 'kernel' || e.layer === 'wire') last = Date.now(); });
+      const tick = setInterval(() => {
+        const now = Date.now();
+        if (now - last >= ms || now - start >= maxMs) {
+          clearInterval(tick);
+          off();
+          resolve();
+        }
+      }, 10);
+    });
   }
 
   /**

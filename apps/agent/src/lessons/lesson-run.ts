@@ -15,7 +15,8 @@
  *    did not start, or did not reach its next call in STEP_TIMEOUT_MS). A program's own error (EADDRINUSE,
  *    ECONNREFUSED) is part of the lesson, not a failed step.
  * L4 Before a step is done, the kernel layer has looked at the sockets after the step's calls (the probe's
- *    settled(), bounded by SETTLE_MS): what the step teaches is in the kernel layer before the next step.
+ *    settled(), bounded by SETTLE_MS), and in a recorded run the kernel and the wire have gone quiet
+ *    (QUIET_MS): what the step teaches is in the kernel layer before the next step.
  * L5 Live: the first step runs at once, each next one when next() is called. Recorded: every step runs
  *    as soon as the one before is done. Either way, after the last step the programs run freely to their
  *    end (bounded by FINISH_MS; a server still waiting in a loop is then stopped) and their files are
@@ -33,6 +34,14 @@ import type { PythonRun } from '../python/run.ts';
 export const STEP_TIMEOUT_MS = 10_000;
 export const SETTLE_MS = 500;
 export const FINISH_MS = 5_000;
+/**
+ * L4, recorded: a step is done once the kernel and the wire have been quiet for QUIET_MS (at most
+ * QUIET_MAX_MS): a paused reader's buffer fills over several delayed-ACK rounds, and its zero window is
+ * announced by the answer to the sender's first window probe, ~200 ms after the last data. Live, the
+ * teacher's pause between steps gives the kernel that time.
+ */
+export const QUIET_MS = 300;
+export const QUIET_MAX_MS = 3_000;
 /** a run inside a call for this long is waiting on another program */
 const BLOCKED_MS = 30;
 const TICK_MS = 5;
@@ -50,6 +59,8 @@ export interface LessonDeps {
   emit(e: EventInput): void;
   /** the kernel probe's K7, when there is a probe */
   settled?: () => Promise<void>;
+  /** resolves once no kernel or wire event has come for `ms` (at most `maxMs`) */
+  quiet?: (ms: number, maxMs: number) => Promise<void>;
   log(line: string): void;
 }
 
@@ -227,8 +238,8 @@ export class LessonRunner {
 
   /** L4 */
   private async settle(): Promise<void> {
-    if (!this.deps.settled) return;
-    await Promise.race([this.deps.settled(), sleep(SETTLE_MS)]);
+    if (this.deps.settled) await Promise.race([this.deps.settled(), sleep(SETTLE_MS)]);
+    if (this.deps.quiet && !this.live) await this.deps.quiet(QUIET_MS, QUIET_MAX_MS);
   }
 
   /** L5: the programs run freely to their end; a server still waiting in its loop is stopped. */
