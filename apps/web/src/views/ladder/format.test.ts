@@ -55,6 +55,8 @@ describe('ladder words', () => {
     expect(laneSubtitle(lane, t)).toBe('127.0.0.1:8888 ↔ 127.0.0.1:51234 from s1');
     const refused: LaneView = { id: 1, column: 1, role: 'listener', endpoint: '127.0.0.1:8888', synthetic: true, listenerEvidence: 'refused', ended: false, firstRow: 0, lastRow: 1 };
     expect(laneTitle(refused, t)).toBe('server port: no socket');
+    // a socket only the kernel shows is titled by its role; its addresses are the subtitle
+    expect(laneTitle({ ...lane, sock: 'w:127.0.0.1:12000|127.0.0.1:40000' }, t)).toBe('server · socket from accept()');
     expect(laneSubtitle(refused, t)).toBe('127.0.0.1:8888 (nobody listening)');
   });
 });

@@ -61,7 +61,9 @@ export function markLabel(m: MarkInfo, t: T): string {
 
 export function laneTitle(l: LaneView, t: T): string {
   const role = t(l.listenerEvidence === 'refused' ? 'ladder.role.closedPort' : `ladder.role.${l.role}`);
-  return l.sock ? `${role} ${l.sock}` : role;
+  // a socket only the kernel shows (a watched port's, a connection waiting for accept()) has no program's
+  // id worth reading, only the key the fold made of its addresses, which the subtitle already shows
+  return l.sock && !l.sock.startsWith('w:') ? `${role} ${l.sock}` : role;
 }
 
 /** Second header line: where the socket is, and what it is known from. */
