@@ -298,7 +298,8 @@ export class LadderBuilder {
     const from = r.state ?? null;
     r.state = to;
     this.res.lanes.touch(lane, idx);
-    this.rows.push({ kind: 'state', idx, seq: e.seq, ts: e.ts, lane, from, to });
+    // the kernel's own time where its tracepoints reported the change (as a packet's capture time)
+    this.rows.push({ kind: 'state', idx, seq: e.seq, ts: e.kernelTs ?? e.ts, lane, from, to });
     this.states.push({ lane, idx, to });
   }
 
