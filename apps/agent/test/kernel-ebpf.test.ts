@@ -1,3 +1,4 @@
+import net from 'node:net';
 /**
  * The kernel layer from the kernel's tracepoints (kernel/ebpf-*.ts), on real sockets on loopback and in a
  * network namespace this test makes. Needs root, bpftrace and tracefs: where they are missing every test
@@ -105,6 +106,35 @@ describe.skipIf(!tp.available || !py)('kernel tracepoints', () => {
       await agent.stop();
     }
   }, 30_000);
+
+  it('a port probed free just before (bound, listened, closed by another program) is not drawn on our listener', async () => {
+    const agent = createAgent({ capture: 'off', log: () => {} });
+    const evs: SessionEvent[] = [];
+    agent.session.subscribe((e) => evs.push(e));
+    agent.start();
+    try {
+      expect(await agent.kernel!.ready!(15_000)).toBe(true);
+      for (let i = 0; i < 5; i++) {
+        // what a test's freePort() does: listen on port 0, read the port, close — then our listen takes it
+        const port = await new Promise<number>((resolve) => {
+          const probe = net.createServer().listen(0, '127.0.0.1', () => {
+            const p = (probe.address() as net.AddressInfo).port;
+            probe.close(() => resolve(p));
+          });
+        });
+        const c = parseCommand({ op: 'tcp.listen', port });
+        if (!c.ok) throw new Error(c.error);
+        const l = await agent.exec(c.cmd) as { sock: string };
+        await agent.kernel!.settled!();
+        await new Promise((r) => setTimeout(r, 150));
+        const mine = kernelTcp(evs).filter((e) => e.sock === l.sock);
+        expect(mine.map((e) => e.state), `listener on ${port}`).not.toContain('CLOSE');
+        expect(mine.some((e) => e.state === 'LISTEN')).toBe(true);
+      }
+    } finally {
+      await agent.stop();
+    }
+  }, 40_000);
 
   it.skipIf(!cc)('watch mode: a C program\'s sends and receives, seen from the kernel (no source line)', async () => {
     const src = path.join(dir, 'srv.c');

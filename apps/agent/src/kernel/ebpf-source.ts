@@ -54,6 +54,8 @@ interface SockRec {
   /** attribution once found */
   meta?: { sock?: string; conn?: string; backlog?: number; listener: boolean };
   state?: TcpState;
+  /** T2: another socket at our listener's address (see tryEmit): nothing of it is ours */
+  foreign?: boolean;
 }
 
 type KernelTcpInput = Omit<KernelTcpEvent, 'v' | 'seq' | 'ts'> & { ts?: number };
@@ -241,6 +243,7 @@ export class EbpfSource implements ObservationSource {
     rec.pending.push({ ns: l.ns, from: l.from, to: l.to });
     if (rec.pending.length > 16) rec.pending.shift();
     this.tryEmit(rec);
+
     if (l.to === 'CLOSE' && rec.pending.length === 0) this.sks.delete(l.sk);
     else if (rec.pending.length > 0) this.scheduleRetry();
   }
@@ -250,7 +253,16 @@ export class EbpfSource implements ObservationSource {
     if (!emit || !rec.local) return;
     rec.meta ??= this.attribute(rec.local, rec.remote);
     if (!rec.meta) return;
+    if (rec.foreign) { rec.pending = []; return; }
     for (const p of rec.pending.splice(0)) {
+      // T2: a listening socket that closes while our listener at its address is open is another one —
+      // e.g. a port probed free (listen on port 0, close) just before our listen() took it, whose lines
+      // bpftrace delivers after ours was known. Its LISTEN changed nothing; its CLOSE must not be drawn.
+      if (p.to === 'CLOSE' && rec.meta.listener && rec.meta.sock && this.isOpen(rec.meta.sock)) {
+        rec.foreign = true;
+        rec.pending = [];
+        return;
+      }
       const key = `${rec.local}|${rec.meta.listener ? '' : rec.remote ?? ''}`;
       const q = this.opts.queues?.(key);
       const e: KernelTcpInput = {
@@ -266,6 +278,10 @@ export class EbpfSource implements ObservationSource {
       if (this.lastState.size > PENDING_MAX * 4) this.lastState.delete(this.lastState.keys().next().value!);
       this.send(emit, e);
     }
+  }
+
+  private isOpen(sock: string): boolean {
+    return this.opts.targets().some((t) => t.sock === sock && !t.closed);
   }
 
   /** T2: the agent's or a traced program's socket with this 4-tuple, or a socket on a watched port. */
