@@ -8,9 +8,7 @@ import { parseEndpoint, type SessionEvent } from '@socketscope/shared';
  * loopback). In stream order the segment "hello" appears after the server's recv() that read it, and
  * a lesson step would show its packets only in a later step. Each captured packet carries `wireTs`
  * (capture time on the session clock), so the page can put it back where it belongs: at its capture
- * time among the other events. Nothing is invented, only placed by its own real timestamp. The same for
- * what the kernel's tracepoints report (`kernelTs`): a SYN_SENT heard after its SYN was captured goes
- * back before it.
+ * time among the other events. Nothing is invented, only placed by its own real timestamp.
  *
  * How: events wait here until the session clock has moved `holdUs` past the time they happened, so a
  * late packet can still be sorted in front of them; then they leave in happened order (ties: stream
@@ -80,12 +78,13 @@ export class WireSkew {
 }
 
 /**
- * When an event happened on the session clock: capture time for captured packets, the kernel's own time
- * for what its tracepoints reported (kernelTs: monotonic, like ts, so no skew), else the event's ts.
+ * When an event happened on the session clock: capture time for captured packets, else the event's ts.
+ * Not (yet) the kernel's own time of a tracepoint's state (kernelTs): placing a state heard late before
+ * rows already shown takes the live page off its live edge (its cards lose their buttons); the page's data
+ * path has to learn to insert behind the edge first. The ladder labels such a state with its kernelTs.
  */
 export function happenedAt(e: SessionEvent, skew = 0): number {
   if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined) return e.wireTs - skew;
-  if ((e.type === 'kernel.tcp' || e.type === 'kernel.notice' || e.type === 'api.call') && e.kernelTs !== undefined) return e.kernelTs;
   return e.ts;
 }
 
