@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { expect, test, type Page } from '@playwright/test';
-import { freePort, ROOT } from './support/agent.ts';
+import { ROOT } from './support/agent.ts';
+import { startSharedAgent } from './support/shared-agent.ts';
 import { servePageAlone } from './support/static.ts';
 
 /**
@@ -141,37 +141,7 @@ const SHARE_HOST = '127.0.0.2';
 const TOKEN = 'e2e-hardening-teacher-token-0123456789';
 const SECRET = 'password=hunter2';
 
-async function startSharedAgent(): Promise<{ port: number; teacher: string; students: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    path.join(ROOT, 'node_modules/.bin/tsx'),
-    ['apps/agent/src/cli.ts', 'start', '--port', String(port), '--no-open', '--token', TOKEN, '--share-host', SHARE_HOST, '--capture', 'off'],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BROWSER: 'none' } },
-  );
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const links = await new Promise<{ teacher: string; students: string }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no links within 30 s\n${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const a = /^SocketScope: (http:\/\/\S+)$/m.exec(out);
-      const b = /^SocketScope read-only link for students: (http:\/\/\S+)$/m.exec(out);
-      if (a && b) { clearTimeout(timer); resolve({ teacher: a[1]!, students: b[1]! }); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code}\n${err}`)); });
-  });
-  return {
-    port, ...links,
-    async stop() {
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
+const startShared = () => startSharedAgent({ token: TOKEN, shareHost: SHARE_HOST });
 
 /** A second teacher connection from the test, to make calls without filling in forms. */
 async function teacherSocket(port: number): Promise<{ call(cmd: object): Promise<any>; close(): void }> {
@@ -195,7 +165,7 @@ async function teacherSocket(port: number): Promise<{ call(cmd: object): Promise
 }
 
 test('item 7: the teacher sees that students’ pages hide payload bytes and can flip it; a student’s page shows a secret only after that', async ({ browser }) => {
-  const agent = await startSharedAgent();
+  const agent = await startShared();
   const teacherCtx = await browser.newContext();
   const studentCtx = await browser.newContext();
   try {

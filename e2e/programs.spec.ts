@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { findExample } from '../packages/shared/src/programs/examples.ts';
-import { freePort, ROOT, startAgent } from './support/agent.ts';
+import { freePort, startAgent } from './support/agent.ts';
 import { card, consoleProblems, openLive, ownAgent } from './support/page.ts';
+import { startSharedAgent } from './support/shared-agent.ts';
 
 /**
  * Traced Python programs in the playground, on real loopback sockets of a real agent: a program's line is
@@ -183,37 +183,7 @@ test('where the agent has no Python, the panel says so and gives the one install
 });
 
 /** An agent that shares with the class on 127.0.0.2 (loopback): the teacher's link and the students' read-only one. */
-async function sharedAgent(): Promise<{ teacher: string; students: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    path.join(ROOT, 'node_modules/.bin/tsx'),
-    ['apps/agent/src/cli.ts', 'start', '--port', String(port), '--no-open', '--token', 'e2e-programs-teacher-token-0123456789', '--share-host', '127.0.0.2', '--capture', 'off'],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BROWSER: 'none' } },
-  );
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const links = await new Promise<{ teacher: string; students: string }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no links within 30 s\n${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const a = /^SocketScope: (http:\/\/\S+)$/m.exec(out);
-      const b = /^SocketScope read-only link for students: (http:\/\/\S+)$/m.exec(out);
-      if (a && b) { clearTimeout(timer); resolve({ teacher: a[1]!, students: b[1]! }); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code}\n${err}`)); });
-  });
-  return {
-    ...links,
-    async stop() {
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
+const sharedAgent = () => startSharedAgent({ token: 'e2e-programs-teacher-token-0123456789', shareHost: '127.0.0.2' });
 
 test('a student’s read-only page shows the teacher’s programs, their code line and prompt, but no buttons', async ({ browser }) => {
   test.skip(NO_PYTHON !== null, NO_PYTHON ?? '');

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { freePort, ROOT } from './support/agent.ts';
+import { freePort } from './support/agent.ts';
+import { startSharedAgent, type SharedAgent } from './support/shared-agent.ts';
 import { card, consoleProblems } from './support/page.ts';
 
 /**
@@ -13,39 +12,7 @@ import { card, consoleProblems } from './support/page.ts';
 const SHARE_HOST = '127.0.0.2';
 const TOKEN = 'e2e-share-teacher-token-0123456789';
 
-interface SharedAgent { teacher: string; students: string; stop(): Promise<void> }
-
-async function startSharedAgent(): Promise<SharedAgent> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    path.join(ROOT, 'node_modules/.bin/tsx'),
-    ['apps/agent/src/cli.ts', 'start', '--port', String(port), '--no-open', '--token', TOKEN, '--share-host', SHARE_HOST, '--allow-remote', '--capture', 'off'],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BROWSER: 'none' } },
-  );
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const links = await new Promise<{ teacher: string; students: string }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`no links within 30 s\n${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const a = /^SocketScope: (http:\/\/\S+)$/m.exec(out);
-      const b = /^SocketScope read-only link for students: (http:\/\/\S+)$/m.exec(out);
-      if (a && b) { clearTimeout(timer); resolve({ teacher: a[1]!, students: b[1]! }); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code}\n${err}`)); });
-  });
-  return {
-    ...links,
-    async stop() {
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
+const startShared = () => startSharedAgent({ token: TOKEN, shareHost: SHARE_HOST, args: ['--allow-remote'] });
 
 function withParams(url: string, params: Record<string, string>): string {
   const u = new URL(url);
@@ -58,7 +25,7 @@ async function live(page: Page): Promise<void> {
 }
 
 let agent: SharedAgent;
-test.beforeAll(async () => { agent = await startSharedAgent(); });
+test.beforeAll(async () => { agent = await startShared(); });
 test.afterAll(async () => { await agent?.stop(); });
 
 test('the teacher’s page drops the token from the address, shows who watches, a QR code of the read-only link, and the remote warning', async ({ page }) => {
