@@ -22,7 +22,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { EventInput, KernelTcpEvent, ProbeStatus, TcpInfo, TcpState } from '@socketscope/shared';
 import { connKey } from '@socketscope/shared';
 import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
-import { WATCHDOG, signalGroup, within } from '../wire/capture-process.ts';
+import { WATCHDOG, stopWatched } from '../wire/capture-process.ts';
 import { parseTraceLine, type TraceLine } from './ebpf-parse.ts';
 import { SCRIPT, tracepointStatus } from './ebpf-script.ts';
 
@@ -160,12 +160,7 @@ export class EbpfSource implements ObservationSource {
     const child = this.child;
     if (!child) return this.closed;
     this.requested = true;
-    child.stdin.end();
-    if (await within(this.closed, graceMs)) return;
-    signalGroup(child.pid, 'SIGTERM');
-    if (await within(this.closed, graceMs)) return;
-    signalGroup(child.pid, 'SIGKILL');
-    await within(this.closed, 1000);
+    await stopWatched(child, this.closed, graceMs);
   }
 
   /** The engine or a program changed something: sockets may now be known; try the waiting transitions. */

@@ -131,13 +131,21 @@ export class CaptureProcess {
     const child = this.child;
     if (!child) return this.closed;
     this.requested = true;
-    child.stdin.end();
-    if (await within(this.closed, graceMs)) return;
-    signalGroup(child.pid, 'SIGTERM');
-    if (await within(this.closed, graceMs)) return;
-    signalGroup(child.pid, 'SIGKILL');
-    await within(this.closed, 1000);
+    await stopWatched(child, this.closed, graceMs);
   }
+}
+
+/**
+ * P2 for any tool run under WATCHDOG: EOF on its stdin first, then SIGTERM to its group, then SIGKILL;
+ * resolves once `closed` has (or the last grace ran out).
+ */
+export async function stopWatched(child: { pid?: number | undefined; stdin: Writable | null }, closed: Promise<void>, graceMs: number): Promise<void> {
+  child.stdin?.end();
+  if (await within(closed, graceMs)) return;
+  signalGroup(child.pid, 'SIGTERM');
+  if (await within(closed, graceMs)) return;
+  signalGroup(child.pid, 'SIGKILL');
+  await within(closed, 1000);
 }
 
 export function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
