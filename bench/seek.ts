@@ -1,7 +1,7 @@
 /**
  * Seeking in a 1,000,000-event recording with the shared fold: the model at any point is the nearest
  * snapshot (taken every N events while folding) copied and folded forward, as the page's timeline
- * (apps/web/src/store/timeline.ts) and the agent's recorder do. Two ways to copy are measured:
+ * (apps/web/src/session/timeline.ts, in the page's session worker) and the agent's recorder do. Two ways to copy are measured:
  * - cloneModel (a deep JSON copy): each snapshot costs the whole model, and so does each seek;
  * - shareModel (shares the entities fold never changes, F13): one pointer per entity.
  * Baseline: folding from zero to the same points. Budget: p95 ≤ 100 ms for any point.

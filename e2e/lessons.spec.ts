@@ -39,9 +39,12 @@ test('tcp-handshake: SYN, SYN+ACK, ACK in order with consistent seq/ack, both en
   } else {
     console.warn('SKIPPED (part): packet capture is off, arrows are inferred and carry no sequence numbers');
   }
-  // the segments are placed at their capture time: they went out while connect() was waiting
-  const connectRow = page.locator('[data-testid="ladder-panel"] .ll-row[data-kind="mark"]').filter({ hasText: 'connect()' });
-  expect(Number(await connectRow.getAttribute('data-seq'))).toBeGreaterThan(hs[2]!.seq);
+  // the segments are drawn at their capture time: they went out while connect() was waiting, so the
+  // connect() row (drawn when the call returned) comes after the handshake's ACK however late tcpdump's
+  // pipe delivered the packets
+  const order = await page.locator('[data-testid="ladder-panel"] .ll-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-seq')));
+  const connectSeq = await page.locator('[data-testid="ladder-panel"] .ll-row[data-kind="mark"]').filter({ hasText: 'connect()' }).getAttribute('data-seq');
+  expect(order.indexOf(connectSeq)).toBeGreaterThan(order.indexOf(String(hs[2]!.seq)));
   await expect(lessonCard(page, 'client')).toHaveAttribute('data-state', 'ESTABLISHED');
   // connect() returned; the client is held before its send(), the server still before accept()
   await expect(page.getByTestId('listing-client').locator('li[data-lit="paused"]')).toContainText('client.send(');

@@ -101,16 +101,16 @@ test('listen, connect, accept, send and recv by hand: the cards show LISTEN, EST
 });
 
 /**
- * The agent lets one script compile code (H5 in apps/agent/src/server/static.ts): the connection worker,
+ * The agent lets one script compile code (H5 in apps/agent/src/server/static.ts): the session worker,
  * picked out by the name the web build gives it. If the build ever names it otherwise, the worker falls
  * back to zod's slower interpreter without a word; this test says so instead.
  */
-test("the page's connection worker is the one script allowed to compile code; the page itself is not", async ({ page }) => {
+test("the page's session worker is the one script allowed to compile code; the page itself is not", async ({ page }) => {
   await openLive(page, agentUrl({ lang: 'en' }));
   await expect(page.getByRole('heading', { name: 'Playground' })).toBeVisible();
   const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
-  const worker = loaded.find((u) => /\/assets\/socket\.worker-[\w-]+\.js$/.test(new URL(u).pathname));
-  expect(worker, `the connection worker's script among ${loaded.join(', ')}`).toBeTruthy();
+  const worker = loaded.find((u) => /\/assets\/session\.worker-[\w-]+\.js$/.test(new URL(u).pathname));
+  expect(worker, `the session worker's script among ${loaded.join(', ')}`).toBeTruthy();
   const headers = await page.evaluate(async (urls) => Promise.all(urls.map(async (u) => (await fetch(u)).headers.get('content-security-policy') ?? '')), [worker!, page.url()]);
   expect(headers[0]).toContain("script-src 'self' 'unsafe-eval'");
   expect(headers[1]).toContain("script-src 'self'");

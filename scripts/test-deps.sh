@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need from the system: Debian's Chromium for Playwright, tcpdump and tshark for real
-# packet capture, python3 for the "students' own programs" in watch tests, CJK fonts for screenshots.
+# packet capture, python3 for the "students' own programs" in watch tests, CJK fonts for screenshots;
+# for the lab network: ip and tc (iproute2), ethtool (TX checksum offload off on its veths), unshare,
+# nsenter and setpriv (util-linux) for the lab without root.
 # Installs what is missing when it can (root + apt-get); otherwise says exactly what to run.
 set -u
 need=()
@@ -13,6 +15,9 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 # the kernel layer's exact source (kernel tracepoints); nft makes the retransmission test's dropping port
 command -v bpftrace >/dev/null 2>&1 || need+=(bpftrace)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v tc >/dev/null 2>&1 || need+=(iproute2)
+command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
+command -v nsenter >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
 # bpftrace attaches through tracefs: mount it where it is missing (root only; never fatal)
 mount_tracefs() {
@@ -28,11 +33,12 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then apt-get update -qq; fi
   apt-get install -y -qq "${need[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; }
   rc=$?
-  # bpftrace or nftables missing from this distribution's archive must not fail CI: their tests skip loudly
+  # bpftrace, nftables or ethtool missing from this distribution's archive must not fail CI: their tests
+  # skip loudly
   if [ $rc -ne 0 ]; then
-    rest=(); for n in "${need[@]}"; do case "$n" in bpftrace|nftables) ;; *) rest+=("$n") ;; esac; done
+    rest=(); for n in "${need[@]}"; do case "$n" in bpftrace|nftables|ethtool) ;; *) rest+=("$n") ;; esac; done
     rc=0; [ ${#rest[@]} -gt 0 ] && { apt-get install -y -qq "${rest[@]}" >/dev/null; rc=$?; }
-    for n in bpftrace nftables; do apt-get install -y -qq "$n" >/dev/null 2>&1 || echo "test-deps: $n could not be installed; its tests will say SKIPPED" >&2; done
+    for n in bpftrace nftables ethtool; do apt-get install -y -qq "$n" >/dev/null 2>&1 || echo "test-deps: $n could not be installed; its tests will say SKIPPED" >&2; done
   fi
   mount_tracefs
   exit $rc

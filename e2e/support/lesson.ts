@@ -56,7 +56,8 @@ export async function arrows(page: Page): Promise<Arrow[]> {
     flags: g.querySelector('.ll-flags')?.textContent ?? '',
     nums: g.querySelector('.ll-nums')?.textContent ?? '',
   })));
-  return all.toSorted((a, b) => a.seq - b.seq);
+  // in the order the ladder draws them: when each happened (a packet's capture time)
+  return all;
 }
 
 /** A socket card in the lesson's socket panel, by role (and which of several). */

@@ -99,6 +99,19 @@ describe.skipIf(!PY.available)('the lesson runner', () => {
     expect(exits.map((e) => e.reason).toSorted()).toEqual(['exited', 'stopped']);
   });
 
+  it('L5 live: a next() that comes while the first step still runs is not lost: the second step runs right after it', async () => {
+    const l = lab();
+    labs.push(l);
+    const lesson = tinyLesson(await freePort());
+    const r = runner(l, lesson, true);
+    // at once, before the first step is done (a teacher's quick → after pressing Run)
+    expect(await r.next()).toBe(2);
+    const steps = l.events.filter((e): e is Extract<SessionEvent, { type: 'scenario.step' }> => e.type === 'scenario.step');
+    expect(steps.map((e) => `${e.step}:${e.status}`)).toEqual(['listen:start', 'listen:done', 'connect:start', 'connect:done']);
+    await r.stop();
+    await r.done;
+  });
+
   it('L3: a program that cannot start fails its step, and the lesson says which', async () => {
     const l = lab({ python: { available: true, path: '/nonexistent/python3', version: '3.12.0' } });
     labs.push(l);

@@ -29,7 +29,7 @@ export async function startHarness(opts: { webRoot?: string | null; outbound?: O
   mkdirSync(path.join(webRoot, 'assets'), { recursive: true });
   writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>SocketScope</title><script type="module" src="/assets/app.js"></script>');
   writeFileSync(path.join(webRoot, 'assets', 'app.js'), 'console.log("app")');
-  for (const f of ['assets/socket.worker-Ab1_c-9.js', 'assets/evil-socket.worker-1.js', 'socket.worker-1.js', 'assets/socket.worker-1.js.map']) writeFileSync(path.join(webRoot, f), '// worker');
+  for (const f of ['assets/session.worker-Ab1_c-9.js', 'assets/evil-session.worker-1.js', 'session.worker-1.js', 'assets/session.worker-1.js.map']) writeFileSync(path.join(webRoot, f), '// worker');
   writeFileSync(path.join(dir, 'secret.txt'), 'TOP-SECRET-OUTSIDE-ROOT');
   symlinkSync(path.join(dir, 'secret.txt'), path.join(webRoot, 'link.txt'));
   const logs: string[] = [];

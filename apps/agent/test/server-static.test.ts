@@ -30,12 +30,12 @@ describe('static page (H1–H4)', () => {
     expect((await fetch(`${h.base}/assets/missing.js`)).status).toBe(404);
   });
 
-  it("H5: only the connection worker's script may compile code; the page and other scripts may not", async () => {
-    const worker = await fetch(`${h.base}/assets/socket.worker-Ab1_c-9.js`);
+  it("H5: only the session worker's script may compile code; the page and other scripts may not", async () => {
+    const worker = await fetch(`${h.base}/assets/session.worker-Ab1_c-9.js`);
     expect(worker.status).toBe(200);
     expect(worker.headers.get('content-security-policy')).toContain("script-src 'self' 'unsafe-eval'");
     expect(worker.headers.get('content-security-policy')).toContain("default-src 'none'");
-    for (const p of ['/', '/assets/app.js', '/assets/evil-socket.worker-1.js', '/socket.worker-1.js', '/assets/socket.worker-1.js.map']) {
+    for (const p of ['/', '/assets/app.js', '/assets/evil-session.worker-1.js', '/session.worker-1.js', '/assets/session.worker-1.js.map']) {
       const res = await fetch(`${h.base}${p}`);
       expect(res.status, p).toBe(200);
       expect(res.headers.get('content-security-policy'), p).not.toContain('unsafe');

@@ -3,7 +3,8 @@ import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
 import { installRoomKeys } from './app/keys.ts';
 import { bindRoute, routeFromSearch } from './app/route.ts';
-import { currentClient, startSession } from './app/session.ts';
+import { startSession, startWorker } from './app/session.ts';
+import { currentLink } from './session/link.ts';
 import { readPageParams, tokenForTab, withoutToken } from './connection/url.ts';
 import { pickLocale } from './i18n/index.ts';
 import { setConn } from './store/actions.ts';
@@ -26,6 +27,7 @@ player.attach();
 bindRoute(store);
 installRoomKeys(store, player);
 
+startWorker(store);
 if (token) startSession(store, token);
 else setConn(store, { status: 'no-token' });
 
@@ -36,14 +38,12 @@ else setConn(store, { status: 'no-token' });
  * playback order. It exposes nothing the page itself cannot already do.
  */
 (window as unknown as { socketscope: unknown }).socketscope = {
-  dropConnection: () => currentClient()?.dropConnection(),
-  stats: () => {
+  dropConnection: () => currentLink()?.drop(),
+  /** what the session worker holds (a promise: the worker answers) */
+  stats: async () => {
     const s = store.getState();
-    const seqs = s.timeline.agentSeqs();
-    return {
-      status: s.conn.status, lastSeq: seqs.at(-1) ?? -1, events: s.timeline.length, logRows: s.log.length,
-      seqs, pageSeqs: s.log.seqs(), badEvents: s.badEvents, cursor: s.cursor, stored: s.timeline.columns.footprint,
-    };
+    const w = currentLink() ? (await currentLink()!.query({ q: 'stats' })).stats : null;
+    return { ...w, status: s.conn.status, badEvents: s.badEvents, cursor: s.cursor };
   },
 };
 

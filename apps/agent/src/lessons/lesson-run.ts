@@ -84,6 +84,8 @@ export class LessonRunner {
   /** when the last call was released (Date.now()) */
   private lastGo = 0;
   private waiting: (() => void) | null = null;
+  /** live: steps the teacher has let run (the first runs at once; each next() lets one more) */
+  private allowed = 1;
   private stopped = false;
   private ended = false;
   readonly done: Promise<LessonResult>;
@@ -115,15 +117,20 @@ export class LessonRunner {
   /** index of the step next() would run; lesson.steps.length when all have run */
   get position(): number { return this.nextStep; }
 
-  /** L5: live, runs the next step; resolves with the number of steps done once it is (or the lesson ended). */
+  /**
+   * L5: live, runs the next step; resolves with the number of steps done once it is (or the lesson ended).
+   * A next() that comes while a step still runs (a quick → after the lesson started) lets the step after it
+   * run as soon as it ends, and resolves when that one is done: no press is lost.
+   */
   next(): Promise<number> {
-    const before = this.nextStep;
+    this.allowed = Math.min(this.allowed + 1, this.lesson.steps.length);
+    const target = this.allowed;
     const go = this.waiting;
     this.waiting = null;
     go?.();
     return new Promise((resolve) => {
       const check = () => {
-        if (this.nextStep > before || this.ended) resolve(this.nextStep);
+        if (this.nextStep >= target || this.ended) resolve(this.nextStep);
         else setTimeout(check, TICK_MS);
       };
       check();
@@ -140,7 +147,7 @@ export class LessonRunner {
     const result: LessonResult = { scenario: this.lesson.id, ok: true, steps: 0 };
     try {
       for (const [index, step] of this.lesson.steps.entries()) {
-        if (this.live && index > 0) await new Promise<void>((resolve) => { this.waiting = resolve; });
+        while (this.live && index >= this.allowed && !this.stopped) await new Promise<void>((resolve) => { this.waiting = resolve; });
         if (this.stopped) throw new CommandError('E_ABORTED', 'the lesson was stopped');
         this.emitStep(index, step, 'start');
         try {

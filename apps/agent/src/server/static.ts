@@ -8,7 +8,7 @@
  *    `Referrer-Policy: no-referrer` (the page URL carries the token), nosniff and no framing.
  * H3 Only GET and HEAD.
  * H4 When the page has not been built, a plain page says to run `pnpm build` instead of a bare 404.
- * H5 One exception to H2's "no eval": the page's connection worker (assets/socket.worker-*.js, no DOM,
+ * H5 One exception to H2's "no eval": the page's session worker (assets/session.worker-*.js, no DOM,
  *    no storage, only the WebSocket to this agent) may compile code, so that zod builds its checkers
  *    once instead of interpreting every schema for every event: 2.7–3.3 µs per event against 6–7.5 µs
  *    in this Chromium (measured on 60,000 generated events), on the worker that validates up to
@@ -40,8 +40,8 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** H5: the connection worker's script, as the web build names it (apps/web/src/connection/transport.ts) */
-export const CONNECTION_WORKER = /^socket\.worker-[\w-]+\.js$/;
+/** H5: the session worker's script, as the web build names it (apps/web/src/app/session.ts) */
+export const SESSION_WORKER = /^session\.worker-[\w-]+\.js$/;
 
 /** H2 (H5 with `evalInWorker`). `host` is the request's Host header, already checked against the allow-list. */
 export function securityHeaders(host: string, opts: { evalInWorker?: boolean } = {}): Record<string, string> {
@@ -126,7 +126,7 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, roo
     return;
   }
   const type = TYPES[path.extname(file.path).toLowerCase()] ?? 'application/octet-stream';
-  const worker = path.dirname(file.path) === path.join(rootReal, 'assets') && CONNECTION_WORKER.test(path.basename(file.path));
+  const worker = path.dirname(file.path) === path.join(rootReal, 'assets') && SESSION_WORKER.test(path.basename(file.path));
   // hashed assets may be cached; index.html (which names them) must not be
   const cache = file.path.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-store';
   res.writeHead(200, { ...(worker ? securityHeaders(host, { evalInWorker: true }) : headers), 'Content-Type': type, 'Content-Length': String(file.size), 'Cache-Control': cache });

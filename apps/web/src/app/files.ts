@@ -1,42 +1,21 @@
-import { LESSONS } from '@socketscope/shared/lessons/index';
-import { exportPcap, type SessionEvent } from '@socketscope/shared';
-import { captureFormat, parseCapture } from '../recording/capture.ts';
-import { MAX_FILE_BYTES, parseSession, serializeSession, type Problem } from '../recording/format.ts';
-import { navigate, resetModel, setConn } from '../store/actions.ts';
-import { EventPipeline } from '../store/pipeline.ts';
-import { inHappenedOrder } from '../store/reorder.ts';
-import { LogIndex } from '../store/log.ts';
-import { MAX_EVENTS, Timeline } from '../store/timeline.ts';
+import { MAX_FILE_BYTES, type Problem } from '../recording/format.ts';
+import { navigate, resetView, setConn } from '../store/actions.ts';
 import type { AppStore } from '../store/store.ts';
-import { stopSession } from './session.ts';
+import { currentLink } from '../session/link.ts';
+import { onOpened, startWorker, stopSession } from './session.ts';
 
 /**
  * Opening and saving recordings. Opening reads the whole file and checks all of it first (format.ts,
  * capture.ts); only a file that passes replaces what the page shows, so a damaged file changes
  * nothing but the message that says why. A recording needs no agent: the page stops talking to the
- * agent (the address keeps its token, so a reload goes back to live) and plays the file through the
- * same pipeline, fold and views as a live session.
+ * agent (the address keeps its token, so a reload goes back to live) and the session worker plays the
+ * file through the same fold and views as a live session.
  */
 
 const APP = 'SocketScope web 0.1.0';
 
 function problem(store: AppStore, file: string, p: Problem): void {
   store.setState({ loading: null, loadProblem: { file, key: p.key, params: p.params } });
-}
-
-/** The lesson a recording shows: the scenario of its last step marker, when the page knows it. */
-export function lessonOf(events: readonly SessionEvent[]): string | undefined {
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i]!;
-    if (e.type === 'scenario.step') return LESSONS.some((l) => l.id === e.scenario) ? e.scenario : undefined;
-  }
-  return undefined;
-}
-
-/** The same, from the timeline's step markers (nothing else is unpacked). */
-function lessonOfTimeline(tl: Timeline): string | undefined {
-  const i = tl.markers.at(-1);
-  return i === undefined ? undefined : lessonOf([tl.eventAt(i)!]);
 }
 
 export async function openFile(store: AppStore, file: File): Promise<void> {
@@ -48,64 +27,49 @@ export async function openFile(store: AppStore, file: File): Promise<void> {
   } catch (err) {
     return problem(store, file.name, { key: 'load.err.read', params: { detail: (err as Error).message } });
   }
-  openBytes(store, file.name, bytes);
+  await openBytes(store, file.name, bytes);
 }
 
-/** Checks the bytes and, only if they are a whole recording or capture, shows them. */
-export function openBytes(store: AppStore, name: string, bytes: Uint8Array): void {
-  if (bytes.length === 0) return problem(store, name, { key: 'load.err.empty', params: {} });
-  if (captureFormat(bytes)) {
-    const r = parseCapture(bytes, MAX_EVENTS);
-    if (!r.ok) return problem(store, name, r.problem);
-    return show(store, { name, format: r.format, events: r.events });
+/** Checks the bytes (in the session worker) and, only if they are a whole recording or capture, shows them. */
+export function openBytes(store: AppStore, name: string, bytes: Uint8Array): Promise<boolean> {
+  if (bytes.length === 0) {
+    problem(store, name, { key: 'load.err.empty', params: {} });
+    return Promise.resolve(false);
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return problem(store, name, { key: 'load.err.notSession', params: {} });
-  }
-  const r = parseSession(text);
-  if (!r.ok) return problem(store, name, r.problem);
-  show(store, { name, format: 'session', events: r.events, ...(r.header.base ? { base: r.header.base } : {}) });
-}
-
-function show(store: AppStore, rec: { name: string; format: 'session' | 'pcap' | 'pcapng'; events: SessionEvent[]; base?: Timeline['base'] }): void {
-  stopSession();
-  resetModel(store);
-  const timeline = new Timeline(rec.base ?? undefined);
-  const lesson = lessonOf(rec.events);
-  store.setState({
-    timeline, model: timeline.headModel, log: new LogIndex(timeline, { layers: store.getState().layerFilter, sock: null }), loading: null, loadProblem: null, lessonRun: null,
-    source: { kind: 'file', name: rec.name, format: rec.format, events: rec.events.length, ...(lesson ? { lesson } : {}) },
+  const link = currentLink() ?? startWorker(store);
+  return new Promise((resolve) => {
+    onOpened((m) => {
+      onOpened(null);
+      if (!m.ok) {
+        store.setState({ loading: null, loadProblem: m.problem });
+        resolve(false);
+        return;
+      }
+      stopSession();
+      resetView(store);
+      const lesson = m.source.kind === 'file' ? m.source.lesson : undefined;
+      store.setState({ loading: null, loadProblem: null, lessonRun: null, source: m.source });
+      setConn(store, { status: 'stopped' });
+      navigate(store, lesson ? { view: 'lesson', id: lesson } : { view: 'session' });
+      resolve(true);
+    });
+    link.open(name, bytes);
   });
-  setConn(store, { status: 'stopped' });
-  // the same pipeline as live events, in happened order; bigger batches since nothing else competes
-  const pipe = new EventPipeline(store, { holdMs: 0, maxPerFlush: 5000 });
-  pipe.pushValidated(inHappenedOrder(rec.events));
-  navigate(store, lesson ? { view: 'lesson', id: lesson } : { view: 'session' });
 }
 
 /** The session as a recording file (JSON Lines), named after the lesson or the session and the time. */
-export function recordingText(store: AppStore): { name: string; text: string } {
+export async function recordingText(store: AppStore): Promise<{ name: string; text: string }> {
   const s = store.getState();
-  const tl = s.timeline;
-  const lesson = s.source.kind === 'file' ? s.source.lesson : lessonOfTimeline(tl);
-  const header = {
-    savedAt: new Date().toISOString(),
-    app: APP,
-    ...(s.session ? { session: { id: s.session.id, agentVersion: s.session.agentVersion } } : {}),
-    source: s.source.kind === 'file' && s.source.format !== 'session' ? s.source.format : ('agent' as const),
-    ...(lesson ? { lesson } : {}),
-    ...(tl.base ? { base: tl.base } : {}),
-  };
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  return { name: `socketscope-${lesson ?? 'session'}-${stamp}.jsonl`, text: serializeSession(header, tl.agentEvents()) };
+  const link = currentLink();
+  if (!link) return { name: 'socketscope-session.jsonl', text: '' };
+  const lesson = s.source.kind === 'file' ? s.source.lesson : undefined;
+  const a = await link.query({ q: 'recording', savedAt: new Date().toISOString(), app: APP, ...(lesson ? { lesson } : {}) });
+  return { name: a.name, text: a.text };
 }
 
 /** Offers the recording as a download (a blob: link; nothing leaves the machine). */
-export function saveRecording(store: AppStore): void {
-  const { name, text } = recordingText(store);
+export async function saveRecording(store: AppStore): Promise<void> {
+  const { name, text } = await recordingText(store);
   download(name, new Blob([text], { type: 'application/x-ndjson' }));
 }
 
@@ -113,14 +77,13 @@ export function saveRecording(store: AppStore): void {
  * Exports the captured wire layer as a classic .pcap that Wireshark and tshark open. Inferred
  * packets did not happen on a wire, so they are left out; the counts say how many of each.
  */
-export function exportWirePcap(store: AppStore): { packets: number; inferred: number; skipped: number } {
-  const s = store.getState();
-  const started = s.session?.startedAt ? Date.parse(s.session.startedAt) : NaN;
-  const r = exportPcap(s.timeline.agentEvents(), Number.isFinite(started) ? { startUs: started * 1000 } : {});
-  if (r.packets > 0) {
+export async function exportWirePcap(): Promise<{ packets: number; inferred: number; skipped: number }> {
+  const link = currentLink();
+  if (!link) return { packets: 0, inferred: 0, skipped: 0 };
+  const r = await link.query({ q: 'pcap' });
+  if (r.bytes) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-    // a fresh ArrayBuffer-backed copy: Blob wants a plain ArrayBuffer view
-    download(`socketscope-wire-${stamp}.pcap`, new Blob([new Uint8Array(r.pcap)], { type: 'application/vnd.tcpdump.pcap' }));
+    download(`socketscope-wire-${stamp}.pcap`, new Blob([new Uint8Array(r.bytes)], { type: 'application/vnd.tcpdump.pcap' }));
   }
   return { packets: r.packets, inferred: r.inferred, skipped: r.skipped };
 }

@@ -25,14 +25,14 @@ function typing(target: EventTarget | null): boolean {
 export function installRoomKeys(store: AppStore, player: Player): () => void {
   const onKey = (ev: KeyboardEvent) => {
     if (ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey || typing(ev.target)) return;
-    const hasEvents = store.getState().timeline.last >= 0;
+    const hasEvents = store.getState().headSeq >= 0;
     let handled = true;
     switch (ev.key) {
       case 'ArrowRight': case 'PageDown': case ' ':
-        if (hasEvents) stepNext(store); else handled = false;
+        if (hasEvents) void stepNext(store); else handled = false;
         break;
       case 'ArrowLeft': case 'PageUp':
-        if (hasEvents) stepPrev(store); else handled = false;
+        if (hasEvents) void stepPrev(store); else handled = false;
         break;
       case '+': case '=': nudgeSpeed(store, 1); break;
       case '-': case '_': nudgeSpeed(store, -1); break;

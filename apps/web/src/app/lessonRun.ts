@@ -5,7 +5,7 @@ import { latestRun, stopsOf } from '../store/steps.ts';
 import type { AppStore } from '../store/store.ts';
 import { setShownShipped, recordedOf, shippedName, shippedText } from '../views/player/shipped.ts';
 import { openBytes } from './files.ts';
-import { flushEvents, runCommand } from './session.ts';
+import { runCommand } from './session.ts';
 
 /**
  * Running a lesson on the agent: a fresh session (so the ladder holds this run only), then
@@ -64,12 +64,14 @@ export async function runLesson(store: AppStore, lesson: string, opts: RunOption
   const lang = store.getState().locale;
   const reply = await runCommand('lesson', { op: 'scenario.run', name: lesson, lang, ...(opts.port === undefined ? {} : { port: opts.port }), ...(opts.live ? { live: true } : {}) });
   if (opts.live && reply.ok) {
+    // → runs the next step from now on (not before: the agent's reply says the programs wait for it)
     setAtEdge(() => void nextLive(store));
+    const now = store.getState().lessonRun;
+    if (now?.lesson === lesson && now.status === 'running') setRun(store, { ...now, ready: true });
     return;
   }
-  flushEvents();
-  const s = store.getState();
-  const run = latestRun(s.timeline, s.timeline.markers, lesson);
+  // the worker sent every event of the run before the reply (session/worker.ts)
+  const run = latestRun(store.getState().steps, lesson);
   if (run) {
     const stops = stopsOf(run);
     setStops(stops);
@@ -85,7 +87,6 @@ export async function nextLive(store: AppStore): Promise<void> {
   setRun(store, { ...run, stepping: true });
   seek(store, null);
   const reply = await runCommand('lesson', { op: 'lesson.next' });
-  flushEvents();
   const now = store.getState().lessonRun;
   if (now?.lesson !== run.lesson || now.status !== 'running') return; // stopped or replaced meanwhile
   const { stepping: _, ...rest } = now;
@@ -95,8 +96,7 @@ export async function nextLive(store: AppStore): Promise<void> {
     return;
   }
   const done = (reply.result as { stepsDone?: unknown } | null)?.stepsDone;
-  const s = store.getState();
-  const steps = latestRun(s.timeline, s.timeline.markers, run.lesson);
+  const steps = latestRun(store.getState().steps, run.lesson);
   const failed = steps?.failed ?? false;
   const total = typeof done === 'number' && steps && done >= 0 ? done : -1;
   if (failed) {
@@ -130,6 +130,5 @@ export async function openShipped(store: AppStore, lesson: string): Promise<bool
   if (text === null) return false;
   const name = shippedName(lesson);
   setShownShipped({ name, lesson, recorded: recordedOf(text) });
-  openBytes(store, name, new TextEncoder().encode(text));
-  return store.getState().loadProblem === null;
+  return openBytes(store, name, new TextEncoder().encode(text));
 }

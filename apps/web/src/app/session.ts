@@ -1,89 +1,66 @@
 import type { CommandInput } from '@socketscope/shared';
-import { AgentClient } from '../connection/client.ts';
-import { pageTransport } from '../connection/transport.ts';
-import { wsUrl } from '../connection/url.ts';
 import { applyHello, finishReply, setConn, setViewers, startReply } from '../store/actions.ts';
-import { EventPipeline } from '../store/pipeline.ts';
 import type { AppStore } from '../store/store.ts';
 import type { CommandReply } from '../store/slices.ts';
+import { wsUrl } from '../connection/url.ts';
+import { SessionLink, currentLink, setLink } from '../session/link.ts';
+import type { FromWorker } from '../session/protocol.ts';
 
 /**
- * Wires the connection to the store: messages from the agent become store actions, events go through
- * the pipeline, and commands from the views go out through `runCommand`.
+ * Starts the page's session worker (session/worker.ts) and wires what it reports to the store: the
+ * connection's status, the agent's hello, the share's viewers, an opened file. Events never pass
+ * through here: the worker folds them and the page gets diffs (session/link.ts).
  */
-let client: AgentClient | null = null;
-let store: AppStore | null = null;
-let pipeline: EventPipeline | null = null;
+let opened: ((m: Extract<FromWorker, { t: 'opened' }>) => void) | null = null;
+let connected = false;
 
-export function startSession(appStore: AppStore, token: string): AgentClient {
-  store = appStore;
-  const events = new EventPipeline(appStore);
-  pipeline = events;
-  client = new AgentClient({
-    url: wsUrl(window.location, token),
-    // the socket, JSON parsing and validation live in a worker: the main thread only folds and draws
-    transport: pageTransport(),
-    sink: {
-      status: (status, d) => setConn(appStore, { status, attempt: d.attempt, retryAt: d.retryAt, ...(d.stop ? { stop: d.stop } : {}) }),
-      hello: (hello) => {
-        events.flushAll(); // so `since` is the last seq really held
-        const before = appStore.getState().session?.id;
-        if (before && before !== hello.session.id) events.clear();
-        return applyHello(appStore, hello, events.agentLastSeq);
-      },
-      events: (checked, bad) => {
-        for (const error of bad) if (error) console.warn(`SocketScope: dropped an invalid event: ${error}`);
-        events.pushChecked(checked, bad.length);
-      },
-      // in stream order through the pipeline, so a big resync is still folded a frame at a time
-      snapshot: (atSeq, model) => {
-        if (!events.pushSnapshot(atSeq, model)) console.warn('SocketScope: ignored a snapshot that is not a model');
-      },
-      gap: (from, to, reason) => events.pushNote('gap', { from, to, reason }),
-      merged: (count) => events.pushNote('merged', { count }),
-      synced: () => {},
-      viewers: (count) => setViewers(appStore, count),
-      badMessage: (error) => {
-        console.warn(`SocketScope: dropped an invalid message from the agent: ${error}`);
-        appStore.setState({ badEvents: appStore.getState().badEvents + 1 });
-      },
-    },
+export function startWorker(store: AppStore): SessionLink {
+  const worker = new Worker(new URL('../session/session.worker.ts', import.meta.url), { type: 'module', name: 'socketscope-session' });
+  const link = new SessionLink(worker, store, {
+    conn: (c) => setConn(store, { status: c.status, attempt: c.attempt, retryAt: c.retryAt, ...(c.stop ? { stop: c.stop } : {}) }),
+    hello: (h) => applyHello(store, h),
+    viewers: (count) => setViewers(store, count),
+    opened: (m) => opened?.(m),
   });
-  client.start();
-  return client;
+  setLink(link);
+  storeOf = store;
+  return link;
+}
+
+export function startSession(store: AppStore, token: string): void {
+  const link = currentLink() ?? startWorker(store);
+  connected = true;
+  link.connect(wsUrl(window.location, token));
 }
 
 /** Sends a command and records its reply under `target` (a playground form name or a socket id). */
 export async function runCommand(target: string, cmd: CommandInput): Promise<CommandReply> {
-  if (!store || !client) return { ok: false, error: { code: 'E_DISCONNECTED', message: 'no session' } };
-  const s = store;
+  const link = currentLink();
+  const s = storeOf;
+  if (!link || !connected || !s) return { ok: false, error: { code: 'E_DISCONNECTED', message: 'no session' } };
   const req = startReply(s, target, cmd.op);
-  const reply = await client.request(cmd);
+  const reply = await link.command(cmd);
   finishReply(s, target, req, reply);
   return reply;
 }
 
+let storeOf: AppStore | null = null;
+
 export function retryNow(): void {
-  client?.retryNow();
+  currentLink()?.retry();
 }
 
-export function currentClient(): AgentClient | null {
-  return client;
+/** The worker's answer about an opened file (files.ts waits for it). */
+export function onOpened(fn: ((m: Extract<FromWorker, { t: 'opened' }>) => void) | null): void {
+  opened = fn;
 }
 
-/** Folds everything received and waiting now (a lesson ended: its events are all here, O6). */
-export function flushEvents(): void {
-  pipeline?.flushAll();
-}
-
-/** Stops talking to the agent for good (a recording was opened instead); its queued events are dropped. */
+/** Stops talking to the agent for good (a recording was opened instead). */
 export function stopSession(): void {
-  client?.stop();
-  pipeline?.clear();
-  client = null;
-  pipeline = null;
+  currentLink()?.disconnect();
+  connected = false;
 }
 
 export function isConnected(): boolean {
-  return client !== null;
+  return connected;
 }

@@ -1,4 +1,4 @@
-import type { SessionEvent } from '@socketscope/shared';
+import type { BindFacts, SessionEvent } from '@socketscope/shared';
 import type { MessageKey, Translate } from '../i18n/index.ts';
 
 /**
@@ -28,6 +28,13 @@ export function bindNote(e: SessionEvent): BindNote | null {
     : '';
   const port = e.args['port'];
   return { code: code as BindNoteCode, port: typeof port === 'number' ? port : '?', held: held || '—' };
+}
+
+/** The same note from what the fold kept of the bind (F19: SocketModel.bind), so a card reads no event. */
+export function bindNoteOf(b: BindFacts | undefined): BindNote | null {
+  if (!b?.noteCode || !(BIND_NOTES as readonly string[]).includes(b.noteCode)) return null;
+  const held = b.heldBy ? Object.entries(b.heldBy).filter(([, n]) => typeof n === 'number' && n > 0).map(([st, n]) => `${st} ×${String(n)}`).join(', ') : '';
+  return { code: b.noteCode as BindNoteCode, port: b.port ?? '?', held: held || '—' };
 }
 
 export function bindNoteText(n: BindNote, t: Translate): string {

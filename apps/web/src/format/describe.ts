@@ -77,6 +77,16 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
     case 'kernel.udp':
       if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: 'UDP' }), inferred: false };
       return { text: t('ev.kernel.udp', { local: e.local, recvQueue: e.recvQueue, drops: e.drops }), inferred: false };
+    case 'link.drop':
+      return { text: t('ev.drop', { src: e.src, dst: e.dst, proto: e.proto.toUpperCase(), len: e.len, flags: e.flags ? ` [${e.flags.join(',')}]` : '', reason: e.reason }), inferred: false };
+    case 'tcp.bundle':
+      return {
+        text: t('ev.bundle', {
+          src: e.src, dst: e.dst, count: e.count, bytes: e.bytes, first: e.relFirstSeq ?? e.firstSeq, end: e.relEndSeq ?? e.endSeq,
+          retx: e.retransmissions > 0 ? t('ev.bundle.retx', { n: e.retransmissions }) : '', more: e.open ? t('ev.bundle.open') : '',
+        }),
+        inferred: false,
+      };
     case 'tcp.segment': {
       // inferred segments have no sequence numbers: say nothing rather than show placeholders
       const nums = e.seqNo === null && e.ackNo === null && e.win === null ? ''

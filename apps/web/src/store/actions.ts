@@ -1,10 +1,8 @@
 import type { Capabilities, Layer, ShareInfo } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { AppStore } from './store.ts';
-import type { AppState, CommandReply, ConnectionSlice, LessonTab, NoteKind, PanelId, Route } from './slices.ts';
-import { LogIndex } from './log.ts';
+import type { AppState, CommandReply, ConnectionSlice, LessonTab, PanelId, Route } from './slices.ts';
 import { setStops } from './playback.ts';
-import { Timeline } from './timeline.ts';
 
 /** Plain action functions over a store (zustand's "no store actions" style): views and the connection call these. */
 
@@ -20,11 +18,9 @@ export function setHideClosed(store: AppStore, hideClosed: boolean): void {
   store.setState({ hideClosed });
 }
 
+/** The event log's layer filter (the session worker filters; session/link.ts tells it). */
 export function setLayerShown(store: AppStore, layer: Layer, shown: boolean): void {
-  const s = store.getState();
-  const layerFilter = { ...s.layerFilter, [layer]: shown };
-  s.log.setFilter({ layers: layerFilter, sock: s.sockFilter });
-  store.setState({ layerFilter, logVersion: s.logVersion + 1 });
+  store.setState({ layerFilter: { ...store.getState().layerFilter, [layer]: shown } });
 }
 
 export function setMaximized(store: AppStore, panel: PanelId | null): void {
@@ -48,37 +44,16 @@ export function setConn(store: AppStore, patch: Partial<ConnectionSlice['conn']>
   store.setState({ conn });
 }
 
-/** A log row the page adds itself (gap, snapshot, resync …), shown in the session layer. */
-export function addNote(store: AppStore, kind: NoteKind, params: Record<string, string | number>): void {
-  const s = store.getState();
-  s.log.addNote(s.timeline.last, { kind, params });
-  store.setState({ logVersion: s.logVersion + 1 });
-}
-
 /**
- * The agent said hello. Same session as the one we hold: resume after the last agent seq received
- * (`agentLastSeq`). A different session (the agent restarted, or a lesson reset it): its seqs start
- * over, so everything we hold is dropped first. Returns the `since` for the sync message.
+ * The agent said hello (the session worker already decided what to resume: the same session resumes
+ * after the last event it holds; a different one starts over, and the page drops what it showed).
  */
 export function applyHello(
   store: AppStore,
-  hello: { session: { id: string; startedAt?: string }; agentVersion: string; readOnly: boolean; capabilities: Capabilities; share?: ShareInfo | undefined },
-  agentLastSeq: number,
-): number | null {
-  const s = store.getState();
-  const sameSession = s.session?.id === hello.session.id;
-  if (s.session && !sameSession) {
-    resetModel(store);
-    addNote(store, 'newSession', { id: hello.session.id });
-  }
-  store.setState({
-    session: { id: hello.session.id, agentVersion: hello.agentVersion, readOnly: hello.readOnly, ...(hello.session.startedAt ? { startedAt: hello.session.startedAt } : {}) },
-    capabilities: hello.capabilities,
-    share: hello.share ?? null,
-  });
-  const since = sameSession ? agentLastSeq : -1;
-  if (sameSession && since >= 0) addNote(store, 'resynced', { seq: since });
-  return since >= 0 ? since : null;
+  hello: { session: { id: string; agentVersion: string; readOnly: boolean; startedAt?: string }; capabilities: Capabilities; share: ShareInfo | null; newSession: boolean },
+): void {
+  if (hello.newSession) resetView(store);
+  store.setState({ session: hello.session, capabilities: hello.capabilities, share: hello.share });
 }
 
 /** While sharing, the agent says how many read-only pages are watching (teacher's page only). */
@@ -87,16 +62,11 @@ export function setViewers(store: AppStore, count: number): void {
   if (share) store.setState({ share: { ...share, viewers: count } });
 }
 
-/** Starts over with an empty timeline (a new session, a file about to be loaded). */
-export function resetModel(store: AppStore): void {
+/** What the page showed of a session that is gone (a new session, a file): the worker sends the new one. */
+export function resetView(store: AppStore): void {
   const s = store.getState();
   const replies = Object.fromEntries(Object.entries(s.replies).filter(([k]) => !s.model.sockets[k]));
-  const timeline = new Timeline();
-  store.setState({
-    timeline, model: timeline.headModel, modelVersion: 0, lastData: {}, replies, missing: 0,
-    log: new LogIndex(timeline, { layers: s.layerFilter, sock: null }), logVersion: s.logVersion + 1,
-    cursor: null, headSeq: -1, playing: false, selectedSeq: null, timelineVersion: s.timelineVersion + 1, sockFilter: null,
-  });
+  store.setState({ replies, cursor: null, playing: false, selectedSeq: null, sockFilter: null });
 }
 
 export function startReply(store: AppStore, target: string, op: string): number {

@@ -1,14 +1,13 @@
-import { dataSeen } from './pipeline.ts';
-import { SPEEDS, type DataSeen } from './slices.ts';
+import { currentLink } from '../session/link.ts';
+import { SPEEDS } from './slices.ts';
 import type { AppStore } from './store.ts';
-import type { Timeline } from './timeline.ts';
 import { nextStop, prevStop } from './steps.ts';
 
 /**
- * Moving the playback cursor: the views show the model folded up to it (Timeline.modelAt: nearest
- * snapshot + fold), the log is cut there, the cards' last data is found there. `null` follows the live
- * head. Next/Previous go from stop to stop: a lesson's step ends (setStops) or, without a lesson,
- * from one event that changes the picture to the next.
+ * Moving the playback cursor: the session worker sends the model folded up to it, the ladder's and the
+ * log's rows there (session/core.ts). `null` follows the live head. Next/Previous go from stop to stop:
+ * a lesson's step ends (setStops) or, without a lesson, from one event that changes the picture to the
+ * next (the worker knows which).
  */
 
 let stops: readonly number[] | null = null;
@@ -22,53 +21,55 @@ export function currentStops(): readonly number[] | null {
   return stops;
 }
 
-/** How far back a card looks for its last send/recv when the cursor moves (bounded, so seeking stays cheap). */
-const LAST_DATA_SCAN = 20_000;
-
-export function lastDataAt(tl: Timeline, upto: number): Record<string, DataSeen> {
-  const out: Record<string, DataSeen> = {};
-  for (let i = Math.min(upto, tl.last), n = 0; i >= 0 && n < LAST_DATA_SCAN; i--, n++) {
-    const e = tl.eventAt(i)!;
-    if (!e.sock || e.sock in out) continue;
-    const seen = dataSeen(e);
-    if (seen) out[e.sock] = seen;
-  }
-  return out;
-}
-
 /** Shows the session at page seq `c` (clamped to what is held); null follows the live head. */
 export function seek(store: AppStore, c: number | null): void {
   const s = store.getState();
-  const tl = s.timeline;
   if (c === null) {
-    store.setState({ cursor: null, model: tl.headModel, modelVersion: tl.headModel.version, lastData: lastDataAt(tl, tl.last) });
+    if (s.cursor !== null) store.setState({ cursor: null });
     return;
   }
-  const at = Math.min(Math.max(c, -1), tl.last);
+  const at = Math.min(Math.max(c, -1), s.headSeq);
   if (at === s.cursor) return;
-  const model = tl.modelAt(at);
   // a selection is for looking closer at one place; moving on lets the views follow the cursor again
-  store.setState({ cursor: at, model, modelVersion: model.version, lastData: lastDataAt(tl, at), selectedSeq: null });
+  store.setState({ cursor: at, selectedSeq: null });
 }
 
 function position(store: AppStore): number {
   const s = store.getState();
-  return s.cursor ?? s.timeline.last;
+  return s.cursor ?? s.headSeq;
+}
+
+/** Whether Next has somewhere to go (in a lesson, a later step end; else a later event). */
+export function hasNext(store: AppStore): boolean {
+  const from = position(store);
+  return stops ? nextStop(stops, from) !== null : from < store.getState().headSeq;
+}
+
+export function hasPrev(store: AppStore): boolean {
+  const from = position(store);
+  return stops ? prevStepEnd(stops, from) !== null : from > -1;
+}
+
+/**
+ * Previous in a lesson: the end of the step before the one shown. Past the last step's end (what the
+ * programs did after it, while a live lesson waits at its edge) the step shown is still the last one.
+ */
+function prevStepEnd(stops: readonly number[], from: number): number | null {
+  const last = stops.at(-1);
+  return prevStop(stops, last !== undefined && from > last ? last : from);
 }
 
 /** The next position Next would go to from `from`, or null at the end. */
-export function nextPosition(store: AppStore, from = position(store)): number | null {
-  const tl = store.getState().timeline;
+export async function nextPosition(store: AppStore, from = position(store)): Promise<number | null> {
   if (stops) return nextStop(stops, from);
-  for (let i = from + 1; i <= tl.last; i++) if (tl.isVisible(i)) return i;
-  return null;
+  const link = currentLink();
+  return link ? (await link.query({ q: 'step', from, dir: 1 })).at : null;
 }
 
-export function prevPosition(store: AppStore, from = position(store)): number | null {
-  const tl = store.getState().timeline;
-  if (stops) return prevStop(stops, from);
-  for (let i = from - 1; i >= 0; i--) if (tl.isVisible(i)) return i;
-  return from > -1 ? -1 : null;
+export async function prevPosition(store: AppStore, from = position(store)): Promise<number | null> {
+  if (stops) return prevStepEnd(stops, from);
+  const link = currentLink();
+  return link ? (await link.query({ q: 'step', from, dir: -1 })).at : null;
 }
 
 /**
@@ -83,16 +84,16 @@ export function hasEdgeAction(): boolean {
   return atEdge !== null;
 }
 
-export function stepNext(store: AppStore): void {
+export async function stepNext(store: AppStore): Promise<void> {
   store.setState({ playing: false });
-  const to = nextPosition(store);
+  const to = await nextPosition(store);
   if (to !== null) seek(store, to);
   else atEdge?.();
 }
 
-export function stepPrev(store: AppStore): void {
+export async function stepPrev(store: AppStore): Promise<void> {
   store.setState({ playing: false });
-  const to = prevPosition(store);
+  const to = await prevPosition(store);
   if (to !== null) seek(store, to);
 }
 
@@ -119,7 +120,5 @@ export function select(store: AppStore, seq: number | null): void {
 }
 
 export function setSockFilter(store: AppStore, sock: string | null): void {
-  const s = store.getState();
-  s.log.setFilter({ layers: s.layerFilter, sock });
-  store.setState({ sockFilter: sock, logVersion: s.logVersion + 1 });
+  store.setState({ sockFilter: sock });
 }

@@ -1,4 +1,6 @@
-import { currentStops, nextPosition, seek } from './playback.ts';
+import { currentLink } from '../session/link.ts';
+import { currentStops, seek } from './playback.ts';
+import { nextStop } from './steps.ts';
 import type { AppStore } from './store.ts';
 
 /**
@@ -22,6 +24,10 @@ export class Player {
   private unsubscribe: (() => void) | null = null;
   /** cache: per stop range, the time one visible event gets */
   private perEvent = new Map<string, number>();
+  /** positions whose events change the picture, known up to `knownTo` */
+  private visible = new Set<number>();
+  private knownTo = -1;
+  private asking = false;
 
   constructor(private readonly store: AppStore) {}
 
@@ -29,7 +35,7 @@ export class Player {
     this.unsubscribe = this.store.subscribe((s, prev) => {
       if (s.playing && !prev.playing) this.begin();
       if (!s.playing && prev.playing) this.halt();
-      if (s.timeline !== prev.timeline) this.perEvent.clear();
+      if (s.headSeq < prev.headSeq) this.forget(); // a new session
     });
     return () => {
       this.halt();
@@ -43,7 +49,28 @@ export class Player {
     const end = this.end();
     if (end < 0) return;
     if (s.cursor === null || s.cursor >= end) seek(this.store, currentStops()?.[0] ?? -1);
+    this.forget();
+    this.learn(this.store.getState().cursor ?? -1);
     this.store.setState({ playing: true });
+  }
+
+  private forget(): void {
+    this.perEvent.clear();
+    this.visible.clear();
+    this.knownTo = -1;
+  }
+
+  /** Asks the worker which events after `from` change the picture (a few thousand at a time). */
+  private learn(from: number): void {
+    const link = currentLink();
+    if (!link || this.asking) return;
+    this.asking = true;
+    const to = this.end();
+    void link.query({ q: 'visible', from, to }).then((a) => {
+      this.asking = false;
+      for (const i of a.at) this.visible.add(i);
+      this.knownTo = a.at.length >= 5000 ? a.at.at(-1)! : to;
+    });
   }
 
   pause(): void {
@@ -57,7 +84,7 @@ export class Player {
   /** Where playing stops: the last step's end in a lesson, else the newest event. */
   private end(): number {
     const stops = currentStops();
-    const last = this.store.getState().timeline.last;
+    const last = this.store.getState().headSeq;
     return stops && stops.length > 1 ? Math.min(stops[stops.length - 1]!, last) : last;
   }
 
@@ -82,6 +109,7 @@ export class Player {
     const end = this.end();
     let cursor = s.cursor ?? end;
     for (let n = 0; n < MAX_PER_FRAME && cursor < end; n++) {
+      if (cursor + 1 > this.knownTo) { this.learn(cursor); break; } // not known yet: wait for the worker
       const need = this.cost(cursor + 1);
       if (this.bank < need) break;
       this.bank -= need;
@@ -97,9 +125,8 @@ export class Player {
 
   /** Animation time (at 1×) spent before event i shows. */
   private cost(i: number): number {
-    const tl = this.store.getState().timeline;
     const stops = currentStops();
-    let ms = tl.isVisible(i) ? this.eventMs(i) : 0;
+    let ms = this.visible.has(i) ? this.eventMs(i) : 0;
     if (stops?.includes(i)) ms += DWELL_MS;
     return ms;
   }
@@ -108,13 +135,12 @@ export class Player {
     const stops = currentStops();
     if (!stops || stops.length < 2) return EVENT_MS;
     const from = stops.findLast((p) => p < i) ?? -1;
-    const to = nextPosition(this.store, from) ?? i;
+    const to = nextStop(stops, from) ?? i;
     const key = `${from}:${to}`;
     let per = this.perEvent.get(key);
     if (per === undefined) {
-      const tl = this.store.getState().timeline;
       let visible = 0;
-      for (let k = from + 1; k <= to; k++) if (tl.isVisible(k)) visible++;
+      for (let k = from + 1; k <= to; k++) if (this.visible.has(k)) visible++;
       per = Math.max(40, Math.min(EVENT_MS, STEP_BUDGET_MS / Math.max(1, visible)));
       this.perEvent.set(key, per);
     }

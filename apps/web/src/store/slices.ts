@@ -1,88 +1,60 @@
 import type { StateCreator } from 'zustand';
-import { emptyModel, type BytesPreview, type Capabilities, type Layer, type Model, type SessionEvent, type ShareInfo, type SocketError } from '@socketscope/shared';
+import { emptyModel, type Capabilities, type Layer, type Model, type ScenarioStepEvent, type ShareInfo, type SocketError } from '@socketscope/shared';
 import type { Locale } from '../i18n/index.ts';
 import type { MessageKey } from '../i18n/en.ts';
-import { LogIndex } from './log.ts';
-import { Timeline } from './timeline.ts';
+import type { CommandReply, ConnStatus, LoadProblem, LogWindow, NoteKind, SourceInfo, StopKind } from '../session/protocol.ts';
+import { EMPTY_FRAME, type LadderFrame } from '../views/ladder/frame.ts';
+
+export type { CommandReply, ConnStatus, LoadProblem, LogRow, NoteKind, RowMark, StopKind } from '../session/protocol.ts';
 
 /**
  * The page's one store is made of these typed slices (zustand's slices pattern). Slices hold state
- * only; the actions that change it are plain functions in actions.ts and pipeline.ts.
+ * only; the actions that change it are plain functions in actions.ts, and the session worker's diffs
+ * (session/link.ts), which the page applies with one setState each.
  */
 export type AppState = ModelSlice & LogSlice & ConnectionSlice & UiSlice & RepliesSlice & PlaybackSlice & SourceSlice;
 export type AppSlice<T> = StateCreator<AppState, [], [], T>;
 
-// ── model ────────────────────────────────────────────────────────────────────────────────────────
-/** What a socket's last data-moving call carried, so its card can show the text. */
-export interface DataSeen {
-  call: 'send' | 'recv' | 'sendto' | 'recvfrom';
-  seq: number;
-  data: BytesPreview;
-  /** sendto/recvfrom: the other end */
-  peer?: string;
-}
-
+// ── the session as the page shows it (from the session worker's diffs) ───────────────────────────
 export interface ModelSlice {
   /**
-   * The model at the playback cursor (the live head when following). Folded in place by shared `fold`
-   * (which replaces every entity it changes), so this reference stays the same while stepping forward;
-   * select entities by id (`s.model.sockets[id]`), and use `modelVersion` to learn that something changed.
+   * The model at the playback cursor (the live head when following), made from the worker's diffs: every
+   * entity the fold replaced arrives as a new object, so select entities by id (`s.model.sockets[id]`).
    */
   model: Model;
   modelVersion: number;
-  /** per socket, its last data-moving call at the cursor */
-  lastData: Record<string, DataSeen>;
+  /** the ladder's rows in view and what they refer to */
+  ladder: LadderFrame;
+  /** the event log's rows in view, and its counts */
+  log: LogWindow;
+  /** the lesson step markers of the session (scenario.step events, page seqs), in order */
+  steps: ScenarioStepEvent[];
   /** events that failed validation and were dropped */
   badEvents: number;
   /** agent events known to be missing (gaps in the agent's seq) */
   missing: number;
-  /** every event of the session in playback order, the head model and its snapshots (not reactive: see timelineVersion) */
-  timeline: Timeline;
-  /**
-   * Events are pouring in (the views are refreshed in turn, store/publish.ts); false again once the
-   * stream has been quiet for a moment. Views may leave out what nobody can read at that rate.
-   */
-  streaming: boolean;
 }
-export const createModelSlice: AppSlice<ModelSlice> = () => ({ model: emptyModel(), modelVersion: 0, lastData: {}, badEvents: 0, missing: 0, timeline: new Timeline(), streaming: false });
+export const EMPTY_LOG: LogWindow = { count: 0, shown: 0, total: 0, first: 0, rows: [], selIndex: -1 };
+export const createModelSlice: AppSlice<ModelSlice> = () => ({
+  model: emptyModel(), modelVersion: 0, ladder: EMPTY_FRAME, log: EMPTY_LOG, steps: [], badEvents: 0, missing: 0,
+});
 
-// ── event log ────────────────────────────────────────────────────────────────────────────────────
-export type NoteKind = 'gap' | 'snapshot' | 'merged' | 'resynced' | 'newSession';
 export const NOTE_KEYS: Record<NoteKind, MessageKey> = {
   gap: 'note.gap', snapshot: 'note.snapshot', merged: 'note.merged', resynced: 'note.resynced', newSession: 'note.newSession',
 };
 
-/**
- * One row of the event log, made on demand by LogIndex for the rows a view shows: an event, or a note
- * the page itself adds (gap, resync …). n is the row's place in the log; `at` is the playback position
- * it belongs to (the event's page seq; for a note, the last event before it).
- */
-export type LogRow =
-  | { n: number; at: number; layer: Layer; event: SessionEvent; note?: undefined; mark?: RowMark }
-  | { n: number; at: number; layer: 'session'; event?: undefined; note: { kind: NoteKind; params: Record<string, string | number> }; mark?: undefined };
-
-/** What the pipeline learnt about a row from the rows before it (the describer sees one row at a time). */
-export type RowMark = 'hs3';
-
 export const LAYERS = ['api', 'kernel', 'wire', 'session'] as const satisfies readonly Layer[];
 
 export interface LogSlice {
-  /** every row of the timeline's log and the ones that pass layerFilter and sockFilter; changed in place (see logVersion) */
-  log: LogIndex;
-  /** bumped whenever rows are added or the filter changes */
-  logVersion: number;
   layerFilter: Record<Layer, boolean>;
   /** a socket id, or "conn:<client>server>" for a connection; null: everything */
   sockFilter: string | null;
 }
-/** the store replaces this log with one over its own timeline as soon as it is made (store.ts) */
 export const createLogSlice: AppSlice<LogSlice> = () => ({
-  log: new LogIndex(new Timeline()), logVersion: 0, layerFilter: { api: true, kernel: true, wire: true, session: true }, sockFilter: null,
+  layerFilter: { api: true, kernel: true, wire: true, session: true }, sockFilter: null,
 });
 
 // ── connection ───────────────────────────────────────────────────────────────────────────────────
-export type ConnStatus = 'no-token' | 'connecting' | 'syncing' | 'live' | 'reconnecting' | 'stopped';
-export type StopKind = 'badToken' | 'badOrigin' | 'protocol';
 
 export interface ConnectionSlice {
   conn: {
@@ -126,7 +98,6 @@ export const createUiSlice = (init: Partial<UiSlice>): AppSlice<UiSlice> => () =
 });
 
 // ── command replies ──────────────────────────────────────────────────────────────────────────────
-export type CommandReply = { ok: true; result: unknown } | { ok: false; error: SocketError };
 
 export interface ReplyEntry {
   op: string;
@@ -154,25 +125,17 @@ export interface PlaybackSlice {
   speed: number;
   /** the event selected in the ladder or the log */
   selectedSeq: number | null;
-  /** bumped when the timeline grows or is replaced */
-  timelineVersion: number;
+  /** real time (µs since the session began) of the event at the cursor, for the scrubber */
+  posTime: number | null;
 }
 export const createPlaybackSlice: AppSlice<PlaybackSlice> = () => ({
-  cursor: null, headSeq: -1, playing: false, speed: 1, selectedSeq: null, timelineVersion: 0,
+  cursor: null, headSeq: -1, playing: false, speed: 1, selectedSeq: null, posTime: null,
 });
 
 // ── where the session comes from, and which screen shows it ──────────────────────────────────────
 export type Route = { view: 'lessons' } | { view: 'lesson'; id: string } | { view: 'session' };
 
-export type SessionSource =
-  | { kind: 'live' }
-  | { kind: 'file'; name: string; format: 'session' | 'pcap' | 'pcapng'; events: number; lesson?: string };
-
-export interface LoadProblem {
-  file: string;
-  key: MessageKey;
-  params: Record<string, string | number>;
-}
+export type SessionSource = SourceInfo;
 
 export interface LessonRunState {
   lesson: string;
@@ -182,6 +145,8 @@ export interface LessonRunState {
   port?: number;
   /** live: the programs wait before each step's calls until the teacher asks for the next step */
   live?: boolean;
+  /** live: the agent said the programs wait: → runs the next step */
+  ready?: boolean;
   /** live: a lesson.next is on its way (the step runs now) */
   stepping?: boolean;
 }

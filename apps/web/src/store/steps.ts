@@ -27,21 +27,20 @@ export interface LessonRun {
   failed: boolean;
 }
 
-/** Events by page seq: an array, or the timeline (which unpacks older ones on demand). */
-export type EventsLike = readonly SessionEvent[] | { eventAt(i: number): SessionEvent | undefined };
-
-/** The latest run of `scenario` (from its step 0 start), or null. `markers`: indices of scenario.step events. */
-export function latestRun(source: EventsLike, markers: readonly number[], scenario: string): LessonRun | null {
-  const events = { at: (i: number) => ('eventAt' in source ? source.eventAt(i) : source[i]) };
+/**
+ * The latest run of `scenario` (from its step 0 start), or null. `markers`: the session's step markers
+ * (scenario.step events, or any events: others are skipped) in page order.
+ */
+export function latestRun(markers: readonly SessionEvent[], scenario: string): LessonRun | null {
   let from = -1;
   for (let k = markers.length - 1; k >= 0; k--) {
-    const e = events.at(markers[k]!);
+    const e = markers[k];
     if (e?.type === 'scenario.step' && e.scenario === scenario && e.index === 0 && e.status === 'start') { from = k; break; }
   }
   if (from < 0) return null;
   const steps: RunStep[] = [];
   for (let k = from; k < markers.length; k++) {
-    const e = events.at(markers[k]!);
+    const e = markers[k];
     if (e?.type !== 'scenario.step') continue;
     if (e.scenario !== scenario || (k > from && e.index === 0 && e.status === 'start')) break;
     if (e.status === 'start') {

@@ -4,7 +4,6 @@ import {
   createConnectionSlice, createLogSlice, createModelSlice, createPlaybackSlice, createRepliesSlice, createSourceSlice, createUiSlice,
   type AppState, type SourceSlice, type UiSlice,
 } from './slices.ts';
-import { LogIndex } from './log.ts';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -21,7 +20,6 @@ export function createAppStore(init: StoreInit = {}): AppStore {
     ...createPlaybackSlice(...a),
     ...createSourceSlice(init)(...a),
   }));
-  store.setState({ log: new LogIndex(store.getState().timeline) });
   return store;
 }
 

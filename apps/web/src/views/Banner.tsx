@@ -48,7 +48,7 @@ function Countdown({ attempt, retryAt, body }: { attempt: number; retryAt: numbe
 /** Events missed or dropped, said once in words rather than hidden. */
 export function StreamWarnings() {
   const t = useT();
-  const missing = useApp((s) => s.model.missing);
+  const missing = useApp((s) => s.missing);
   const bad = useApp((s) => s.badEvents);
   if (missing === 0 && bad === 0) return null;
   return (

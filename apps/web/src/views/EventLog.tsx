@@ -3,7 +3,8 @@ import { describeRow } from '../format/describe.ts';
 import { useT } from '../i18n/useT.ts';
 import type { MessageKey } from '../i18n/en.ts';
 import { setLayerShown } from '../store/actions.ts';
-import { happenedAt } from '../store/reorder.ts';
+import { happenedAt } from '../session/placement.ts';
+import { setLogView } from '../session/link.ts';
 import { select, setSockFilter } from '../store/playback.ts';
 import { LAYERS, type LogRow } from '../store/slices.ts';
 import { appStore, useApp } from '../store/store.ts';
@@ -25,13 +26,11 @@ const OVERSCAN = 8;
 export function EventLog({ embedded = false }: { embedded?: boolean }) {
   const t = useT();
   const log = useApp((s) => s.log);
-  useApp((s) => s.logVersion);
-  const cursor = useApp((s) => s.cursor);
   const filter = useApp((s) => s.layerFilter);
   const projector = useApp((s) => s.projector);
   const selected = useApp((s) => s.selectedSeq);
-  const count = log.shownUpTo(cursor);
-  const total = log.length;
+  const count = log.count;
+  const total = log.total;
   const [follow, setFollow] = useState(true);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewH, setViewH] = useState(600);
@@ -44,6 +43,11 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
   const top = Math.min(follow ? pinned ?? totalH - viewH : scrollTop, Math.max(0, totalH - viewH));
   const first = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
   const last = Math.min(count - 1, Math.ceil((top + viewH) / rowH) + OVERSCAN);
+  // the session worker sends the rows in view (the newest ones while following)
+  const inView = Math.ceil(viewH / rowH) + 2 * OVERSCAN;
+  const following = follow && pinned === null;
+  useEffect(() => setLogView({ follow: following, first: following ? 0 : first, count: inView }), [following, first, inView]);
+  useEffect(() => () => setLogView(null), []);
 
   // the viewport's height: measured when it changes (a resize, projector mode), not per frame
   useLayoutEffect(() => {
@@ -80,14 +84,14 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
   // a selection made in the ladder brings its row into view
   useEffect(() => {
     if (selected === null) return;
-    const i = log.shownIndexOfSeq(selected);
+    const i = log.selIndex;
     const el = scrollRef.current;
     if (i < 0 || i >= count || !el) return;
     const y = Math.max(0, i * rowH - viewH / 2);
     if (follow) setPin({ top: y, count });
     else el.scrollTop = y;
     setScrollTop(y);
-  }, [selected]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [selected, log.selIndex]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const onScroll = () => {
     const el = scrollRef.current;
@@ -96,7 +100,7 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
 
   const rows: ReactNode[] = [];
   for (let k = first; k <= last; k++) {
-    const row = log.shownRow(k);
+    const row = log.rows[k - log.first];
     if (!row) continue;
     rows.push(
       // keyed by slot, not by row: as rows stream past, the same elements take the new rows' text
@@ -147,8 +151,8 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
 const SockFilter = memo(function SockFilter() {
   const t = useT();
   const value = useApp((s) => s.sockFilter);
-  const socks = useApp((s) => s.timeline.headModel.socketOrder);
-  const conns = useApp((s) => s.timeline.headModel.connOrder);
+  const socks = useApp((s) => s.model.socketOrder);
+  const conns = useApp((s) => s.model.connOrder);
   return (
     <label className="sock-filter">
       <span className="sr-only">{t('log.sockFilter')}</span>

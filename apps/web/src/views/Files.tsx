@@ -27,7 +27,7 @@ export function SaveButton() {
   const t = useT();
   const empty = useApp((s) => s.headSeq < 0);
   return (
-    <button type="button" data-testid="save-recording" disabled={empty} title={t('save.hint')} onClick={() => saveRecording(appStore())}>
+    <button type="button" data-testid="save-recording" disabled={empty} title={t('save.hint')} onClick={() => void saveRecording(appStore())}>
       <span aria-hidden="true">⤓ </span>{t('save.button')}
     </button>
   );
@@ -40,7 +40,7 @@ export function ExportPcapButton() {
   const [done, setDone] = useState<{ packets: number; inferred: number } | null>(null);
   return (
     <>
-      <button type="button" data-testid="export-pcap" disabled={empty} title={t('pcap.hint')} onClick={() => setDone(exportWirePcap(appStore()))}>
+      <button type="button" data-testid="export-pcap" disabled={empty} title={t('pcap.hint')} onClick={() => void exportWirePcap().then(setDone)}>
         <span aria-hidden="true">⤓ </span>{t('pcap.button')}
       </button>
       {done && (

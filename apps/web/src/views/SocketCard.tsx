@@ -1,10 +1,10 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { bindNote, bindNoteText, type BindNote } from '../format/bindNote.ts';
-import type { SocketModel, TextEncodingName } from '@socketscope/shared';
+import { bindNoteOf, bindNoteText, type BindNote } from '../format/bindNote.ts';
+import type { LastData as LastDataFacts, SocketModel, TextEncodingName } from '@socketscope/shared';
 import { formatBytes, previewText } from '../format/bytes.ts';
 import { useT } from '../i18n/useT.ts';
 import type { MessageKey } from '../i18n/en.ts';
-import type { AppState, DataSeen } from '../store/slices.ts';
+import type { AppState } from '../store/slices.ts';
 import { useApp } from '../store/store.ts';
 import { AcceptQueue, PendingAccept, QueueBar, TcpStateView } from './CardParts.tsx';
 import { CardKernelViews } from './CardKernel.tsx';
@@ -27,7 +27,6 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since, pa
   const [box, seenOnScreen, everOnScreen] = useOnScreen(pauseOffScreen);
   const onScreen = !pauseOffScreen || seenOnScreen;
   const sock = useWhileOnScreen(onScreen, (s) => s.model.sockets[id]);
-  const seen = useWhileOnScreen(onScreen, (s) => s.lastData[id]);
   const hideClosed = useApp((s) => s.hideClosed);
   const interactive = useApp((s) => s.cursor === null && s.source.kind === 'live' && s.conn.status !== 'no-token' && !(s.session?.readOnly ?? false));
   const [encoding, setEncoding] = useState<TextEncodingName>('utf8');
@@ -73,7 +72,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since, pa
       {sock.proto === 'tcp' ? <TcpStateView sock={sock} /> : null}
       {rich ? <CardKernelViews sock={sock} /> : <Queues sock={sock} />}
       {sock.peerClosed ? <div className="peer-closed" data-testid="sock-peer-closed"><span aria-hidden="true">⇤ </span>{t('card.peerClosed')}</div> : null}
-      <LastData seen={seen} encoding={encoding} />
+      <LastData seen={sock.lastData} encoding={encoding} />
       <CallsAndErrors sock={sock} />
       <BindNoteLine sock={sock} />
       {/* a traced program's socket is the program's: the agent cannot make calls on it */}
@@ -108,7 +107,7 @@ function Queues({ sock }: { sock: SocketModel }) {
   );
 }
 
-function LastData({ seen, encoding }: { seen: DataSeen | undefined; encoding: TextEncodingName }) {
+function LastData({ seen, encoding }: { seen: LastDataFacts | undefined; encoding: TextEncodingName }) {
   const t = useT();
   if (!seen) return null;
   const arrow = seen.call === 'send' || seen.call === 'sendto' ? '→' : '←';
@@ -155,14 +154,8 @@ function CallsAndErrors({ sock }: { sock: SocketModel }) {
 /** What bind() said about SO_REUSEADDR and the port (EADDRINUSE for a program without it), when it said something. */
 function BindNoteLine({ sock }: { sock: SocketModel }) {
   const t = useT();
-  const tl = useApp((s) => s.timeline);
-  const bind = sock.recentCalls.find((c) => c.call === 'bind' && c.ok);
-  // the call summary carries the bind's page seq: read that one event (no scan, no re-render per event)
-  const note = useMemo((): BindNote | null => {
-    if (!bind) return null;
-    const e = tl.eventAt(bind.seq);
-    return e?.type === 'api.call' && e.sock === sock.id && e.call === 'bind' ? bindNote(e) : null;
-  }, [bind, tl, sock.id]);
+  // what the bind said is kept on the socket by the fold (F19)
+  const note = useMemo((): BindNote | null => bindNoteOf(sock.bind), [sock.bind]);
   // "Node set SO_REUSEADDR, nothing else held the port" is true of every bind: only the two that teach are shown
   if (!note || note.code === 'REUSEADDR_FORCED') return null;
   const warn = note.code === 'REUSEADDR_FORCED_WOULD_FAIL';

@@ -1,18 +1,31 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
-import type { Model, SessionEvent } from '@socketscope/shared';
+import type { SessionEvent } from '@socketscope/shared';
 import { laneSubtitle, laneTitle, type T } from './format.ts';
 import { ROW_MAX, ROW_MIN, contentWidth, defaultRowHeight, laneX, metrics } from './geometry.ts';
-import { LadderBuilder } from './layout.ts';
 import { LadderDetail } from './LadderDetail.tsx';
 import { LadderWindow } from './LadderWindow.tsx';
 import { paintLadder, readPalette, type Palette } from './paint.ts';
 import type { LadderLayout, LadderRow } from './types.ts';
 import './ladder.css';
 
+/** The rows the ladder shows (and a few around them), and the bundles the reader opened. */
+export interface LadderView {
+  follow: boolean;
+  first: number;
+  count: number;
+  expanded: number[];
+}
+
 export interface LadderProps {
-  events: readonly SessionEvent[];
-  /** the model folded from exactly these events */
-  model: Model;
+  /**
+   * The layout to draw (layout.ts). In the page it is the session worker's frame of the rows in view
+   * (frame.ts: rows outside it are holes); the harness and tests lay out their own events.
+   */
+  layout: LadderLayout;
+  /** the selected event, for the details panel (the caller looks it up) */
+  detail?: SessionEvent | undefined;
+  /** the rows in view or the opened bundles changed (the page asks the session worker for them) */
+  onView?: (v: LadderView) => void;
   t: T;
   selectedSeq?: number;
   onSelect?: (seq: number) => void;
@@ -20,8 +33,6 @@ export interface LadderProps {
   height: number;
   /** large type and thick lines for the back of a classroom */
   projector?: boolean;
-  /** the layout builder, when the caller brings it up to date ahead of renders (LadderPanel) */
-  builder?: LadderBuilder;
   /**
    * Whether the rows' words are laid over the picture (default true). While events pour in faster than
    * anyone reads, the caller may leave them out until the stream pauses: the picture is the same, and
@@ -35,7 +46,7 @@ const OVERSCAN = 8;
 const MAX_SCROLL_PX = 15_000_000;
 
 export function Ladder(props: LadderProps): ReactElement {
-  const { events, model, t, selectedSeq, onSelect, height } = props;
+  const { layout, t, selectedSeq, onSelect, height, onView } = props;
   const projector = props.projector ?? false;
   const [rowH, setRowH] = useState(() => defaultRowHeight(projector));
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
@@ -46,7 +57,6 @@ export function Ladder(props: LadderProps): ReactElement {
   const [follow, setFollow] = useState(true);
   /** the detail panel was closed for this selection (a controlled selectedSeq cannot be cleared from here) */
   const [closedFor, setClosedFor] = useState<number | undefined>(undefined);
-  const own = useRef<LadderBuilder | null>(null);
   const scroller = useRef<HTMLDivElement | null>(null);
   const root = useRef<HTMLDivElement | null>(null);
   const canvas = useRef<HTMLCanvasElement | null>(null);
@@ -57,14 +67,6 @@ export function Ladder(props: LadderProps): ReactElement {
   const raf = useRef(0);
 
   useEffect(() => setRowH(defaultRowHeight(projector)), [projector]);
-
-  // The builder appends new events to its rows (O(new events)); a different history starts it over.
-  const layout: LadderLayout = useMemo(() => {
-    const builder = props.builder ?? (own.current ??= new LadderBuilder());
-    builder.update(events, model);
-    return builder.snapshot(model, expanded);
-    // model is updated in place by fold(); its version says it changed
-  }, [events, events.length, model, model.version, expanded, props.builder]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const sel = selectedSeq ?? localSel;
   const m = metrics(projector, rowH, width, layout.lanes.length);
@@ -85,6 +87,11 @@ export function Ladder(props: LadderProps): ReactElement {
   const still = following && total / scale > viewH;
   const first = Math.max(0, topRow - OVERSCAN);
   const last = Math.min(layout.rows.length - 1, Math.ceil((virtualTop + viewH) / m.rowH) + OVERSCAN);
+  const inView = Math.ceil(viewH / m.rowH) + 2 * OVERSCAN;
+  const viewFirst = following ? -1 : first;
+  useEffect(() => {
+    onView?.({ follow: viewFirst < 0, first: Math.max(0, viewFirst), count: inView, expanded: [...expanded] });
+  }, [onView, viewFirst, inView, expanded]);
 
   // The picture is a canvas the size of the view (paint.ts); it is drawn after every render, and at once
   // on every scroll event with the scroll position the browser is about to show (so it never lags the
@@ -211,7 +218,7 @@ export function Ladder(props: LadderProps): ReactElement {
     } else if (ev.key === 'Escape') setLocalSel(undefined);
   };
 
-  const selEvent = sel === undefined || closedFor === sel ? undefined : findEvent(events, sel);
+  const selEvent = sel === undefined || closedFor === sel || props.detail?.seq !== sel ? undefined : props.detail;
   const selRow = sel === undefined ? undefined : layout.rows[layout.rowOfSeq(sel)];
   /** the lane's kernel state at the top of the view, so a band that began above is still named */
   const stateAtTop = (lane: LadderLayout['lanes'][number]): string => {
@@ -273,16 +280,4 @@ export function Ladder(props: LadderProps): ReactElement {
       </div>
     </div>
   );
-}
-
-function findEvent(events: readonly SessionEvent[], seq: number): SessionEvent | undefined {
-  let lo = 0;
-  let hi = events.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const s = events[mid]!.seq;
-    if (s === seq) return events[mid];
-    if (s < seq) lo = mid + 1; else hi = mid - 1;
-  }
-  return undefined;
 }

@@ -1,4 +1,4 @@
-import { StrictMode, useEffect, useMemo, useState, type ReactElement } from 'react';
+import { StrictMode, useCallback, useEffect, useMemo, useState, type ReactElement } from 'react';
 import { createRoot } from 'react-dom/client';
 import { emptyModel, foldAll, type SessionEvent } from '@socketscope/shared';
 import { ladderEn } from '../../i18n/parts/ladder.en.ts';
@@ -15,7 +15,7 @@ import { chunksFromEvents } from '../buffers/chunks.ts';
 import { windowsFromEvents } from '../buffers/windows.ts';
 import { StateMachine } from '../machine/StateMachine.tsx';
 import { demoRefused, demoStream, demoSynthetic, demoTcpHello, demoUdpEcho } from './demo.ts';
-import { Ladder } from './Ladder.tsx';
+import { Ladder, type LadderView } from './Ladder.tsx';
 import { layoutLadder } from './layout.ts';
 import './harness.css';
 
@@ -72,6 +72,10 @@ function App(): ReactElement {
     timed('layoutWarm', () => layoutLadder(events, model));
   }, [events, model]);
   const [sel, setSel] = useState<number | undefined>(q.has('sel') ? Number(q.get('sel')) : undefined);
+  const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
+  const layout = useMemo(() => layoutLadder(events, model, { expanded }), [events, model, expanded]);
+  const onView = useCallback((v: LadderView) => setExpanded((p) => (p.size === v.expanded.length && v.expanded.every((x) => p.has(x)) ? p : new Set(v.expanded))), []);
+  const detail = sel === undefined ? undefined : events.find((e) => e.seq === sel);
   useEffect(() => {
     // first commit of the whole page, layout included; a frame later it is painted
     timings['firstCommit'] = performance.now() - t0;
@@ -120,7 +124,7 @@ function App(): ReactElement {
     const s = model.sockets[q.get('sock') ?? 's3'];
     return (
       <div className="hx-all" style={{ height: h }}>
-        <Ladder events={events} model={model} t={t} selectedSeq={sel} onSelect={setSel} height={Math.round(h * 0.58)} projector={projector} />
+        <Ladder layout={layout} detail={detail} onView={onView} t={t} selectedSeq={sel} onSelect={setSel} height={Math.round(h * 0.58)} projector={projector} />
         <div className="hx-bottom">
           {s && <StateMachine state={s.state} history={s.stateHistory} t={t} projector={projector} />}
           {s && buffersFor(s.id, s.role === 'accepted' ? 's2' : 's3')}
@@ -128,7 +132,7 @@ function App(): ReactElement {
       </div>
     );
   }
-  return <Ladder events={events} model={model} t={t} selectedSeq={sel} onSelect={setSel} height={h} projector={projector} />;
+  return <Ladder layout={layout} detail={detail} onView={onView} t={t} selectedSeq={sel} onSelect={setSel} height={h} projector={projector} />;
 }
 
 const t0 = performance.now();

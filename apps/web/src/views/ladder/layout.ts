@@ -1,9 +1,9 @@
 import type {
-  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, Model, SessionEvent, TcpSegmentEvent, UdpDatagramEvent,
+  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, Model, SessionEvent, TcpBundleEvent, TcpSegmentEvent, UdpDatagramEvent,
 } from '@socketscope/shared';
 import { FLAG_BIT, callMark, flagBits } from './marks.ts';
 import { LaneResolver, type ConnScan } from './resolve.ts';
-import { arrowRow, bundleRow, datagramRow, indexOfSeq, remoteFromArgs, type Run } from './rows.ts';
+import { arrowRow, bundleRow, datagramRow, remoteFromArgs, type Run } from './rows.ts';
 import { buildSnapshot } from './snapshot.ts';
 import type { ArrowRow, BundleRow, LadderLayout, LadderOptions, LadderRow, PhaseSpan, StateBand } from './types.ts';
 
@@ -22,6 +22,7 @@ import type { ArrowRow, BundleRow, LadderLayout, LadderOptions, LadderRow, Phase
  *     else in between, no SYN/FIN/RST and no analysis flag) collapses into one bundle row; an
  *     expanded bundle shows its segments after it.
  * L5  A call's mark carries the index of the first event after it started, for its activation bar.
+ * L7  An agent's summary of bulk data (tcp.bundle) is one bundle row, updated by its later summaries.
  * L6  O(1) amortised per event; LadderBuilder.update() appends when the events array only grew, and
  *     also when the caller keeps a sliding window (events dropped at the front): rows of dropped
  *     events go, everything learnt from them (lanes, handshake phases, states) stays.
@@ -51,6 +52,8 @@ export class LadderBuilder {
   private lastWireTs: number | null = null;
   private model!: Model;
   private memberCache = new Map<number, { lastIdx: number; rows: ArrowRow[] }>();
+  /** the agent's bundles (tcp.bundle) by their id, so a later summary updates the row */
+  private agentBundles = new Map<number, BundleRow>();
   /** bumped whenever rows or lanes changed */
   version = 0;
 
@@ -65,8 +68,11 @@ export class LadderBuilder {
       if (events.length >= this.processed && events[this.processed - 1] === last) {
         // appended (the common live case)
       } else {
-        const p = indexOfSeq(events, last.seq);
-        if (p >= 0 && events[p] === last && p < this.processed - 1) this.trimFront(this.processed - 1 - p);
+        // a sliding window: the last processed event moved towards the front (found by identity, so a
+        // window in happened order, whose seqs are not sorted, slides too)
+        let p = Math.min(this.processed - 2, events.length - 1);
+        while (p >= 0 && events[p] !== last) p--;
+        if (p >= 0) this.trimFront(this.processed - 1 - p);
         else this.reset();
       }
     }
@@ -124,6 +130,8 @@ export class LadderBuilder {
   private process(e: SessionEvent, idx: number): void {
     switch (e.type) {
       case 'tcp.segment': this.segment(e, idx); break;
+      case 'tcp.bundle': this.agentBundle(e, idx); break;
+      case 'link.drop': break; // drawn once the lab's lessons come (the log names it)
       case 'udp.datagram': this.datagram(e, idx); break;
       case 'api.call': this.call(e, idx); break;
       case 'api.notice': this.notice(e, idx); break;
@@ -229,6 +237,39 @@ export class LadderBuilder {
       c.teardownDone = true;
       this.phases.push({ kind: 'teardown', conn: c.key, fromIdx: c.finIdx, toIdx: idx });
     }
+  }
+
+  /**
+   * L7 The agent's summary of a bulk run (tcp.bundle) is one bundle row; the agent's later summaries of
+   * the same run (same `bundle` id) update that row, as a run the builder bundles itself grows in place.
+   */
+  private agentBundle(e: TcpBundleEvent, idx: number): void {
+    this.run = null;
+    const known = this.agentBundles.get(e.bundle);
+    if (known && this.rows.includes(known)) {
+      known.segments = e.count;
+      known.bytes = e.bytes;
+      known.lastIdx = idx;
+      known.lastSeq = e.seq;
+      known.lastTs = e.wireEndTs;
+      return;
+    }
+    const c = this.res.connScan({ ...e, type: 'tcp.segment', seqNo: e.firstSeq, ackNo: null, win: e.win, len: e.bytes, options: {}, inferred: false, bytes: '' }, flagBits(e.flags));
+    const fromClient = e.src === c.client;
+    const clientLane = this.res.clientLane(c);
+    const serverLane = this.res.dataLane(c);
+    const from = fromClient ? clientLane : serverLane;
+    const to = fromClient ? serverLane : clientLane;
+    this.res.lanes.touch(from, idx);
+    this.res.lanes.touch(to, idx);
+    this.wireDelta(e.wireEndTs);
+    const row: BundleRow = {
+      kind: 'bundle', idx, seq: e.seq, ts: e.wireTs, id: -1 - e.bundle, from, to, segments: e.count, acks: 0, bytes: e.bytes, inferred: false,
+      firstIdx: idx, lastIdx: idx, lastSeq: e.seq, lastTs: e.wireEndTs, sender: e.src, expanded: false,
+    };
+    if (this.agentBundles.size > 4096) this.agentBundles.clear(); // bounded: a forgotten one only starts a new row
+    this.agentBundles.set(e.bundle, row);
+    this.rows.push(row);
   }
 
   private datagram(e: UdpDatagramEvent, idx: number): void {

@@ -227,8 +227,8 @@ class Painter {
     const { ctx, m, s } = this;
     const rows = s.layout.rows;
     for (let r = this.first; r <= Math.min(this.last + 64, rows.length - 1); r++) {
-      const row = rows[r]!;
-      if (row.kind !== 'mark' || row.startIdx >= row.idx) continue;
+      const row = rows[r];
+      if (row?.kind !== 'mark' || row.startIdx >= row.idx) continue;
       const startRow = s.layout.rowOfIdx(row.startIdx);
       if (startRow >= r || r < this.first) continue;
       const y0 = Math.max(this.y(startRow) + 2, 0);
@@ -245,7 +245,8 @@ class Painter {
 
   private row(r: number): void {
     const { ctx, m, s } = this;
-    const row = s.layout.rows[r]!;
+    const row = s.layout.rows[r];
+    if (!row) return; // not sent by the session worker yet (a scroll it has not answered)
     const top = this.y(r);
     const selected = rowSelected(row, s.selectedSeq);
     ctx.translate(0, top);

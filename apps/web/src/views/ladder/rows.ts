@@ -61,17 +61,6 @@ export function bundleRow(run: Run, lastIdx: number, lastSeq: number, lastTs: nu
 }
 
 /** Position of the event with this seq (events are in seq order), or −1. */
-export function indexOfSeq(events: readonly SessionEvent[], seq: number): number {
-  let lo = 0;
-  let hi = events.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const s = events[mid]!.seq;
-    if (s === seq) return mid;
-    if (s < seq) lo = mid + 1; else hi = mid - 1;
-  }
-  return -1;
-}
 
 /** connect()'s target from its arguments, when the event has no `remote`. */
 export function remoteFromArgs(args: Record<string, unknown>): string | undefined {

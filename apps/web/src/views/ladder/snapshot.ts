@@ -35,20 +35,15 @@ export function buildSnapshot(s: SnapshotInput): LadderLayout {
   };
   const { lanes, columns } = s.lanes.views(s.model, rowOfIdx, s.base);
   const find = (lane: number) => s.lanes.find(lane);
+  // events are in the order they happened, so their seqs need not be sorted: a scan (on a selection only)
   const rowOfSeq = (seq: number): number => {
-    let lo = 0;
-    let hi = s.processed - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const at = s.events[mid]!.seq;
-      if (at === seq) {
-        const idx = mid + s.base;
-        const row = rowOfIdx(idx);
-        const r = rows[row];
-        if (!r) return -1;
-        return r.idx === idx || (r.kind === 'bundle' && idx >= r.firstIdx && idx <= r.lastIdx) ? row : -1;
-      }
-      if (at < seq) lo = mid + 1; else hi = mid - 1;
+    for (let k = 0; k < s.processed; k++) {
+      if (s.events[k]!.seq !== seq) continue;
+      const idx = k + s.base;
+      const row = rowOfIdx(idx);
+      const r = rows[row];
+      if (!r) return -1;
+      return r.idx === idx || (r.kind === 'bundle' && idx >= r.firstIdx && idx <= r.lastIdx) ? row : -1;
     }
     return -1;
   };

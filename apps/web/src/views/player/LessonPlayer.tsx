@@ -1,9 +1,9 @@
 import { useEffect, useMemo } from 'react';
 import { lessonById, type Lesson, type MovedPort } from '@socketscope/shared/lessons/index';
-import type { Timeline } from '../../store/timeline.ts';
+import { parseEndpoint, type Model } from '@socketscope/shared';
 import { useT } from '../../i18n/useT.ts';
 import { seek, setStops } from '../../store/playback.ts';
-import { latestRun, stepAt, stopsOf, type LessonRun } from '../../store/steps.ts';
+import { latestRun, stepAt, stopsOf } from '../../store/steps.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { LadderPanel } from '../LadderPanel.tsx';
 import { CodePanel, StepExplain } from './CodePanel.tsx';
@@ -27,8 +27,8 @@ export function LessonPlayer({ id }: { id: string }) {
 
 function Player({ lesson }: { lesson: Lesson }) {
   const t = useT();
-  const tl = useApp((s) => s.timeline);
-  const version = useApp((s) => s.timelineVersion);
+  const markers = useApp((s) => s.steps);
+  const model = useApp((s) => s.model);
   const cursor = useApp((s) => s.cursor);
   const head = useApp((s) => s.headSeq);
   const maximized = useApp((s) => s.maximized);
@@ -37,7 +37,7 @@ function Player({ lesson }: { lesson: Lesson }) {
   const running = useApp((s) => s.lessonRun?.lesson === lesson.id && (s.lessonRun.status === 'running' || s.lessonRun.status === 'resetting'));
   const askedPort = useApp((s) => (s.lessonRun?.lesson === lesson.id ? s.lessonRun.port : undefined));
   // a live run that waits for the teacher: Next at the newest step runs the next one (lessonRun.ts)
-  const live = useApp((s) => s.lessonRun?.lesson === lesson.id && s.lessonRun.live === true && s.lessonRun.status === 'running');
+  const live = useApp((s) => s.lessonRun?.lesson === lesson.id && s.lessonRun.live === true && s.lessonRun.ready === true && s.lessonRun.status === 'running');
   const stepping = useApp((s) => s.lessonRun?.lesson === lesson.id && s.lessonRun.stepping === true);
 
   // leaving the lesson ends its live run: its programs would otherwise wait for a → that never comes
@@ -46,8 +46,7 @@ function Player({ lesson }: { lesson: Lesson }) {
     if (r?.lesson === lesson.id && r.live && r.status === 'running') void stopLive(appStore());
   }, [lesson.id]);
 
-  const markers = tl.markers.length;
-  const run = useMemo(() => latestRun(tl, tl.markers, lesson.id), [tl, markers, version, lesson.id]); // eslint-disable-line react-hooks/exhaustive-deps
+  const run = useMemo(() => latestRun(markers, lesson.id), [markers, lesson.id]);
   const stops = useMemo(() => (run ? stopsOf(run) : null), [run]);
 
   useEffect(() => {
@@ -66,7 +65,7 @@ function Player({ lesson }: { lesson: Lesson }) {
   const stepIndex = run ? stepAt(run, at) : -1;
   const runStep = run && stepIndex >= 0 ? run.steps[stepIndex]! : null;
   const step = runStep ? lesson.steps.find((s) => s.id === runStep.id) ?? null : null;
-  const moved = useMemo(() => movedPort(lesson, run, tl, askedPort), [lesson, run, tl, askedPort]);
+  const moved = useMemo(() => movedPort(lesson, model, askedPort), [lesson, model, askedPort]);
 
   const code = <CodePanel lesson={lesson} embedded={compact} {...(moved ? { moved } : {})} />;
   const inLower = (p: string | null) => p === 'cards' || p === 'log' || (compact && p === 'code');
@@ -98,17 +97,17 @@ function Player({ lesson }: { lesson: Lesson }) {
   );
 }
 
-/** A run on another port than the tutorial's shows that port in the listings. */
-function movedPort(lesson: Lesson, run: LessonRun | null, tl: Timeline, asked: number | undefined): MovedPort | undefined {
+/** A run on another port than the tutorial's shows that port in the listings (the port its server bound). */
+function movedPort(lesson: Lesson, model: Model, asked: number | undefined): MovedPort | undefined {
   const from = lesson.ports[0];
   if (from === undefined) return undefined;
   if (asked !== undefined && asked !== from) return { from, to: asked };
-  if (!run) return undefined;
-  for (let i = run.start; i <= tl.last && i < run.start + 200; i++) {
-    const e = tl.eventAt(i)!;
-    if (e.type !== 'api.call' || (e.call !== 'bind' && e.call !== 'connect' && e.call !== 'sendto')) continue;
-    const port = e.args['port'];
-    if (typeof port === 'number' && port > 0) return port === from || lesson.ports.includes(port) ? undefined : { from, to: port };
+  for (const id of model.socketOrder) {
+    const sock = model.sockets[id];
+    if (!sock?.local || (sock.role !== 'listener' && sock.proto !== 'udp')) continue;
+    const port = parseEndpoint(sock.local)?.port;
+    if (port === undefined || port === 0) continue;
+    return port === from || lesson.ports.includes(port) ? undefined : { from, to: port };
   }
   return undefined;
 }

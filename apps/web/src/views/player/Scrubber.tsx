@@ -1,6 +1,5 @@
 import { useT } from '../../i18n/useT.ts';
 import { seek } from '../../store/playback.ts';
-import { happenedAt } from '../../store/reorder.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { formatTime } from '../ladder/format.ts';
 
@@ -11,11 +10,10 @@ import { formatTime } from '../ladder/format.ts';
  */
 export function Scrubber({ ticks }: { ticks?: readonly number[] }) {
   const t = useT();
-  const tl = useApp((s) => s.timeline);
   const head = useApp((s) => s.headSeq);
   const cursor = useApp((s) => s.cursor);
+  const time = useApp((s) => s.posTime);
   const at = cursor ?? head;
-  const ev = at >= 0 ? tl.eventAt(at) : undefined;
   const max = Math.max(head, 0);
   const pct = (seq: number) => (max > 0 ? ((seq + 1) / (max + 1)) * 100 : 0);
   return (
@@ -30,7 +28,7 @@ export function Scrubber({ ticks }: { ticks?: readonly number[] }) {
       </div>
       <span className="scrub-pos" data-testid="scrub-pos" data-cursor={at} data-head={head}>
         {head < 0 ? t('tr.empty') : t('tr.position', { at: at + 1, total: head + 1 })}
-        {ev ? <> · <span className="mono">{t('tr.realTime', { time: formatTime(happenedAt(ev)) })}</span></> : null}
+        {time !== null && at >= 0 ? <> · <span className="mono">{t('tr.realTime', { time: formatTime(time) })}</span></> : null}
       </span>
     </div>
   );

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { usePlayer } from '../../app/playerContext.ts';
 import { useT } from '../../i18n/useT.ts';
-import { nextPosition, prevPosition, restart, seek, setSpeed, stepNext, stepPrev } from '../../store/playback.ts';
+import { hasNext, hasPrev, restart, seek, setSpeed, stepNext, stepPrev } from '../../store/playback.ts';
 import { SPEEDS } from '../../store/slices.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { Scrubber } from './Scrubber.tsx';
@@ -18,11 +18,11 @@ export function Transport({ children, live, ticks, edgeNext = false }: { childre
   const speed = useApp((s) => s.speed);
   const cursor = useApp((s) => s.cursor);
   const head = useApp((s) => s.headSeq);
-  useApp((s) => s.timelineVersion);
+  useApp((s) => s.steps);
   const store = appStore();
   const empty = head < 0;
-  const canPrev = !empty && prevPosition(store) !== null;
-  const more = !empty && nextPosition(store) !== null;
+  const canPrev = !empty && hasPrev(store);
+  const more = !empty && hasNext(store);
   // a live lesson: at the newest step, Next runs the next step on the agent (store/playback.ts edge action)
   const canNext = more || edgeNext;
   const nextWord = more ? t('tr.next') : edgeNext ? t('live.next') : t('tr.next');
@@ -33,14 +33,14 @@ export function Transport({ children, live, ticks, edgeNext = false }: { childre
         <button type="button" data-testid="tr-restart" onClick={() => restart(store)} disabled={empty} title={`${t('tr.restart')} (Home)`}>
           <span aria-hidden="true">⇤</span> <span className="tr-word">{t('tr.restart')}</span>
         </button>
-        <button type="button" data-testid="tr-prev" onClick={() => stepPrev(store)} disabled={!canPrev} title={`${t('tr.prev')} (←)`}>
+        <button type="button" data-testid="tr-prev" onClick={() => void stepPrev(store)} disabled={!canPrev} title={`${t('tr.prev')} (←)`}>
           <span aria-hidden="true">◀</span> <span className="tr-word">{t('tr.prev')}</span>
         </button>
         <button type="button" className="primary tr-play" data-testid="tr-play" aria-pressed={playing} disabled={empty || !player}
           onClick={() => player?.toggle()} title={`${t(playing ? 'tr.pause' : 'tr.play')} (K)`}>
           <span aria-hidden="true">{playing ? '❚❚' : '▶'}</span> {t(playing ? 'tr.pause' : 'tr.play')}
         </button>
-        <button type="button" className="primary" data-testid="tr-next" onClick={() => stepNext(store)} disabled={!canNext} title={`${nextWord} (→)`} data-edge={!more && edgeNext ? 'true' : undefined}>
+        <button type="button" className="primary" data-testid="tr-next" onClick={() => void stepNext(store)} disabled={!canNext} title={`${nextWord} (→)`} data-edge={!more && edgeNext ? 'true' : undefined}>
           <span className="tr-word">{nextWord}</span> <span aria-hidden="true">▶▶</span>
         </button>
         <label className="tr-speed">

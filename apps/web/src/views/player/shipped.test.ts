@@ -39,8 +39,7 @@ describe('shipped lesson recordings', () => {
 
       const model = parsed.events.reduce((m, e) => fold(m, e), emptyModel());
       expect(model.procOrder.length).toBeGreaterThan(0);
-      const markers = parsed.events.flatMap((e, i) => (e.type === 'scenario.step' ? [i] : []));
-      const run = latestRun(parsed.events, markers, lesson.id);
+      const run = latestRun(parsed.events, lesson.id);
       expect(run?.complete).toBe(true);
       expect(run!.steps.map((s) => s.id)).toEqual(lesson.steps.map((s) => s.id));
 

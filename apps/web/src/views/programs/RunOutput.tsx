@@ -1,20 +1,19 @@
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import type { ProcModel } from '@socketscope/shared';
 import { useT } from '../../i18n/useT.ts';
-import { useApp } from '../../store/store.ts';
 import { runCmd, type Access } from './access.ts';
-import { outputPieces } from './output.ts';
 
 /**
  * What the program printed (stdout), its errors (stderr: bold and red) and the lines typed for it
- * (⌨), the newest at the bottom. The text is the fold's tail of the output (ProcModel.output); the
- * streams come from the events (output.ts).
+ * (⌨), the newest at the bottom. The text is the fold's tail of the output (ProcModel.output) and its
+ * pieces by stream (F20: ProcModel.outputPieces); a start older than the pieces is shown in one colour.
  */
 export function RunOutput({ proc }: { proc: ProcModel }) {
   const t = useT();
-  const tl = useApp((s) => s.timeline);
   const box = useRef<HTMLPreElement | null>(null);
-  const pieces = proc.output === '' ? [] : outputPieces(tl, proc);
+  const pieces = proc.outputPieces ?? [];
+  const known = pieces.reduce((n, p) => n + p.text.length, 0);
+  const before = proc.output.slice(0, Math.max(0, proc.output.length - known));
   useLayoutEffect(() => {
     const el = box.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -27,10 +26,9 @@ export function RunOutput({ proc }: { proc: ProcModel }) {
       </div>
       <pre className="run-output" ref={box} data-testid="run-output" aria-live="polite">
         {proc.output === '' ? <span className="muted">{t('prog.output.empty')}</span>
-          : pieces === null ? proc.output
-            : pieces.map((p, i) => (
-              <span key={i} className={`out-${p.stream}`} data-stream={p.stream}>{p.stream === 'stdin' ? `⌨ ${p.text}` : p.text}</span>
-            ))}
+          : <>{before}{pieces.map((p, i) => (
+            <span key={i} className={`out-${p.stream}`} data-stream={p.stream}>{p.stream === 'stdin' ? `⌨ ${p.text}` : p.text}</span>
+          ))}</>}
       </pre>
     </div>
   );

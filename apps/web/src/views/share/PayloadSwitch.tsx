@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { currentClient } from '../../app/session.ts';
+import { currentLink } from '../../session/link.ts';
 import { useT } from '../../i18n/useT.ts';
 import { useApp } from '../../store/store.ts';
 
@@ -22,7 +22,7 @@ export function PayloadSwitch() {
   useEffect(() => {
     if (!live || !link) return;
     let gone = false;
-    void currentClient()?.request({ op: 'share.payloads' }).then((r) => {
+    void currentLink()?.command({ op: 'share.payloads' }).then((r) => {
       if (gone) return;
       if (r.ok) setHidden((r.result as { hidden: boolean }).hidden);
       else setProblem(r.error.message);
@@ -32,7 +32,7 @@ export function PayloadSwitch() {
 
   if (!share || hidden === null) return problem ? <span className="badge" role="status">{t('safety.payloads.failed', { detail: problem })}</span> : null;
   const flip = () => {
-    void currentClient()?.request({ op: 'share.payloads', hide: !hidden }).then((r) => {
+    void currentLink()?.command({ op: 'share.payloads', hide: !hidden }).then((r) => {
       if (r.ok) { setHidden((r.result as { hidden: boolean }).hidden); setProblem(null); } else setProblem(r.error.message);
     });
   };

@@ -1,5 +1,5 @@
 import type { Layer } from '@socketscope/shared';
-import type { LogRow, NoteKind, RowMark } from './slices.ts';
+import type { LogFilter, LogNote, LogRow, RowMark } from './protocol.ts';
 import type { Timeline } from './timeline.ts';
 
 /**
@@ -12,13 +12,6 @@ import type { Timeline } from './timeline.ts';
  * (`LogRow`) is made only for the few rows a view shows. Changed in place; the store's `logVersion`
  * says when.
  */
-export type LogNote = { kind: NoteKind; params: Record<string, string | number> };
-
-export interface LogFilter {
-  layers: Record<Layer, boolean>;
-  /** a socket id, or "conn:<client>server>" for a connection; null: everything */
-  sock: string | null;
-}
 
 export class LogIndex {
   private refs: Int32Array = new Int32Array(1024);

@@ -7,7 +7,7 @@ import { defaultPacker, unpackEvents, type Packer } from './pack.ts';
  *
  * - in chunks of `chunkSize`; the newest `hotChunks` chunks stay as objects (what the views read all
  *   the time: the ladder's window, the cards' recent data, the log's newest rows);
- * - every full chunk is packed (pack.ts, in a worker) and, once older than the hot ones, kept only
+ * - every full chunk is packed (pack.ts, by the browser's zlib off this thread where it can) and, once older than the hot ones, kept only
  *   packed; reading one again unpacks it into a small cache (most recently used first);
  * - a few numbers per event sit in typed arrays, so the log can filter a million rows by layer,
  *   socket or connection without unpacking anything: layer, socket and connection (interned ids),
@@ -19,9 +19,6 @@ import { defaultPacker, unpackEvents, type Packer } from './pack.ts';
  */
 const LAYER_CODE: Record<Layer, number> = { api: 0, kernel: 1, wire: 2, session: 3 };
 export const LAYER_OF: readonly Layer[] = ['api', 'kernel', 'wire', 'session'];
-
-/** full chunks that may wait for idle time before packing (× chunkSize events as objects) */
-const MAX_WAITING = 64;
 
 export interface EventStoreOptions {
   /** events per chunk, a power of two */
@@ -39,7 +36,7 @@ export class EventStore {
   private readonly size: number;
   private readonly hotChunks: number;
   private readonly cacheChunks: number;
-  private packer: Packer | null;
+  private readonly packer: Packer;
   /** objects: hot chunks, and older ones whose packed bytes have not come back yet */
   private chunks: (SessionEvent[] | null)[] = [];
   private packed: (Uint8Array | null)[] = [];
@@ -53,9 +50,6 @@ export class EventStore {
   private origWire: Float64Array | null = null;
   private readonly ids = new Map<string, number>();
   private packedBytes = 0;
-  /** full chunks not handed to the packer yet */
-  private full: number[] = [];
-  private packScheduled = false;
 
   constructor(opts: EventStoreOptions = {}) {
     this.size = opts.chunkSize ?? 4096;
@@ -64,7 +58,7 @@ export class EventStore {
     this.mask = this.size - 1;
     this.hotChunks = Math.max(1, opts.hotChunks ?? 8);
     this.cacheChunks = Math.max(1, opts.cacheChunks ?? 6);
-    this.packer = opts.packer ?? null; // the page's worker, started on the first full chunk
+    this.packer = opts.packer ?? defaultPacker;
   }
 
   get length(): number {
@@ -93,8 +87,7 @@ export class EventStore {
       this.origWire[i] = origWireTs;
     }
     this.n = i + 1;
-    if (chunk.length === this.size) this.full.push(k);
-    if (this.full.length > 0) this.schedulePacking();
+    if (chunk.length === this.size) this.packChunk(k, chunk);
   }
 
   at(i: number): SessionEvent | undefined {
@@ -155,38 +148,7 @@ export class EventStore {
     return events;
   }
 
-  /**
-   * Full chunks wait for the main thread to be idle before they go to the packer: handing one over
-   * costs a structured clone (≈ 2 µs per event here), which a busy frame cannot afford. Under a long
-   * burst they wait as objects; past MAX_WAITING they go anyway.
-   */
-  private schedulePacking(): void {
-    if (this.packScheduled) return;
-    if (this.full.length > MAX_WAITING) {
-      this.packWaiting(true);
-      return;
-    }
-    this.packScheduled = true;
-    const run = (deadline?: { timeRemaining(): number }) => {
-      this.packScheduled = false;
-      this.packWaiting(deadline === undefined);
-      if (this.full.length > 0) this.schedulePacking();
-    };
-    if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: 2000 });
-    else run();
-  }
-
-  /** Hands waiting chunks to the packer: all of them (`all`), or one (an idle period: the clone must not run into the next frame). */
-  private packWaiting(all: boolean): void {
-    const take = all ? this.full.splice(0) : this.full.splice(0, 1);
-    for (const k of take) {
-      const chunk = this.chunks[k];
-      if (chunk) this.packChunk(k, chunk);
-    }
-  }
-
   private packChunk(k: number, chunk: SessionEvent[]): void {
-    this.packer ??= defaultPacker();
     this.packer.pack(chunk, (bytes) => {
       if (this.chunks[k] !== chunk && this.packed[k]) return; // packed twice (cannot happen) or dropped
       this.packed[k] = bytes;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cloneModel, emptyModel, fold, type SessionEvent } from '@socketscope/shared';
-import { inHappenedOrder, ReorderBuffer } from './reorder.ts';
-import { latestRun, nextStop, prevStop, stepAt, stopsOf } from './steps.ts';
+import { inHappenedOrder } from './placement.ts';
+import { latestRun, nextStop, prevStop, stepAt, stopsOf } from '../store/steps.ts';
 import { Timeline } from './timeline.ts';
 
 const L = '127.0.0.1:8888';
@@ -78,22 +78,11 @@ const call = (seq: number, ts: number, name: 'send' | 'recv'): SessionEvent =>
 
 const dg = (seq: number, ts: number, wireTs: number, src: string, dst: string) => ({ v: 1, seq, ts, wireTs, layer: 'wire', type: 'udp.datagram', src, dst, len: 5, inferred: false, bytes: '' }) as SessionEvent;
 
-describe('ReorderBuffer: events in the order they happened', () => {
+describe('placement: events in the order they happened', () => {
   it('puts a captured packet that arrived late back at its capture time', () => {
     // send() at 100, recv() at 130, then the packet captured at 105 arrives (tcpdump's pipe is slow)
     const stream = [call(1, 100, 'send'), call(2, 130, 'recv'), seg(3, 160, 105, ['ACK', 'PSH'])];
     expect(inHappenedOrder(stream).map((e) => e.seq)).toEqual([1, 3, 2]);
-  });
-
-  it('holds events until the session clock has passed them by the hold, then releases them in happened order', () => {
-    const r = new ReorderBuffer();
-    r.add(call(1, 100_000, 'send'), 0);
-    r.add(call(2, 130_000, 'recv'), 30);
-    expect(r.release(30, 500_000)).toEqual([]); // nothing is 500 ms old yet
-    r.add(seg(3, 160_000, 105_000, ['ACK']), 60);
-    // 600 ms of page time later the session clock is at ≈ 760 ms: everything is old enough
-    expect(r.release(660, 500_000).map((e) => e.seq)).toEqual([1, 3, 2]);
-    expect(r.size).toBe(0);
   });
 
   it('corrects the capture clock’s skew: a datagram captured "after" the recvfrom() that read it is put before it', () => {
@@ -106,12 +95,6 @@ describe('ReorderBuffer: events in the order they happened', () => {
     expect(inHappenedOrder(stream).map((e) => e.seq)).toEqual([4, 1, 5, 3]);
   });
 
-  it('releases at once without a hold (capture off), ties kept in stream order', () => {
-    const r = new ReorderBuffer();
-    r.add(call(1, 50, 'send'), 0);
-    r.add(call(2, 50, 'recv'), 0);
-    expect(r.release(0, 0).map((e) => e.seq)).toEqual([1, 2]);
-  });
 });
 
 const step = (seq: number, scenario: string, id: string, index: number, status: 'start' | 'done' | 'failed'): SessionEvent =>
@@ -124,19 +107,18 @@ describe('lesson steps from the scenario.step markers', () => {
     step(2, 'tcp-hello', 'server.listen', 0, 'start'), call(3, 3, 'send'), step(4, 'tcp-hello', 'server.listen', 0, 'done'),
     step(5, 'tcp-hello', 'client.connect', 1, 'start'), call(6, 6, 'recv'), step(7, 'tcp-hello', 'client.connect', 1, 'failed'),
   ];
-  const markers = events.flatMap((e, i) => (e.type === 'scenario.step' ? [i] : []));
 
   it('finds the latest run, each step from its start marker to its end marker', () => {
-    const run = latestRun(events, markers, 'tcp-hello')!;
+    const run = latestRun(events, 'tcp-hello')!;
     expect(run.start).toBe(2);
     expect(run.steps.map((s) => [s.id, s.start, s.end, s.status])).toEqual([['server.listen', 2, 4, 'done'], ['client.connect', 5, 7, 'failed']]);
     expect(run.failed).toBe(true);
     expect(run.complete).toBe(false);
-    expect(latestRun(events, markers, 'udp-echo')).toBeNull();
+    expect(latestRun(events, 'udp-echo')).toBeNull();
   });
 
   it('Next and Previous stop before the first step and at every step end; the cursor is in the step it passed the start of', () => {
-    const run = latestRun(events, markers, 'tcp-hello')!;
+    const run = latestRun(events, 'tcp-hello')!;
     const stops = stopsOf(run);
     expect(stops).toEqual([1, 4, 7]);
     expect(nextStop(stops, 1)).toBe(4);

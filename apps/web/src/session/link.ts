@@ -1,0 +1,196 @@
+import { emptyModel, type CommandInput, type Model } from '@socketscope/shared';
+import type { AppState } from '../store/slices.ts';
+import { EMPTY_LOG } from '../store/slices.ts';
+import type { AppStore } from '../store/store.ts';
+import { EMPTY_FRAME } from '../views/ladder/frame.ts';
+import type { Answer, CommandReply, Diff, FromWorker, ModelPatch, Query, RowsInView, ToWorker, ViewRequest } from './protocol.ts';
+
+/**
+ * The page's end of the session worker (session.worker.ts): it starts the worker, applies each diff to the store
+ * with one setState and says so once the frame that shows it has been made (so the worker never sends
+ * faster than the page draws), tells the worker what the views look at, and turns commands and queries
+ * into promises.
+ */
+
+/** What a view on screen shows: the ladder's and the event log's rows in view. */
+let ladderView: (RowsInView & { expanded: number[] }) | null = null;
+let logView: RowsInView | null = null;
+
+export interface SessionHandlers {
+  conn(m: Extract<FromWorker, { t: 'conn' }>['conn']): void;
+  hello(m: Extract<FromWorker, { t: 'hello' }>): void;
+  viewers(count: number): void;
+  opened(m: Extract<FromWorker, { t: 'opened' }>): void;
+}
+
+export class SessionLink {
+  private nextId = 0;
+  private readonly replies = new Map<number, (r: CommandReply) => void>();
+  private readonly answers = new Map<number, (a: Answer) => void>();
+  private viewPosted = '';
+  private viewDue = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly worker: Worker, private readonly store: AppStore, private readonly on: SessionHandlers) {
+    worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => this.receive(ev.data));
+    // the cursor, the selection and the log's filter are the store's: the worker hears of every change
+    this.unsubscribe = store.subscribe((s, prev) => {
+      if (s.cursor !== prev.cursor || s.selectedSeq !== prev.selectedSeq || s.layerFilter !== prev.layerFilter || s.sockFilter !== prev.sockFilter) this.viewChanged();
+    });
+    this.viewChanged();
+  }
+
+  connect(url: string): void {
+    this.post({ t: 'connect', url });
+  }
+
+  open(name: string, bytes: Uint8Array): void {
+    this.post({ t: 'open', name, bytes }, [bytes.buffer]);
+  }
+
+  command(cmd: CommandInput): Promise<CommandReply> {
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.post({ t: 'cmd', id, cmd });
+    });
+  }
+
+  query<Q extends Query['q']>(query: Extract<Query, { q: Q }>): Promise<Extract<Answer, { q: Q }>> {
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.answers.set(id, resolve as (a: Answer) => void);
+      this.post({ t: 'query', id, query });
+    });
+  }
+
+  retry(): void { this.post({ t: 'retry' }); }
+  drop(): void { this.post({ t: 'drop' }); }
+
+  /** Stops talking to the agent (a file was opened instead); the session stays. */
+  disconnect(): void {
+    this.post({ t: 'stop' });
+  }
+
+  /** Ends the link (tests). */
+  close(): void {
+    this.unsubscribe();
+    this.worker.terminate();
+  }
+
+  /** A view's rows in view changed: the worker hears of it once, after the current task. */
+  viewChanged(): void {
+    if (this.viewDue) return;
+    this.viewDue = true;
+    queueMicrotask(() => {
+      this.viewDue = false;
+      const s = this.store.getState();
+      const view: ViewRequest = {
+        cursor: s.cursor, selected: s.selectedSeq, ladder: ladderView,
+        log: logView ? { ...logView, filter: { layers: s.layerFilter, sock: s.sockFilter } } : null,
+      };
+      const key = JSON.stringify(view);
+      if (key === this.viewPosted) return;
+      this.viewPosted = key;
+      this.post({ t: 'view', view });
+    });
+  }
+
+  private receive(m: FromWorker): void {
+    switch (m.t) {
+      case 'diff': {
+        this.store.setState((s) => applyDiff(s, m.diff));
+        const n = m.diff.n;
+        // applied; the worker may send the next once this frame is drawn (a hidden page has no frames)
+        let done = false;
+        const ack = () => { if (!done) { done = true; this.post({ t: 'ack', n }); } };
+        if (typeof requestAnimationFrame === 'function') requestAnimationFrame(ack);
+        setTimeout(ack, 100);
+        return;
+      }
+      case 'reply': {
+        const r = this.replies.get(m.id);
+        this.replies.delete(m.id);
+        r?.(m.reply);
+        return;
+      }
+      case 'answer': {
+        const a = this.answers.get(m.id);
+        this.answers.delete(m.id);
+        a?.(m.answer);
+        return;
+      }
+      case 'conn': this.on.conn(m.conn); return;
+      case 'hello': this.on.hello(m); return;
+      case 'viewers': this.on.viewers(m.count); return;
+      case 'opened': this.on.opened(m); return;
+      case 'warn': console.warn(m.text); return;
+    }
+  }
+
+  private post(m: ToWorker, transfer: Transferable[] = []): void {
+    this.worker.postMessage(m, transfer);
+  }
+}
+
+let link: SessionLink | null = null;
+
+export function setLink(l: SessionLink | null): void {
+  link = l;
+}
+
+export function currentLink(): SessionLink | null {
+  return link;
+}
+
+/** The ladder on screen says which rows it shows (null: no ladder). */
+export function setLadderView(v: (RowsInView & { expanded: number[] }) | null): void {
+  ladderView = v;
+  link?.viewChanged();
+}
+
+/** The event log on screen says which rows it shows (null: no log). */
+export function setLogView(v: RowsInView | null): void {
+  logView = v;
+  link?.viewChanged();
+}
+
+/** The store after one diff: one object per change, nothing recomputed. */
+export function applyDiff(s: AppState, d: Diff): Partial<AppState> {
+  const out: Partial<AppState> = { headSeq: d.head, posTime: d.posTime, missing: d.missing, badEvents: d.bad };
+  if (d.reset) {
+    out.steps = d.steps ?? [];
+    out.ladder = d.ladder ?? EMPTY_FRAME;
+    out.log = d.log ?? EMPTY_LOG;
+  } else {
+    if (d.steps) out.steps = [...s.steps, ...d.steps];
+    if (d.ladder) out.ladder = d.ladder;
+    if (d.log) out.log = d.log;
+  }
+  if (d.model) {
+    const model = patchModel(d.model.whole || d.reset ? emptyModel() : s.model, d.model);
+    out.model = model;
+    out.modelVersion = model.version;
+  }
+  return out;
+}
+
+function patchModel(prev: Model, p: ModelPatch): Model {
+  const next: Model = { ...prev, ...p.fields };
+  next.sockets = merge(prev.sockets, p.sockets, p.whole);
+  next.conns = merge(prev.conns, p.conns, p.whole);
+  next.procs = merge(prev.procs, p.procs, p.whole);
+  next.byEndpoints = merge(prev.byEndpoints, p.byEndpoints, p.whole);
+  return next;
+}
+
+function merge<T>(prev: Record<string, T>, changes: Record<string, T | null>, whole: boolean): Record<string, T> {
+  let out: Record<string, T> | null = whole ? {} : null;
+  for (const k in changes) {
+    out ??= { ...prev };
+    const v = changes[k];
+    if (v === null || v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out ?? prev;
+}
