@@ -1,12 +1,9 @@
-import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import { expect, test, type Page } from '@playwright/test';
-import { ROOT } from './support/agent.ts';
 import { startSharedAgent } from './support/shared-agent.ts';
 import { servePageAlone } from './support/static.ts';
+import { WebSocketLib, fakeAgent } from './support/fake-agent.ts';
 
 /**
  * What a hostile classroom found (issue 16), in a real Chromium:
@@ -20,21 +17,6 @@ import { servePageAlone } from './support/static.ts';
 test.describe.configure({ timeout: 90_000 });
 
 // `ws` is the agent's dependency (the e2e folder has none of its own): the little of it used here
-interface Ws {
-  send(text: string): void;
-  on(event: 'message', fn: (data: unknown) => void): void;
-  once(event: 'open' | 'error', fn: (arg?: unknown) => void): void;
-  close(): void;
-}
-interface WsLib {
-  new (url: string, opts: { origin: string }): Ws;
-  WebSocketServer: new (o: { noServer: true }) => {
-    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, done: (ws: Ws) => void): void;
-    clients: Set<{ terminate(): void }>;
-    close(): void;
-  };
-}
-const WebSocketLib = createRequire(path.join(ROOT, 'apps/agent/package.json'))('ws') as WsLib;
 
 /** The crafted recording of issue 16: its `base` passed the page's old shallow check; socket s1 has no proto. */
 const CRAFTED = `${JSON.stringify({
@@ -70,46 +52,18 @@ test('item 4: the crafted recording is refused with where it is wrong, and the p
   }
 });
 
-/** The built page, and on /ws a fake agent whose snapshot has a socket without `proto`. */
-async function fakeAgentWithBrokenSnapshot(): Promise<{ url: string; close(): Promise<void> }> {
-  const dist = path.join(ROOT, 'apps/web/dist');
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-  const server = createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = path.join(dist, rel === '/' ? 'index.html' : rel);
-    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  const wss = new WebSocketLib.WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
-    ws.send(JSON.stringify({
-      t: 'hello', protocolVersion: 1, agentVersion: '0.1.0', session: { id: 'fake', startedAt: new Date().toISOString() },
-      capabilities: { kernel: { available: false }, wire: { available: false }, tcpInfo: { available: false }, remoteTargets: false, scenarios: [] },
-      readOnly: true,
-    }));
-    ws.on('message', (data) => {
-      if ((JSON.parse(String(data)) as { t: string }).t !== 'sync') return;
-      // a whole model but for its one socket, which is the crafted recording's: {"id": "s1"}, no proto
+/** A stand-in agent whose snapshot has a socket without `proto` (the crafted recording's socket). */
+function fakeAgentWithBrokenSnapshot() {
+  return fakeAgent({
+    onSync: (send) => {
       const model = {
         version: 1, lastSeq: 0, events: 1, missing: 0, counts: { api: 1, kernel: 0, wire: 0, session: 0 },
         sockets: { s1: { id: 's1' } }, socketOrder: ['s1'], conns: {}, connOrder: [], byEndpoints: {}, sources: {}, procs: {}, procOrder: [],
       };
-      ws.send(JSON.stringify({ t: 'snapshot', atSeq: 0, model }));
-      ws.send(JSON.stringify({ t: 'synced', lastSeq: 0 }));
-    });
-  }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://127.0.0.1:${port}/?token=fake&view=playground&lang=en`,
-    close: () => new Promise((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+      send({ t: 'snapshot', atSeq: 0, model });
+      send({ t: 'synced', lastSeq: 0 });
+    },
+  });
 }
 
 test('item 4: a snapshot that is not a whole model is refused where it enters (the session worker), said in words, and the page goes on', async ({ page }) => {

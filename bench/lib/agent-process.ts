@@ -41,14 +41,21 @@ export async function startAgentProcess(opts: { capture?: 'auto' | 'off'; nodeAr
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
   child.stderr!.on('data', (c: Buffer) => { err = (err + c.toString()).slice(-20_000); });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=/.exec(out);
-      if (m) { clearInterval(timer); resolve(Number(m[1])); }
-    }, 25);
-    child.once('exit', (code) => { clearInterval(timer); reject(new Error(`agent exited (${code}) before it printed its URL: ${err}`)); });
-    setTimeout(() => { clearInterval(timer); reject(new Error(`agent printed no URL in 30 s: ${err}`)); }, 30_000).unref();
-  });
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const m = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=/.exec(out);
+        if (m) { clearInterval(timer); resolve(Number(m[1])); }
+      }, 25);
+      child.once('exit', (code) => { clearInterval(timer); reject(new Error(`agent exited (${code}) before it printed its URL: ${err}`)); });
+      setTimeout(() => { clearInterval(timer); reject(new Error(`agent printed no URL in 30 s: ${err}`)); }, 30_000).unref();
+    });
+  } catch (e) {
+    // an agent that did not come up is not left behind (stuck, or stopped, it would outlive the bench)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw e;
+  }
   return {
     pid: child.pid!, port, child, stderr: () => err,
     async stop() {

@@ -6,16 +6,20 @@
  * UDP pair bind/socket → sendto → recvfrom → close both. Four loops run at once. The recorder's ring is small (5,000) so that it is full
  * before the first measurement and what it holds does not count as growth.
  */
-import { readdirSync } from 'node:fs';
 import { Command, type CommandInput } from '@socketscope/shared';
+import { countFds } from './leak-fds.ts';
 import { sleep, startAgentServer, StreamClient } from './reliability-kit.ts';
 
 export interface LeakReport {
   cycles: number;
   ms: number;
   events: number;
+  /** every open descriptor, for information: the probe's files and `ss`'s pipes come and go */
   fdsStart: number;
   fdsEnd: number;
+  /** open TCP/UDP sockets (leak-fds.ts): what a leaking cycle would leave behind */
+  socketsStart: number;
+  socketsEnd: number;
   /** heapUsed + external after gc, MB */
   heapStart: number;
   heapEnd: number;
@@ -32,7 +36,6 @@ export interface LeakReport {
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
-const fds = () => readdirSync('/proc/self/fd').length;
 function mem(): { heap: number; rss: number } {
   for (let i = 0; i < 4; i++) gc!();
   const m = process.memoryUsage();
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
   // warm up: JIT, pools, the ring filling up, the probe's caches
   await runCycles(300);
   await sleep(500);
-  const fdsStart = fds();
+  const fds0 = countFds();
   const m0 = mem();
   const t0 = performance.now();
   await runCycles(cycles);
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
   await sleep(1000);
   const last = h.agent.session.lastSeq;
   await page.until(() => page.lastSeq >= last, 20_000, 'page to catch up');
-  const fdsEnd = fds();
+  const fds1 = countFds();
   const m1 = mem();
   const modelSockets = h.agent.session.current().socketOrder.length;
   const events = h.agent.session.lastSeq + 1;
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
   await sleep(300);
   const m2 = mem();
   const report: LeakReport = {
-    cycles, ms, events, fdsStart, fdsEnd,
+    cycles, ms, events, fdsStart: fds0.all, fdsEnd: fds1.all, socketsStart: fds0.network, socketsEnd: fds1.network,
     heapStart: m0.heap, heapEnd: m1.heap, heapAfterReset: m2.heap, rssStart: m0.rss, rssEnd: m1.rss,
     modelSockets, pageEvents: page.events, pageViolations: page.violations,
   };

@@ -3,7 +3,17 @@
  * the merging itself): the agent's memory for that client stays bounded however much happens meanwhile,
  * lifecycle events still all arrive, and a client that falls out of the recorder's ring is closed with
  * 4008 and resumes with snapshot + gap.
+ *
+ * Why each stalled page is a fresh connection that syncs without history: what a stalled page's kernel
+ * socket buffers absorb is not a constant. The receive buffer grows (autotuning) with how fast the page
+ * has read so far, up to net.ipv4.tcp_rmem's maximum (32 MB on recent kernels, plus up to 4 MB of
+ * send buffer). A page that had just read 40 MB of history stalled with 4 to 11 MB in flight from one
+ * run to the next; near the maximum, a stall of twice the ring (80,000 events, ~70 MB) no longer pushes
+ * the page's next event out of the ring (the kernel takes ~34 MB, the ring keeps the next 40,000): no
+ * 4008, and the test waits out its 20 s bound. A connection that has read nothing keeps the initial
+ * receive buffer (tcp_rmem's default, 128 KB), so the kernel holds the same ~4 MB for it every run.
  */
+import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +53,35 @@ async function burst(n: number, lifecycle: number[]): Promise<void> {
   await sleep(100);
 }
 
+/**
+ * A page that holds every event up to now (as one that reconnects does), syncs (no history: its socket
+ * has read next to nothing, so the kernel's buffers for it stay at their initial sizes) and stops reading.
+ */
+async function stalledPage(): Promise<StreamClient> {
+  const page = await StreamClient.open(h.port, { keepSeqs: true });
+  await page.until(() => page.hellos > 0, 20_000, 'hello');
+  page.lastSeq = h.agent.session.lastSeq;
+  await page.sync(20_000);
+  page.tcp!.pause();
+  return page;
+}
+
+/** Bytes the kernel holds for the page's connection: the page's receive queue + the agent's send queue. */
+function kernelHeld(page: StreamClient): number {
+  const port = page.tcp!.localPort!;
+  let held = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const local = Number.parseInt(f[1]!.split(':')[1]!, 16);
+    const remote = Number.parseInt(f[2]!.split(':')[1]!, 16);
+    const [tx, rx] = f[4]!.split(':').map((x) => Number.parseInt(x, 16));
+    if (local === port) held += rx!; // the page's receive queue
+    if (remote === port) held += tx!; // the agent's send queue towards it
+  }
+  return held;
+}
+
 describe('a browser that stops reading', () => {
   it('costs the agent bounded memory, still gets every lifecycle event, and resumes after 4008 with snapshot + gap', async () => {
     const lifecycle: number[] = [];
@@ -50,18 +89,18 @@ describe('a browser that stops reading', () => {
     await burst(RING + 2000, lifecycle);
     const base = heapMb();
 
-    const page = await StreamClient.open(h.port, { keepSeqs: true });
-    await page.sync(20_000);
+    // the page is busy: kernel buffers fill, then the agent's socket buffer reaches highWater
+    const page = await stalledPage();
     const tcp = page.tcp!;
-    tcp.pause(); // the page is busy: kernel buffers fill, then the agent's socket buffer reaches highWater
     const from = h.agent.session.lastSeq + 1;
-    const mergedBefore = page.merged; // the history it was sent may have had samples merged too
+    const mergedBefore = page.merged;
     const lifeFrom = lifecycle.length;
-    await burst(RING - 2000, lifecycle); // ~40 MB of events, all still inside the ring
+    await burst(RING - 2000, lifecycle); // ~32 MB of events, all still inside the ring
+    const inKernel = kernelHeld(page);
     const held = heapMb() - base;
-    console.info(`slow browser: +${held.toFixed(1)} MB held for a stalled client while ${RING - 2000} events (~${((RING - 2000) * 1.1 / 1024).toFixed(0)} MB) went by`);
+    console.info(`slow browser: +${held.toFixed(1)} MB held for a stalled client while ${RING - 2000} events (~${((RING - 2000) * 0.86 / 1024).toFixed(0)} MB) went by; the kernel held ${(inKernel / 2 ** 20).toFixed(1)} MB for it`);
     // highWater + one batch (≤ 2000 events ≈ 2.2 MB, as a string and as bytes) + the ring's churn;
-    // unbounded it would be everything the kernel's buffers (~10 MB) could not take: ~30 MB
+    // unbounded it would be everything the kernel's buffers (~4 MB for this page) could not take: ~28 MB
     expect(held).toBeLessThan(10);
 
     tcp.resume();
@@ -75,19 +114,23 @@ describe('a browser that stops reading', () => {
     expect(merged).toBeGreaterThan(0); // kernel samples were merged, and the stream said so
     expect(page.seqs.filter((q) => q >= from).length + merged).toBe(last - from + 1);
 
-    // now it stalls for longer than the ring holds: the agent closes it (O5) rather than buffer more
-    tcp.pause();
+    await page.close();
+
+    // now a page stalls for longer than the ring holds: the agent closes it (O5) rather than buffer more.
+    // A new connection: the one above read ~33 MB on resuming and its receive buffer grew with it.
+    const stalled = await stalledPage();
     const before = heapMb();
-    // twice the ring: more than the kernel's socket buffers (~10 MB on loopback) and the ring together
+    // twice the ring: more than the ring and this page's kernel buffers (initial sizes, a few MB) together
     await burst(2 * RING, lifecycle);
+    const inKernel2 = kernelHeld(stalled);
     const held2 = heapMb() - before;
-    tcp.resume();
-    await page.until(() => page.closed !== null, 20_000, 'the agent to close the slow client');
-    expect(page.closed!.code).toBe(CloseCode.tooSlow);
+    stalled.tcp!.resume();
+    await stalled.until(() => stalled.closed !== null, 20_000, `the agent to close the slow client (the kernel held ${(inKernel2 / 2 ** 20).toFixed(1)} MB for it)`);
+    expect(stalled.closed!.code).toBe(CloseCode.tooSlow);
     expect(held2).toBeLessThan(10);
 
     const back = await StreamClient.open(h.port);
-    back.adopt(page);
+    back.adopt(stalled);
     await back.sync(20_000);
     await back.until(() => back.lastSeq >= h.agent.session.lastSeq, 20_000, 'the rest');
     expect(back.violations).toEqual([]);
