@@ -48,8 +48,8 @@ export async function fakeAgent(opts: { view?: string; onSync?: (send: (msg: obj
   });
   const wss = new WebSocketLib.WebSocketServer({ noServer: true });
   let client: Ws | null = null;
-  let onSynced: () => void = () => {};
-  const synced = new Promise<void>((resolve) => { onSynced = resolve; });
+  const sync: { done: () => void } = { done: () => {} };
+  const synced = new Promise<void>((resolve) => { sync.done = resolve; });
   const send = (msg: object) => client?.send(JSON.stringify(msg));
   server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
     client = ws;
@@ -61,7 +61,7 @@ export async function fakeAgent(opts: { view?: string; onSync?: (send: (msg: obj
     ws.on('message', (data: unknown) => {
       if ((JSON.parse(String(data)) as { t: string }).t !== 'sync') return;
       opts.onSync?.(send);
-      onSynced();
+      sync.done();
     });
   }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -68,6 +68,16 @@ describe('SessionCore: one diff per change, for the page to render', () => {
     expect(core.diff()).toBeNull();
   });
 
+  it('draws a tracepoint’s state change at the kernel’s time, before the call that returned after it', () => {
+    const core = new SessionCore();
+    core.setView(VIEW);
+    core.agentEvents([
+      call(0, 4_304_184, 's2', 'connect'),
+      { v: 1, seq: 1, ts: 4_310_000, layer: 'kernel', type: 'kernel.tcp', sock: 's2', local: C, remote: S, state: 'SYN_SENT', sendQueue: 0, recvQueue: 0, via: 'tracepoint', kernelTs: 4_302_606 } as SessionEvent,
+    ]);
+    expect(core.diff()!.ladder!.rows.map((r) => `${r.seq}:${r.kind}`)).toEqual(['1:state', '0:mark']);
+  });
+
   it('holds the model at the cursor while the head grows, and moves it when the cursor moves', () => {
     const core = new SessionCore();
     core.setView(VIEW);

@@ -36,8 +36,6 @@ export class SessionCore {
   private resetDue = true;
   private changed = true;
   private readonly skew = new WireSkew();
-  /** connections ("client>server") whose SYN+ACK was seen and whose client ACK would end the handshake */
-  private readonly awaitingAck = new Set<string>();
 
   // what the page has
   private sentModel: Model | null = null;
@@ -103,7 +101,6 @@ export class SessionCore {
     this.builder = new LadderBuilder();
     this.builderFor = null;
     this.cursorWindow = null;
-    this.awaitingAck.clear();
     this.resetDue = true;
     this.changed = true;
   }
@@ -176,8 +173,10 @@ export class SessionCore {
   private append(ev: SessionEvent): void {
     const agentSeq = ev.seq;
     const e = { ...ev, seq: this.tl.nextSeq } as SessionEvent;
-    const mark = e.type === 'tcp.segment' ? this.handshakeMark(e) : undefined;
     this.tl.append(e, agentSeq);
+    // F21: the fold knows the handshake's third step (the client's bare ACK after the SYN+ACK)
+    const conn = e.type === 'tcp.segment' && e.conn ? this.tl.headModel.conns[e.conn] : undefined;
+    const mark: RowMark | undefined = conn?.handshake?.ack === e.seq ? 'hs3' : undefined;
     this.skew.observe(e);
     if (e.seq !== this.tl.last) return; // past the timeline's bound: folded, not kept
     this.log.addEvent(e.seq, mark);
@@ -276,20 +275,6 @@ export class SessionCore {
     const sel = this.view.selected;
     const selIndex = sel === null ? -1 : log.shownIndexOfSeq(sel);
     return { count, shown: log.shown, total: log.length, first, rows, selIndex: selIndex < count ? selIndex : -1 };
-  }
-
-  /** The client's bare ACK right after the server's SYN+ACK is the handshake's third step. */
-  private handshakeMark(e: Extract<SessionEvent, { type: 'tcp.segment' }>): RowMark | undefined {
-    const f = e.flags;
-    if (f.includes('SYN') && f.includes('ACK')) {
-      if (this.awaitingAck.size > 1024) this.awaitingAck.clear(); // bounded; a lost mark only loses a label
-      this.awaitingAck.add(`${e.dst}>${e.src}`);
-      return undefined;
-    }
-    const key = `${e.src}>${e.dst}`;
-    if (f.length === 1 && f[0] === 'ACK' && this.awaitingAck.delete(key)) return 'hs3';
-    if (f.includes('RST')) this.awaitingAck.delete(key);
-    return undefined;
   }
 }
 

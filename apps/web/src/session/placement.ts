@@ -73,12 +73,14 @@ export class WireSkew {
 }
 
 /**
- * When an event happened on the session clock: capture time for captured packets, else the event's ts.
- * Not the kernel's own time of a tracepoint's state (kernelTs): bpftrace's lines come within
- * milliseconds, and the ladder labels such a state with its kernelTs.
+ * When an event happened on the session clock: capture time for captured packets (and the first packet
+ * of an agent's bundle, and the link's drop), the kernel's own time for a tracepoint's state change
+ * (kernelTs: bpftrace's lines come milliseconds after connect() returned), else when the agent heard it.
  */
 export function happenedAt(e: SessionEvent, skew = 0): number {
   if ((e.type === 'tcp.segment' || e.type === 'udp.datagram') && !e.inferred && e.wireTs !== undefined) return e.wireTs - skew;
+  if (e.type === 'tcp.bundle' || e.type === 'link.drop') return e.wireTs - skew;
+  if (e.type === 'kernel.tcp' && e.kernelTs !== undefined) return e.kernelTs;
   return e.ts;
 }
 

@@ -33,7 +33,6 @@ export class Timeline {
   private cur: { at: number; model: Model } | null = null;
   /** per event: does it change the picture (ladder row, card)? Playback spends time only on those. */
   private visible: Uint8Array = new Uint8Array(1024);
-  private lastState = new Map<string, string>();
 
   constructor(base?: Model, private readonly snapshotEvery = SNAPSHOT_EVERY, private readonly maxEvents = MAX_EVENTS, storeOptions: EventStoreOptions = {}) {
     if (base) {
@@ -91,6 +90,7 @@ export class Timeline {
       fold(this.head, { ...e, seq: this.head.lastSeq + 1 });
       return;
     }
+    const picture = this.head.pictureVersion;
     fold(this.head, e);
     const i = this.store.length;
     this.store.push(e, agentSeq, origWireTs);
@@ -99,7 +99,8 @@ export class Timeline {
       grown.set(this.visible);
       this.visible = grown;
     }
-    this.visible[i] = this.changesPicture(e) ? 1 : 0;
+    // F22: the fold says whether the event changed the picture
+    this.visible[i] = this.head.pictureVersion !== picture ? 1 : 0;
     if (e.type === 'scenario.step') this.markers.push(i);
     if ((i + 1) % this.snapshotEvery === 0) this.snaps.push({ at: i, model: shareModel(this.head) });
   }
@@ -152,27 +153,5 @@ export class Timeline {
   private foldTo(cur: { at: number; model: Model }, at: number): void {
     for (let i = cur.at + 1; i <= at; i++) fold(cur.model, this.store.at(i)!);
     cur.at = at;
-  }
-
-  /** Kernel samples that only move a queue by a little, and scenario markers, draw nothing new. */
-  private changesPicture(e: SessionEvent): boolean {
-    switch (e.type) {
-      case 'tcp.segment': case 'udp.datagram': case 'api.call': case 'api.notice': return true;
-      case 'kernel.tcp': {
-        const key = e.sock ?? `${e.local}|${e.remote ?? ''}`;
-        const state = e.gone ? 'gone' : e.state;
-        const prev = this.lastState.get(key);
-        this.lastState.set(key, state);
-        return prev !== state;
-      }
-      case 'kernel.udp': {
-        const key = `u${e.sock ?? e.local}`;
-        const prev = this.lastState.get(key);
-        const now = `${e.drops}|${e.gone ? 1 : 0}`;
-        this.lastState.set(key, now);
-        return prev !== now && (e.drops > 0 || e.gone === true);
-      }
-      default: return false;
-    }
   }
 }

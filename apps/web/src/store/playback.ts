@@ -54,9 +54,9 @@ export function hasPrev(store: AppStore): boolean {
  * Previous in a lesson: the end of the step before the one shown. Past the last step's end (what the
  * programs did after it, while a live lesson waits at its edge) the step shown is still the last one.
  */
-function prevStepEnd(stops: readonly number[], from: number): number | null {
-  const last = stops.at(-1);
-  return prevStop(stops, last !== undefined && from > last ? last : from);
+function prevStepEnd(ends: readonly number[], from: number): number | null {
+  const last = ends.at(-1);
+  return prevStop(ends, last !== undefined && from > last ? last : from);
 }
 
 /** The next position Next would go to from `from`, or null at the end. */

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { SessionEvent } from '@socketscope/shared';
 import { laneSubtitle, laneTitle, type T } from './format.ts';
 import { ROW_MAX, ROW_MIN, contentWidth, defaultRowHeight, laneX, metrics } from './geometry.ts';

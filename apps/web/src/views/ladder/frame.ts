@@ -54,7 +54,9 @@ export function frameOf(layout: LadderLayout, first: number, count: number, sel:
 
 /** A LadderLayout over a frame, for the Ladder component. */
 export function layoutOf(frame: LadderFrame): LadderLayout {
-  const rows: LadderRow[] = new Array<LadderRow>(frame.total);
+  // holes outside the frame: the Ladder reads only the rows in view
+  const rows: LadderRow[] = [];
+  rows.length = frame.total;
   frame.rows.forEach((r, k) => { rows[frame.offset + k] = r; });
   const columns = new Map(frame.columns);
   const idxRow = new Map<number, number>();
