@@ -1,38 +1,46 @@
 /**
- * The kernel layer: what Linux holds for each socket, read from /proc/net/{tcp,tcp6,udp,udp6}.
- *
+ * The kernel layer: what Linux holds for each socket, sampled. It asks the kernel through sock_diag netlink
+ * (the interface `ss` uses; diag-look.ts, run by a small Python helper, diag-helper.ts) and reads
+ * /proc/net/{tcp,tcp6,udp,udp6} where that cannot run (proc-look.ts). Both give the same rows.
  * - K1 It polls while something is live (an open target, a socket it still follows such as a closed one
- *   in TIME_WAIT, or a watched port) and stops when nothing is. It polls every intervalMs (20 ms, 50 Hz)
- *   while things happen: for coolAfterMs (3 s) after a poke() (the wiring pokes on every engine change)
- *   or after a change it saw; when all is quiet it slows to idleIntervalMs (100 ms). It never spends more
- *   than a quarter of a core: the period is at least 4 × the measured cost of a poll.
- *   Why: reading /proc/net/tcp walks the kernel's whole connection hash table (262144 buckets on this
- *   24 GB machine), a few ms per file however few sockets exist; see the cost test.
- *   The IPv6 files are read only when a followed socket may be in them (IPv6 targets, watched ports, or a
- *   target not found in the IPv4 file). The timer's looks read the files in libuv's thread pool, so the
- *   table walk does not stall the event loop; a poke() never looks sooner than this budget allows.
+ *   in TIME_WAIT, or a watched port) and stops when nothing is: every intervalMs (20 ms, 50 Hz) while things
+ *   happen — for coolAfterMs (3 s) after a poke() (the wiring pokes on every engine change) or a change it
+ *   saw — then every idleIntervalMs (100 ms). Periods run from when a look was due to when the next is.
+ *   It never spends more than a quarter of a core: the period is at least 4 × the measured cost of a look
+ *   (the helper's CPU time and the event loop's; for /proc the reads' wall time, an upper bound), and a
+ *   poke() never looks sooner. Looks never block the event loop (the helper is another process; /proc is
+ *   read in libuv's thread pool). Why it matters: reading /proc/net/tcp walks the kernel's whole connection
+ *   table and prints every socket of the machine, milliseconds however few we follow (README.md, Cost).
  * - K2 It emits kernel.tcp / kernel.udp only when what it shows changed (state, queues, drops, TCP_INFO).
  * - K3 The agent's own sockets are matched by "local|remote" endpoints (listeners and UDP by local alone)
  *   and carry `sock`; other programs' sockets on watched ports carry no `sock`. Both carry `conn` where
  *   there is a connection (client>server).
- * - K4 A socket it followed that leaves /proc is reported once more with gone: true and its last state.
+ * - K4 A socket it followed that leaves the kernel is reported once more with gone: true and its last state.
  *   A socket that was reported gone is not followed again under the same id (its 4-tuple may be reused).
  *   One the engine stops tracking (session reset) is dropped silently: no claim that the kernel let it go.
- * - K5 A listener's acceptQueue is its LISTEN row's rx_queue; its backlog is the target's (what Node
- *   gave the kernel, clamped by the engine to somaxconn): /proc does not show it.
- * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space) comes from `ss -tin` at 2 Hz, only where ss exists.
+ * - K5 A listener's acceptQueue is the kernel's count of connections waiting for accept() (/proc's rx_queue
+ *   of the LISTEN row); its backlog is the target's (what Node gave the kernel, clamped by the engine to
+ *   somaxconn).
+ * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space, buffer sizes) at 2 Hz: asked of sock_diag with the look,
+ *   or from `ss -tinm` (tcp-info.ts) where the helper cannot run and ss exists.
  * - K8 A connection the kernel holds for a followed listener that no program has accept()ed yet (its row on
  *   the listener's port, ESTABLISHED in the accept queue, or SYN_RECV) is reported too, without `sock` and
  *   with conn client>server: "waiting for accept()" is a kernel fact a lesson is about. Once a program
  *   accepts it, its row is the accepted socket's and this report ends without a `gone` (nothing left).
  * - K7 settled(): a promise for the end of the next look that starts after the call (see the method).
+ * - K9 The source: sock_diag once its helper answers (the first look waits for it up to DIAG_START_WAIT_MS);
+ *   /proc for good if the helper cannot start, exits or fails (diag-helper.ts D3), and for one look whose
+ *   question failed. status().tool names the one in use. pollOnce() always reads /proc (synchronous).
  * It never throws into the event loop: a failed read means "unavailable", reported by status().
  */
-import type { EventInput, KernelTcpEvent, KernelUdpEvent, ProbeStatus, TcpInfo } from '@socketscope/shared';
+import type { ProbeStatus, TcpInfo } from '@socketscope/shared';
 import { connKey } from '@socketscope/shared';
 import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
-import { parseProcNet, rowKey, type ProcProto, type ProcRow } from './proc-parse.ts';
-import { PROC_FILES, readProc, readProcAsync, readRows } from './proc-read.ts';
+import { SockDiag } from './diag-helper.ts';
+import { DiagReader, diagContext } from './diag-look.ts';
+import { choose, CONNECTED, connectedPorts, connOf, kernelEvent, newLook, portOf, targetKey, watchedConn, type KernelEvent, type Look, type Meta } from './look.ts';
+import { rowKey, type ProcProto, type ProcRow } from './proc-parse.ts';
+import { procStatus, readLookAsync, readLookSync } from './proc-look.ts';
 import { SsRunner } from './tcp-info.ts';
 
 export interface KernelProbeOptions {
@@ -43,12 +51,14 @@ export interface KernelProbeOptions {
   /** poll period once nothing changed for coolAfterMs; default 100 ms */
   idleIntervalMs?: number;
   coolAfterMs?: number;
-  /** TCP_INFO through `ss`; default true (skipped where ss is missing) */
+  /** TCP_INFO; default true (skipped where neither the sock_diag helper nor ss can run) */
   tcpInfo?: boolean;
   tcpInfoIntervalMs?: number;
+  /** ask sock_diag through the helper (K9); default true, false reads /proc only */
+  sockDiag?: boolean;
 }
 
-type KernelEvent = Extract<EventInput, { type: 'kernel.tcp' | 'kernel.udp' }>;
+type Source = 'proc' | 'sock_diag';
 
 interface Followed {
   proto: ProcProto;
@@ -59,23 +69,11 @@ interface Followed {
   sig: string;
 }
 
-/** One look at /proc in progress: what it wants, and the rows read so far by "proto|local|remote". */
-interface Look {
-  emit: Emit; targets: TrackedSocket[]; watched: Set<number>; wanted: TrackedSocket[]; protos: Set<ProcProto>;
-  index: Map<string, ProcRow[]>; filter: { ports: (localPort: number, remotePort: number) => boolean }; add(rows: ProcRow[]): void;
-}
-
-interface Meta {
-  sock?: string;
-  conn?: string;
-  backlog?: number;
-}
-
 /** Bounds: sockets followed at once, finished ids remembered. */
 const MAX_FOLLOWED = 4096;
 const MAX_FINISHED = 8192;
-/** states where a connection exists and TCP_INFO means something */
-const CONNECTED = new Set(['ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING']);
+/** how long a look waits for the sock_diag helper to start before it reads /proc instead */
+const DIAG_START_WAIT_MS = 300;
 
 export class KernelProbe implements ObservationSource {
   readonly name = 'kernel' as const;
@@ -86,6 +84,8 @@ export class KernelProbe implements ObservationSource {
   private readonly finished = new Set<string>();
   private readonly info = new Map<string, TcpInfo>();
   private readonly ss = new SsRunner();
+  private readonly diag: SockDiag;
+  readonly diagReader: DiagReader;
   private lastInfoAt = 0;
   private readonly intervalMs: number;
   private readonly idleIntervalMs: number;
@@ -93,41 +93,43 @@ export class KernelProbe implements ObservationSource {
   private readonly infoIntervalMs: number;
   /** when something last happened (poke or a change seen), for K1's fast/slow choice */
   private hotUntil = 0;
-  /** smoothed cost of one poll in ms */
+  /** smoothed cost of one poll in ms, of the source that made the last one */
   private costMs = 0;
   /** when the last poll started (Date.now()) */
   private lastPollAt = 0;
   /** looks started so far, and those waiting for a look that starts after they asked (settled()) */
   private looksStarted = 0;
   private settleWaiters: { after: number; resolve: () => void }[] = [];
-  /** a look is reading /proc right now; `again`: something asked for another meanwhile */
+  /** a look is reading right now; `again`: something asked for another meanwhile */
   private polling = false;
   private again = false;
-  /** cost of the last polls, for the bench and diagnostics */
-  readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0 };
+  /** cost of the last polls, for the bench and diagnostics; `rows`: what the last look decoded */
+  readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0, rows: 0, source: 'proc' as Source };
 
   constructor(private readonly opts: KernelProbeOptions) {
     this.intervalMs = Math.max(5, opts.intervalMs ?? 20);
     this.idleIntervalMs = Math.max(this.intervalMs, opts.idleIntervalMs ?? 100);
     this.coolAfterMs = opts.coolAfterMs ?? 3000;
     this.infoIntervalMs = Math.max(100, opts.tcpInfoIntervalMs ?? 500);
+    this.diag = new SockDiag(opts.sockDiag === false ? 'turned off for this probe' : undefined);
+    this.diagReader = new DiagReader(this.diag);
   }
 
+  /** K9: available where /proc/net can be read (the fallback); the tool is the source in use now. */
   status(): ProbeStatus {
-    if (readProc(PROC_FILES.tcp[0]) !== null) return { available: true, tool: '/proc/net/tcp' };
-    return {
-      available: false,
-      reason: process.platform === 'linux' ? '/proc/net/tcp cannot be read (is /proc mounted?)' : `the kernel layer reads Linux /proc/net; this is ${process.platform}`,
-      fix: {
-        linux: 'mount /proc (mount -t proc proc /proc), or run the agent outside a sandbox that hides it',
-        macos: 'run the agent in a Linux VM or container (e.g. docker run --network host …) to see kernel states',
-      },
-      tool: '/proc/net/tcp',
-    };
+    const proc = procStatus();
+    return proc.available && this.diag.ready ? { available: true, tool: this.diag.status().tool } : proc;
   }
+
+  /** the sock_diag helper: can it run, and if not why (K9) */
+  sockDiagStatus(): ProbeStatus { return this.diag.status(); }
+
+  /** the helper's pid while it runs, for the cost figures */
+  get helperPid(): number | undefined { return this.diag.pid; }
 
   tcpInfoStatus(): ProbeStatus {
     if (this.opts.tcpInfo === false) return { available: false, reason: 'TCP_INFO was turned off' };
+    if (this.diag.ready) return { available: true, tool: `${this.diag.status().tool} (INET_DIAG_INFO)` };
     return this.ss.status();
   }
 
@@ -140,6 +142,7 @@ export class KernelProbe implements ObservationSource {
     this.emitFn = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.diag.stop();
   }
 
   /**
@@ -156,7 +159,7 @@ export class KernelProbe implements ObservationSource {
   /**
    * K7 Resolves once a look that began after this call has finished (its changes emitted): what a lesson
    * step did is then in the kernel layer before the next step runs. Pokes; never rejects; callers bound
-   * the wait (a probe that cannot read /proc never looks).
+   * the wait (a probe that cannot read the kernel never looks).
    */
   settled(): Promise<void> {
     const after = this.looksStarted;
@@ -190,13 +193,18 @@ export class KernelProbe implements ObservationSource {
       this.timer = null;
       if (this.polling) { this.again = true; return; }
       this.polling = true;
+      // K1: the period runs from when a look was due to when the next is, so neither a timer that fires
+      // late (a busy machine) nor the time a look takes (a reply, a read in the thread pool) stretches it;
+      // a look more than a period late is not caught up
+      const now = Date.now();
+      const dueAt = now - due < this.intervalMs ? due : now;
       const started = ++this.looksStarted;
       void this.pollAsync().catch(() => false /* /proc vanished mid-read: status() will say so */).then((live) => {
         this.polling = false;
         this.lookFinished(started);
         // a poke while reading: look again (after the K1 delay) even if nothing was live before
         if (this.again) { this.again = false; live = this.emitFn !== null; }
-        if (live) this.schedule(this.nextDelay());
+        if (live) this.schedule(Math.max(0, dueAt + this.nextDelay() - Date.now()));
       });
     }, delay);
     this.timer.unref();
@@ -210,42 +218,44 @@ export class KernelProbe implements ObservationSource {
     const t0 = process.hrtime.bigint();
     const look = this.plan();
     if (!look) return false;
-    for (const proto of look.protos) {
-      look.add(readRows(proto, look.filter, [4]));
-      if (this.need6(look, proto)) look.add(readRows(proto, look.filter, [6]));
-    }
-    return this.apply(look, Number(process.hrtime.bigint() - t0) / 1000);
+    readLookSync(look, (proto) => this.followed6(proto));
+    return this.apply(look, Number(process.hrtime.bigint() - t0) / 1000, 'proc');
   }
 
   /**
-   * The same look with the files read in libuv's thread pool: reading /proc/net/tcp is the kernel walking
-   * its whole connection table (milliseconds), and done synchronously it stalled everything else the
-   * agent does — sending, streaming events — for as long (bench/throughput.ts). Only the parsing of the
-   * rows of ports we follow is left on the event loop. The cost K1 budgets is both parts.
+   * The timer's look (K9): through the sock_diag helper once it answers, else /proc read in libuv's thread
+   * pool. Either way the event loop only builds the question and matches the rows. The cost K1 budgets is
+   * both parts.
    */
   async pollAsync(): Promise<boolean> {
-    const look = this.plan();
+    if (!this.emitFn) return false;
+    if (!this.diag.ready && this.diag.usable) {
+      // the first look waits for the helper (it starts in tens of ms) rather than pay /proc's walks
+      this.diag.start();
+      await this.diag.whenReady(DIAG_START_WAIT_MS);
+    }
+    let look = this.plan();
     if (!look) return false;
-    let mainUs = 0;
-    let readUs = 0;
-    const read = async (proto: ProcProto, fam: 4 | 6) => {
-      const r0 = process.hrtime.bigint();
-      const text = await readProcAsync(PROC_FILES[proto][fam === 4 ? 0 : 1]);
-      readUs += Number(process.hrtime.bigint() - r0) / 1000;
-      const p0 = process.hrtime.bigint();
-      if (text) look.add(parseProcNet(text, proto, look.filter));
-      mainUs += Number(process.hrtime.bigint() - p0) / 1000;
-    };
-    const protos = [...look.protos];
-    await Promise.all(protos.map((proto) => read(proto, 4)));
-    await Promise.all(protos.filter((proto) => this.need6(look, proto)).map((proto) => read(proto, 6)));
-    // stopped meanwhile: nothing more to say
+    const wantInfo = this.opts.tcpInfo !== false && Date.now() - this.lastInfoAt >= this.infoIntervalMs;
+    if (this.diag.ready) {
+      const got = await this.diagReader.read(look, diagContext(this.followed), wantInfo);
+      if (got) {
+        if (this.emitFn !== look.emit) return false; // stopped meanwhile: nothing more to say
+        if (wantInfo) { this.lastInfoAt = Date.now(); this.takeInfo(got.info); }
+        const t0 = process.hrtime.bigint();
+        const live = this.apply(look, 0, 'sock_diag');
+        this.account(got.mainUs + Number(process.hrtime.bigint() - t0) / 1000 + got.helperUs, 'sock_diag', look.rows);
+        return live;
+      }
+      look = this.plan(); // this look's question failed: /proc answers it, from scratch
+      if (!look) return false;
+    }
+    const { mainUs, readUs } = await readLookAsync(look, (proto) => this.followed6(proto));
     if (this.emitFn !== look.emit) return false;
     const t0 = process.hrtime.bigint();
-    const live = this.apply(look, 0);
-    mainUs += Number(process.hrtime.bigint() - t0) / 1000;
+    const live = this.apply(look, 0, 'proc');
     // the reads' wall time stands for the thread pool's CPU (an upper bound): K1 stays a bound on both
-    this.account(mainUs + readUs);
+    this.account(mainUs + Number(process.hrtime.bigint() - t0) / 1000 + readUs, 'proc', look.rows);
     return live;
   }
 
@@ -258,36 +268,20 @@ export class KernelProbe implements ObservationSource {
     const watched = new Set(this.opts.watchedPorts?.() ?? []);
     // closed sockets too: one closed before the first look may still be in TIME_WAIT
     const wanted = targets.filter((t) => t.local && !this.finished.has(t.sock));
-    const ports = new Set<number>();
     const protos = new Set<ProcProto>();
-    for (const t of wanted) {
-      ports.add(portOf(t.local!));
-      protos.add(t.proto);
-    }
+    for (const t of wanted) protos.add(t.proto);
     for (const f of this.followed.values()) protos.add(f.proto);
     if (watched.size > 0) { protos.add('tcp'); protos.add('udp'); }
-
-    const index = new Map<string, ProcRow[]>();
-    const filter = { ports: (l: number, rp: number) => ports.has(l) || watched.has(l) || watched.has(rp) };
-    const add = (rows: ProcRow[]) => {
-      for (const r of rows) {
-        const k = `${r.proto}|${rowKey(r.local, r.remote)}`;
-        const list = index.get(k);
-        if (list) list.push(r); else index.set(k, [r]);
-      }
-    };
-    return { emit, targets, watched, wanted, protos, index, filter, add };
+    return newLook(emit, targets, watched, wanted, protos);
   }
 
-  /** The IPv6 file costs another walk of the hash table: only when a socket we want may be there (K1). */
-  private need6(look: Look, proto: ProcProto): boolean {
-    return proto === 'udp' || look.watched.size > 0
-      || look.wanted.some((t) => t.proto === proto && (t.local!.startsWith('[') || (!t.closed && !look.index.has(`${proto}|${targetKey(t)}`))))
-      || [...this.followed.values()].some((f) => f.proto === proto && f.family === 6);
+  private followed6(proto: ProcProto): boolean {
+    for (const f of this.followed.values()) if (f.proto === proto && f.family === 6) return true;
+    return false;
   }
 
   /** Matches the rows read to what we follow, emits the changes and the gone; `us` > 0 is this look's cost. */
-  private apply(look: Look, us: number): boolean {
+  private apply(look: Look, us: number, source: Source): boolean {
     const { emit, targets, watched, wanted, index } = look;
     const seen = new Set<string>();
     const used = new Set<string>();
@@ -337,17 +331,30 @@ export class KernelProbe implements ObservationSource {
       if (watchedRow || trackedIds.has(id)) this.send(emit, { ...f.last, gone: true } as KernelEvent);
     }
 
-    this.maybeQueryInfo();
-    if (us > 0) this.account(us);
+    if (source === 'proc') this.maybeQueryInfo();
+    if (us > 0) this.account(us, source, look.rows);
     return watched.size > 0 || this.followed.size > 0 || targets.some((t) => !t.closed && !this.finished.has(t.sock));
   }
 
-  private account(us: number): void {
-    this.costMs = this.costMs === 0 ? us / 1000 : this.costMs * 0.8 + (us / 1000) * 0.2;
+  /** K1's cost: a new source starts its own average (the first looks read /proc while the helper starts). */
+  private account(us: number, source: Source, rows: number): void {
+    this.costMs = this.costMs === 0 || source !== this.stats.source ? us / 1000 : this.costMs * 0.8 + (us / 1000) * 0.2;
+    this.stats.source = source;
     this.stats.costMs = this.costMs;
     this.stats.polls++;
+    this.stats.rows = rows;
     this.stats.lastPollUs = us;
     this.stats.maxPollUs = Math.max(this.stats.maxPollUs, us);
+  }
+
+  /** K6 through sock_diag: the info of connected rows, applied in the same look. */
+  private takeInfo(info: Map<string, TcpInfo>): void {
+    for (const [k, v] of info) this.info.set(k, v);
+    // rows nobody follows keep no info (the map is pruned as the followed sockets go)
+    if (this.info.size > MAX_FOLLOWED * 2) {
+      const keys = new Set([...this.followed.values()].map((f) => f.key));
+      for (const k of this.info.keys()) if (!keys.has(k)) this.info.delete(k);
+    }
   }
 
   /** K2: emits when the row differs from what was last shown; the event (and its conn) is built only then. */
@@ -359,29 +366,10 @@ export class KernelProbe implements ObservationSource {
     if (f && f.sig === sig) return;
     if (!f && this.followed.size >= MAX_FOLLOWED) return;
     const m = meta();
-    const ev = this.event(row, m, info);
+    const ev = kernelEvent(row, m, info);
     this.followed.set(id, { proto: row.proto, family: row.family, key, sock: m.sock, last: ev, sig });
     this.hotUntil = Date.now() + this.coolAfterMs; // something moves: look closely for a while
     this.send(emit, ev);
-  }
-
-  private event(row: ProcRow, meta: Meta, info: TcpInfo | undefined): KernelEvent {
-    const base: { sock?: string; conn?: string; remote?: string } = {};
-    if (meta.sock) base.sock = meta.sock;
-    if (meta.conn) base.conn = meta.conn;
-    if (row.remote) base.remote = row.remote;
-    if (row.proto === 'udp') {
-      const e: Omit<KernelUdpEvent, 'v' | 'seq' | 'ts'> = { layer: 'kernel', type: 'kernel.udp', local: row.local, ...base, sendQueue: row.txQueue, recvQueue: row.rxQueue, drops: row.drops ?? 0 };
-      return e;
-    }
-    const e: Omit<KernelTcpEvent, 'v' | 'seq' | 'ts'> = { layer: 'kernel', type: 'kernel.tcp', local: row.local, ...base, state: row.state, sendQueue: row.txQueue, recvQueue: row.rxQueue };
-    if (row.state === 'LISTEN') {
-      e.recvQueue = 0;
-      e.acceptQueue = row.rxQueue;
-      if (meta.backlog !== undefined) e.backlog = meta.backlog;
-    }
-    if (info) e.info = info;
-    return e;
   }
 
   private send(emit: Emit, e: KernelEvent): void {
@@ -398,49 +386,15 @@ export class KernelProbe implements ObservationSource {
     if (this.finished.size > MAX_FINISHED) this.finished.delete(this.finished.values().next().value!);
   }
 
-  /** K6: at most every infoIntervalMs, ask ss about the connections we follow (async; results apply next poll). */
+  /** K6 without the helper: at most every infoIntervalMs, ask ss (async; the results apply next look). */
   private maybeQueryInfo(): void {
-    if (this.opts.tcpInfo === false || !this.ss.usable) return;
-    const now = Date.now();
-    if (now - this.lastInfoAt < this.infoIntervalMs) return;
-    const ports: number[] = [];
-    for (const f of this.followed.values()) {
-      if (f.proto === 'tcp' && f.last.type === 'kernel.tcp' && CONNECTED.has(f.last.state)) ports.push(portOf(f.last.local));
-    }
+    if (this.opts.tcpInfo === false || !this.ss.usable || Date.now() - this.lastInfoAt < this.infoIntervalMs) return;
+    const ports = connectedPorts([...this.followed.values()].map((f) => f.last));
     if (ports.length === 0) return;
-    this.lastInfoAt = now;
+    this.lastInfoAt = Date.now();
     void this.ss.query(ports).then((m) => {
-      if (!m) return;
       const keys = new Set([...this.followed.values()].map((f) => f.key));
-      for (const [k, v] of m) if (keys.has(k)) this.info.set(k, v);
+      for (const [k, v] of m ?? []) if (keys.has(k)) this.info.set(k, v);
     }).catch(() => { /* ss trouble is reported by tcpInfoStatus() */ });
   }
-}
-
-/** The "local|remote" a target's row has: listeners and (unconnected) UDP sockets have no remote. */
-function targetKey(t: TrackedSocket): string {
-  return rowKey(t.local!, t.role === 'listener' || t.proto === 'udp' ? undefined : t.remote);
-}
-
-function portOf(ep: string): number {
-  return Number(ep.slice(ep.lastIndexOf(':') + 1));
-}
-
-/** Several rows for one key: a listener wants its LISTEN row; an open socket its live row over a TIME_WAIT one. */
-function choose(rows: ProcRow[], t: TrackedSocket): ProcRow {
-  if (rows.length === 1) return rows[0]!;
-  if (t.role === 'listener') return rows.find((r) => r.state === 'LISTEN') ?? rows[0]!;
-  if (!t.closed) return rows.find((r) => r.state !== 'TIME_WAIT') ?? rows[0]!;
-  return rows[0]!;
-}
-
-function connOf(t: TrackedSocket, row: ProcRow): string | undefined {
-  if (t.proto !== 'tcp' || !row.remote) return undefined;
-  return t.role === 'accepted' ? connKey(row.remote, row.local) : connKey(row.local, row.remote);
-}
-
-/** A watched program's connection: the side whose local port is watched is the server. */
-function watchedConn(row: ProcRow, watched: Set<number>): string | undefined {
-  if (row.proto !== 'tcp' || !row.remote || row.state === 'LISTEN') return undefined;
-  return watched.has(row.localPort) ? connKey(row.remote, row.local) : connKey(row.local, row.remote);
 }
