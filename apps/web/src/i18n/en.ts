@@ -149,7 +149,7 @@ const messages = {
   'player.status.recording': 'Recorded run, from a file.',
   'player.otherPort': 'Run on another port',
   'player.needsAgent': 'Running a lesson needs the agent: open the link it printed (it ends with ?token=…).',
-  'player.notRun': 'Not run yet. Press “Run the lesson”: it takes a few seconds.',
+  'player.notRun': 'Not run yet. → (or “Run live”) starts it step by step; “Run the lesson” runs it whole first (a few seconds).',
   'player.noScenario': 'This agent cannot run this lesson.',
   'player.step': 'Step {n} of {total}',
   'player.beforeStart': 'Before the first step',
@@ -170,7 +170,7 @@ const messages = {
   'tr.liveHint': 'Follow new events as they happen',
   'tr.position': 'event {at} of {total}',
   'tr.realTime': 'real time {time}',
-  'tr.keys': '→ / space next · ← previous · + / − speed · P projector',
+  'tr.keys': '→ / space next · ← previous · B blank screen · + / − speed · P projector',
   'tr.timeline': 'Timeline',
   'tr.empty': 'No events yet',
 

@@ -145,7 +145,7 @@ const messages: Messages = {
   'player.status.recording': '来自文件的录制运行。',
   'player.otherPort': '换一个端口运行',
   'player.needsAgent': '运行课程需要代理：请打开它打印的链接（以 ?token=… 结尾）。',
-  'player.notRun': '还没有运行。按“运行本课”，只需几秒钟。',
+  'player.notRun': '还没有运行。按 →（或“实时运行”）一步一步地开始；“运行本课”先完整运行一遍（几秒钟）。',
   'player.noScenario': '这个代理不能运行本课。',
   'player.step': '第 {n} 步，共 {total} 步',
   'player.beforeStart': '第一步之前',
@@ -166,7 +166,7 @@ const messages: Messages = {
   'tr.liveHint': '跟随新发生的事件',
   'tr.position': '第 {at} 个事件，共 {total} 个',
   'tr.realTime': '真实时间 {time}',
-  'tr.keys': '→ / 空格 下一步 · ← 上一步 · + / − 速度 · P 投影模式',
+  'tr.keys': '→ / 空格 下一步 · ← 上一步 · B 黑屏 · + / − 速度 · P 投影模式',
   'tr.timeline': '时间轴',
   'tr.empty': '还没有事件',
 

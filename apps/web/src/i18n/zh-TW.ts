@@ -148,7 +148,7 @@ const messages: Messages = {
   'player.status.recording': '來自檔案的錄製執行。',
   'player.otherPort': '換一個埠執行',
   'player.needsAgent': '執行課程需要代理程式：請開啟它印出的連結（以 ?token=… 結尾）。',
-  'player.notRun': '還沒有執行。按「執行本課」，只需幾秒鐘。',
+  'player.notRun': '還沒有執行。按 →（或「即時執行」）一步一步地開始；「執行本課」先完整執行一遍（幾秒鐘）。',
   'player.noScenario': '這個代理程式不能執行本課。',
   'player.step': '第 {n} 步，共 {total} 步',
   'player.beforeStart': '第一步之前',
@@ -169,7 +169,7 @@ const messages: Messages = {
   'tr.liveHint': '跟隨新發生的事件',
   'tr.position': '第 {at} 個事件，共 {total} 個',
   'tr.realTime': '真實時間 {time}',
-  'tr.keys': '→ / 空白鍵 下一步 · ← 上一步 · + / − 速度 · P 投影模式',
+  'tr.keys': '→ / 空白鍵 下一步 · ← 上一步 · B 黑屏 · + / − 速度 · P 投影模式',
   'tr.timeline': '時間軸',
   'tr.empty': '還沒有事件',
 

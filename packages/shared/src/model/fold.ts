@@ -1,17 +1,19 @@
-import type {
-  ApiBeginEvent, ApiCallEvent, ApiCallName, ApiNoticeEvent, ProcExitEvent, ProcInputEvent, ProcOutputEvent, ProcStartEvent, KernelTcpEvent, KernelUdpEvent, SessionEvent, TcpSegmentEvent, UdpDatagramEvent,
-} from '../protocol/events.ts';
+import type { ApiCallEvent, ApiCallName, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, SessionEvent } from '../protocol/events.ts';
+import { TCP_STATES, type TcpState } from '../protocol/primitives.ts';
 import { splitConnKey } from '../protocol/endpoint.ts';
-import { OUTPUT_TAIL, type CallSummary, type ConnModel, type Model, type ProcModel, type SocketModel } from './model.ts';
+import { foldBegin, foldExit, foldInput, foldOutput, foldProcStart, procCallDone } from './fold-procs.ts';
+import { appendBounded, dropSocket, newConn, newSocket, own, put, putConn } from './fold-store.ts';
+import { foldBundle, foldDatagram, foldSegment } from './fold-wire.ts';
+import { RECENT_DATA, type BindFacts, type CallSummary, type ConnModel, type DataChunk, type Model, type SocketModel } from './model.ts';
 
 /**
  * fold(model, event) → model: the one way a session's events become what the views show.
  * The agent's snapshots, the page's store, the CLI and the tests all use it, so live, replayed and
- * imported sessions look the same.
+ * imported sessions look the same. A fact a view shows is made here, not re-derived beside it.
  *
  * It reads nothing but its arguments (no clock, no I/O) and costs O(1) per event. For that it
- * updates the model it is given in place; every socket or connection it changes is replaced by a new
- * object, so views can compare entities by identity. Take cloneModel() for a snapshot.
+ * updates the model it is given in place; every socket, connection or program it changes is replaced by
+ * a new object, so views can compare entities by identity. Take shareModel() or cloneModel() for a snapshot.
  *
  * Rules (the tests quote them by id):
  * F1  An event whose seq is not above lastSeq is ignored; a jump in seq counts the missing events.
@@ -34,7 +36,7 @@ import { OUTPUT_TAIL, type CallSummary, type ConnModel, type Model, type ProcMod
  *     connection as reset, or refused when it answers a SYN before any data. A SYN on a 4-tuple whose
  *     connection has ended (closed, reset, refused) starts a new connection under the same key.
  * F12 Every error sets the socket's lastError.
- * F13 Entities are replaced, never mutated: a changed socket or connection is a new object.
+ * F13 Entities are replaced, never mutated: a changed socket, connection or program is a new object.
  * F14 A traced program's calls fold as the BSD call they make: connect_ex as connect (when it returns 0),
  *     sendall as send, recv_into as recv, recvfrom_into as recvfrom; settimeout, setblocking and name
  *     lookups change no socket state. A socket made by a traced program carries its run.
@@ -43,6 +45,29 @@ import { OUTPUT_TAIL, type CallSummary, type ConnModel, type Model, type ProcMod
  *     call pending and its line lit; the api.call that completes the pending call makes it running and
  *     lights the call's line; proc.input makes it wait for input with its prompt; proc.output appends to
  *     a bounded tail; proc.exit ends it with its status. Events for an unknown run are ignored.
+ * F16 A send/recv/sendto/recvfrom that succeeds with data (as its BSD call, F14) is the socket's lastData:
+ *     the call, its seq, its bytes and, for sendto/recvfrom, the other end.
+ * F17 The same calls append {seq, call: send|recv, len, b64} to the socket's recentData, the last
+ *     RECENT_DATA (8), oldest first: the chunks its buffers are drawn from.
+ * F18 A captured segment's or bundle's advertised window is kept per direction (winC2S, winS2C); windowsOf
+ *     gives a socket's own and its peer's from its connection.
+ * F19 A bind() that succeeds keeps its facts on the socket (bind): seq, the port asked for, and from its
+ *     result the SO_REUSEADDR account (soReuseAddr, portHeldBy as heldBy, noteCode, implicit), each taken
+ *     only when it has its type.
+ * F20 proc.output also appends to the program's outputPieces, one per run of the same stream; their texts
+ *     joined are the end of `output` (all of it unless more than OUTPUT_PIECES changes of stream fall in it).
+ * F21 A connection keeps the seqs of its handshake: the client's SYN (a new SYN starts over), the
+ *     server's SYN+ACK, and the client's first bare ACK after the SYN+ACK, unless a RST came first.
+ * F22 pictureVersion goes up with every event that changes the picture: every api call and notice, every
+ *     segment, bundle and datagram; a kernel.tcp that makes a socket, changes its state or ends it (gone);
+ *     a kernel.udp whose drop count or gone changed while it has drops or is gone. Queue samples alone,
+ *     scenario markers, program events and source status do not.
+ * F23 A new socket, connection or program is appended to its order list in place (O(1)); every change of
+ *     socketOrder, connOrder or procOrder bumps orderVersion. shareModel copies the lists.
+ * F24 tcp.bundle counts as the segments it summarises: count segments (captured), bytes in its direction,
+ *     its flags as F11's, its window (F18), its retransmissions. A newer event with the same bundle id
+ *     replaces what the earlier one added (the connection keeps its newest BUNDLES_KEPT bundles' totals).
+ *     A captured segment the analysis calls a retransmission counts in retransmissions too.
  */
 export function fold(model: Model, e: SessionEvent): Model {
   // F1
@@ -53,13 +78,15 @@ export function fold(model: Model, e: SessionEvent): Model {
   model.version++;
   model.counts[e.layer]++;
 
+  let picture = false; // F22
   switch (e.type) {
-    case 'api.call': foldCall(model, e); break;
-    case 'api.notice': foldNotice(model, e); break;
-    case 'kernel.tcp':
-    case 'kernel.udp': foldKernel(model, e); break;
-    case 'tcp.segment': foldSegment(model, e); break;
-    case 'udp.datagram': foldDatagram(model, e); break;
+    case 'api.call': foldCall(model, e); picture = true; break;
+    case 'api.notice': foldNotice(model, e); picture = true; break;
+    case 'kernel.tcp': picture = foldKernel(model, e); break;
+    case 'kernel.udp': picture = foldKernel(model, e); break;
+    case 'tcp.segment': foldSegment(model, e); picture = true; break;
+    case 'tcp.bundle': foldBundle(model, e); picture = true; break;
+    case 'udp.datagram': foldDatagram(model, e); picture = true; break;
     case 'source.status':
       model.sources = { ...model.sources, [e.source]: e.status };
       break;
@@ -71,7 +98,9 @@ export function fold(model: Model, e: SessionEvent): Model {
     case 'proc.output': foldOutput(model, e); break;
     case 'proc.input': foldInput(model, e); break;
     case 'proc.exit': foldExit(model, e); break;
+    default: break;
   }
+  if (picture) model.pictureVersion++;
   return model;
 }
 
@@ -83,38 +112,11 @@ export function foldAll(model: Model, events: Iterable<SessionEvent>): Model {
 const RECENT_CALLS = 8;
 const STATE_HISTORY = 16;
 
-function newSocket(id: string, proto: 'tcp' | 'udp', owned: boolean, seq: number): SocketModel {
-  return {
-    id, proto, role: proto === 'udp' ? 'udp' : 'unknown', owned, apiState: 'open', stateHistory: [],
-    sendQueue: 0, recvQueue: 0, pendingAccept: 0, bytesSent: 0, bytesReceived: 0, peerClosed: false,
-    gone: false, recentCalls: [], firstSeq: seq, lastSeq: seq,
-  };
-}
-
-function put(model: Model, s: SocketModel): void {
-  if (!(s.id in model.sockets)) model.socketOrder = [...model.socketOrder, s.id];
-  model.sockets[s.id] = s;
-  if (s.local) model.byEndpoints[`${s.local}|${s.remote ?? ''}`] = s.id;
-}
-
-function putConn(model: Model, c: ConnModel): void {
-  if (!(c.key in model.conns)) model.connOrder = [...model.connOrder, c.key];
-  model.conns[c.key] = c;
-}
-
-function newConn(key: string, proto: 'tcp' | 'udp', client: string, server: string, e: SessionEvent): ConnModel {
-  return {
-    key, proto, client, server, stage: 'opening', segments: 0, capturedSegments: 0, inferredSegments: 0,
-    bytesC2S: 0, bytesS2C: 0, finC2S: false, finS2C: false, rst: false,
-    firstTs: e.ts, lastTs: e.ts, firstSeq: e.seq, lastSeq: e.seq,
-  };
-}
-
 function touchConnFromSocket(model: Model, s: SocketModel, e: SessionEvent, stage: ConnModel['stage']): void {
   if (!s.conn) return;
   const ends = splitConnKey(s.conn);
   if (!ends) return;
-  const prev = model.conns[s.conn] ?? newConn(s.conn, s.proto, ends.client, ends.server, e);
+  const prev = own(model.conns, s.conn) ?? newConn(s.conn, s.proto, ends.client, ends.server, e);
   const next: ConnModel = { ...prev, lastTs: e.ts, lastSeq: e.seq };
   if (s.role === 'client') next.clientSock = s.id;
   if (s.role === 'accepted') next.serverSock = s.id;
@@ -133,10 +135,10 @@ export function bsdCall(call: ApiCallName): ApiCallName {
 }
 
 function foldCall(model: Model, e: ApiCallEvent): void {
-  if (e.proc) procCallDone(model, e);
+  if (e.proc) procCallDone(model, e, e.proc.run);
   const id = e.sock;
   if (!id) return;
-  const prev = model.sockets[id] ?? newSocket(id, e.proto ?? 'tcp', true, e.seq); // F2
+  const prev = own(model.sockets, id) ?? newSocket(id, e.proto ?? 'tcp', true, e.seq); // F2
   const ok = !e.error;
   const summary: CallSummary = { call: e.call, seq: e.seq, ts: e.ts, ok };
   if (e.error) summary.code = e.error.code;
@@ -144,7 +146,7 @@ function foldCall(model: Model, e: ApiCallEvent): void {
   const s: SocketModel = {
     ...prev,
     lastSeq: e.seq,
-    recentCalls: [...prev.recentCalls.slice(-(RECENT_CALLS - 1)), summary],
+    recentCalls: appendBounded(prev.recentCalls, summary, RECENT_CALLS),
   };
   if (e.proto) s.proto = e.proto;
   if (e.proc && !s.run) s.run = e.proc.run;
@@ -157,11 +159,11 @@ function foldCall(model: Model, e: ApiCallEvent): void {
   }
 
   // connect_ex reports its errno as a result, not an exception
-  const call = AS_BSD[e.call] ?? e.call;
+  const call = bsdCall(e.call);
   const done = ok && !(e.call === 'connect_ex' && e.result !== 0);
   if (done) {
     switch (call) {
-      case 'bind': s.apiState = 'bound'; break;
+      case 'bind': s.apiState = 'bound'; s.bind = bindFacts(e); break; // F19
       case 'listen': { // F3
         s.role = 'listener';
         s.apiState = 'listening';
@@ -198,102 +200,63 @@ function foldCall(model: Model, e: ApiCallEvent): void {
       case 'close': s.apiState = 'closed'; break;
       default: break;
     }
+    if (e.data && (call === 'send' || call === 'recv' || call === 'sendto' || call === 'recvfrom')) { // F16, F17
+      s.lastData = { call, seq: e.seq, data: e.data };
+      if (e.remote && (call === 'sendto' || call === 'recvfrom')) s.lastData.peer = e.remote;
+      const chunk: DataChunk = { seq: e.seq, call: call === 'send' || call === 'sendto' ? 'send' : 'recv', len: e.data.len, b64: e.data.b64 };
+      s.recentData = appendBounded(prev.recentData ?? [], chunk, RECENT_DATA);
+    }
   }
   put(model, s);
   if (done && call === 'connect' && s.role === 'client') touchConnFromSocket(model, s, e, 'open');
 }
 
-function putProc(model: Model, p: ProcModel): void {
-  if (!(p.run in model.procs)) model.procOrder = [...model.procOrder, p.run];
-  model.procs[p.run] = p;
-}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const STATES = new Set<string>(TCP_STATES);
 
-function foldProcStart(model: Model, e: ProcStartEvent): void { // F15
-  putProc(model, {
-    run: e.proc.run, pid: e.proc.pid, program: e.proc.program, file: e.file, args: e.args, python: e.python,
-    status: 'running', step: e.step, output: '', outputBytes: 0, firstSeq: e.seq, lastSeq: e.seq,
-  });
-}
-
-function foldBegin(model: Model, e: ApiBeginEvent): void {
-  const prev = e.proc && model.procs[e.proc.run];
-  if (!prev || prev.status === 'exited') return;
-  const p: ProcModel = {
-    ...prev, lastSeq: e.seq, status: e.paused ? 'paused' : 'in-call',
-    pending: { call: e.call, seq: e.seq, ts: e.ts, ...(e.callId !== undefined ? { callId: e.callId } : {}) },
-  };
-  if (e.src) p.line = e.src.line;
-  putProc(model, p);
-}
-
-function procCallDone(model: Model, e: ApiCallEvent): void {
-  const prev = model.procs[e.proc!.run];
-  if (!prev || prev.status === 'exited') return;
-  const p: ProcModel = { ...prev, lastSeq: e.seq };
-  if (e.src) p.line = e.src.line;
-  if (!prev.pending || prev.pending.callId === e.callId) {
-    delete p.pending;
-    if (prev.status !== 'input') p.status = 'running';
+/** F19: the bind's facts, each only where it has its type (a result is any JSON). */
+function bindFacts(e: ApiCallEvent): BindFacts {
+  const b: BindFacts = { seq: e.seq };
+  const port = e.args['port'];
+  if (typeof port === 'number' && Number.isInteger(port) && port >= 0 && port <= 65535) b.port = port;
+  const r = e.result;
+  if (!isObject(r)) return b;
+  const reuse = r['soReuseAddr'];
+  if (isObject(reuse) && typeof reuse['requested'] === 'boolean' && typeof reuse['actual'] === 'boolean') {
+    b.soReuseAddr = { requested: reuse['requested'], actual: reuse['actual'] };
   }
-  putProc(model, p);
-}
-
-function foldOutput(model: Model, e: ProcOutputEvent): void {
-  const prev = model.procs[e.run];
-  if (!prev) return;
-  const text = prev.output + e.text;
-  const p: ProcModel = {
-    ...prev, lastSeq: e.seq, output: text.length > OUTPUT_TAIL ? text.slice(text.length - OUTPUT_TAIL) : text,
-    outputBytes: prev.outputBytes + (e.stream === 'stdin' ? 0 : Math.floor((e.b64.length * 3) / 4) - (e.b64.endsWith('==') ? 2 : e.b64.endsWith('=') ? 1 : 0)),
-  };
-  // a line typed on the page answers the input() that asked for it
-  if (e.stream === 'stdin' && prev.status === 'input') { p.status = 'running'; delete p.prompt; }
-  putProc(model, p);
-}
-
-function foldInput(model: Model, e: ProcInputEvent): void {
-  const prev = model.procs[e.run];
-  if (!prev || prev.status === 'exited') return;
-  const p: ProcModel = { ...prev, lastSeq: e.seq, status: 'input', prompt: e.prompt };
-  if (e.src) p.line = e.src.line;
-  putProc(model, p);
-}
-
-function foldExit(model: Model, e: ProcExitEvent): void {
-  const prev = model.procs[e.run];
-  if (!prev) return;
-  const p: ProcModel = {
-    ...prev, lastSeq: e.seq, status: 'exited',
-    exit: {
-      code: e.code, signal: e.signal, reason: e.reason,
-      ...(e.exception ? { exception: e.exception } : {}), ...(e.message ? { message: e.message } : {}),
-    },
-  };
-  delete p.pending;
-  delete p.prompt;
-  if (e.exception?.frames.length) p.line = e.exception.frames[e.exception.frames.length - 1]!.line;
-  putProc(model, p);
+  const held = r['portHeldBy'];
+  if (isObject(held)) {
+    const heldBy: Partial<Record<TcpState, number>> = {};
+    for (const [state, n] of Object.entries(held)) {
+      if (STATES.has(state) && typeof n === 'number' && Number.isInteger(n) && n > 0) heldBy[state as TcpState] = n;
+    }
+    b.heldBy = heldBy;
+  }
+  const code = r['noteCode'];
+  if (typeof code === 'string' && code.length > 0 && code.length <= 64) b.noteCode = code;
+  if (r['implicit'] === true) b.implicit = true;
+  return b;
 }
 
 /** F5: the accepted socket takes over the kernel's view of the connection that waited for accept(). */
 function adoptWaiting(model: Model, child: SocketModel): void {
   if (!child.local || !child.remote) return;
-  const id = model.byEndpoints[`${child.local}|${child.remote}`];
-  const waiting = id === undefined ? undefined : model.sockets[id];
+  const id = own(model.byEndpoints, `${child.local}|${child.remote}`);
+  const waiting = id === undefined ? undefined : own(model.sockets, id);
   if (!waiting || waiting.owned || waiting.id === child.id) return;
   child.stateHistory = waiting.stateHistory;
   if (waiting.state) child.state = waiting.state;
   child.sendQueue = waiting.sendQueue;
   child.recvQueue = waiting.recvQueue;
   if (waiting.info) child.info = waiting.info;
-  delete model.sockets[waiting.id];
-  model.socketOrder = model.socketOrder.filter((s) => s !== waiting.id);
+  dropSocket(model, waiting.id);
 }
 
 function foldNotice(model: Model, e: ApiNoticeEvent): void {
   const id = e.sock;
   if (!id) return;
-  const prev = model.sockets[id] ?? newSocket(id, 'tcp', true, e.seq);
+  const prev = own(model.sockets, id) ?? newSocket(id, 'tcp', true, e.seq);
   const s: SocketModel = { ...prev, lastSeq: e.seq };
   switch (e.what) {
     case 'incoming': s.pendingAccept++; break; // F6
@@ -306,104 +269,36 @@ function foldNotice(model: Model, e: ApiNoticeEvent): void {
 }
 
 function findSocket(model: Model, sock: string | undefined, local: string, remote: string | undefined): string | undefined {
-  if (sock && model.sockets[sock]) return sock;
-  return model.byEndpoints[`${local}|${remote ?? ''}`];
+  if (sock && Object.hasOwn(model.sockets, sock)) return sock;
+  return own(model.byEndpoints, `${local}|${remote ?? ''}`);
 }
 
-function foldKernel(model: Model, e: KernelTcpEvent | KernelUdpEvent): void { // F9
+/** F9, F10; returns whether the event changes the picture (F22). */
+function foldKernel(model: Model, e: KernelTcpEvent | KernelUdpEvent): boolean {
   const proto = e.type === 'kernel.tcp' ? 'tcp' : 'udp';
   const id = findSocket(model, e.sock, e.local, e.remote) ?? e.sock ?? `w:${e.local}|${e.remote ?? ''}`;
-  const prev = model.sockets[id] ?? newSocket(id, proto, false, e.seq);
+  const known = own(model.sockets, id);
+  const prev = known ?? newSocket(id, proto, false, e.seq);
   const s: SocketModel = { ...prev, lastSeq: e.seq, sendQueue: e.sendQueue, recvQueue: e.recvQueue };
   if (!s.local) s.local = e.local;
   if (!s.remote && e.remote) s.remote = e.remote;
   if (e.gone) s.gone = true; // F10
+  let picture: boolean;
   if (e.type === 'kernel.tcp') {
     if (e.acceptQueue !== undefined) s.acceptQueue = e.acceptQueue;
     if (e.backlog !== undefined) s.backlog = e.backlog;
     if (e.info) s.info = e.info;
     if (!e.gone && prev.state !== e.state) {
-      s.stateHistory = [...prev.stateHistory.slice(-(STATE_HISTORY - 1)), { from: prev.state ?? null, to: e.state, seq: e.seq, ts: e.ts }];
+      s.stateHistory = appendBounded(prev.stateHistory, { from: prev.state ?? null, to: e.state, seq: e.seq, ts: e.ts }, STATE_HISTORY);
       s.state = e.state;
     }
     if (!prev.owned && s.role === 'unknown') s.role = e.state === 'LISTEN' ? 'listener' : 'unknown';
     if (!s.conn && e.conn) s.conn = e.conn;
+    picture = !known || (e.gone ? !prev.gone : prev.state !== e.state);
   } else {
     s.drops = e.drops;
+    picture = (prev.drops !== e.drops || prev.gone !== s.gone) && (e.drops > 0 || e.gone === true);
   }
   put(model, s);
-}
-
-function sockFor(model: Model, local: string, remote: string): string | undefined {
-  return model.byEndpoints[`${local}|${remote}`];
-}
-
-function foldSegment(model: Model, e: TcpSegmentEvent): void { // F11
-  const syn = e.flags.includes('SYN');
-  const ack = e.flags.includes('ACK');
-  let key = e.conn;
-  let client: string;
-  let server: string;
-  const ends = key ? splitConnKey(key) : null;
-  if (ends) ({ client, server } = ends);
-  else if (syn && !ack) { client = e.src; server = e.dst; }
-  else if (syn && ack) { client = e.dst; server = e.src; }
-  else {
-    // No SYN seen and no key given: the existing connection in either direction, else src as client.
-    const fwd = `${e.src}>${e.dst}`;
-    const rev = `${e.dst}>${e.src}`;
-    if (model.conns[rev]) { client = e.dst; server = e.src; } else if (model.conns[fwd]) { client = e.src; server = e.dst; } else { client = e.src; server = e.dst; }
-  }
-  key = `${client}>${server}`;
-  const known = model.conns[key];
-  // F11: a new SYN on a 4-tuple whose connection has ended starts a new connection with that key
-  const reused = known && syn && !ack && (known.stage === 'closed' || known.stage === 'reset' || known.stage === 'refused');
-  const prev = known && !reused ? known : newConn(key, 'tcp', client, server, e);
-  const c2s = e.src === client;
-  const c: ConnModel = {
-    ...prev,
-    segments: prev.segments + 1,
-    capturedSegments: prev.capturedSegments + (e.inferred ? 0 : 1),
-    inferredSegments: prev.inferredSegments + (e.inferred ? 1 : 0),
-    lastTs: e.ts,
-    lastSeq: e.seq,
-  };
-  if (c2s) c.bytesC2S += e.len; else c.bytesS2C += e.len;
-  if (syn && e.seqNo !== null) {
-    if (c2s && !ack) c.isnC2S = e.seqNo;
-    if (!c2s && ack) c.isnS2C = e.seqNo;
-  }
-  if (!c.clientSock) c.clientSock = sockFor(model, client, server);
-  if (!c.serverSock) c.serverSock = sockFor(model, server, client);
-  if (e.flags.includes('RST')) {
-    c.rst = true;
-    c.stage = prev.stage === 'opening' && prev.bytesC2S === 0 && prev.bytesS2C === 0 && !c.isnS2C ? 'refused' : 'reset';
-  } else {
-    if (e.flags.includes('FIN')) { if (c2s) c.finC2S = true; else c.finS2C = true; }
-    if (c.stage === 'opening' && ack && !syn) c.stage = 'open';
-    if (c.stage === 'open' && (c.finC2S || c.finS2C)) c.stage = 'closing';
-    if (c.stage === 'closing' && c.finC2S && c.finS2C && ack && !e.flags.includes('FIN')) c.stage = 'closed';
-  }
-  putConn(model, c);
-}
-
-function foldDatagram(model: Model, e: UdpDatagramEvent): void {
-  // UDP has no connection; a "flow" per (sender, receiver) pair keeps the counts.
-  const fwd = `${e.src}>${e.dst}`;
-  const rev = `${e.dst}>${e.src}`;
-  const key = model.conns[rev] ? rev : fwd;
-  const ends = splitConnKey(key)!;
-  const prev = model.conns[key] ?? { ...newConn(key, 'udp', ends.client, ends.server, e), stage: 'open' as const };
-  const c2s = e.src === prev.client;
-  const c: ConnModel = {
-    ...prev,
-    segments: prev.segments + 1,
-    capturedSegments: prev.capturedSegments + (e.inferred ? 0 : 1),
-    inferredSegments: prev.inferredSegments + (e.inferred ? 1 : 0),
-    bytesC2S: prev.bytesC2S + (c2s ? e.len : 0),
-    bytesS2C: prev.bytesS2C + (c2s ? 0 : e.len),
-    lastTs: e.ts,
-    lastSeq: e.seq,
-  };
-  putConn(model, c);
+  return picture;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiCallName, TcpInfo } from '../protocol/events.ts';
-import { ProbeStatus, SocketError, TcpState } from '../protocol/primitives.ts';
-import { OUTPUT_TAIL, type Model } from './model.ts';
+import { BytesPreview, ProbeStatus, SocketError, TcpState } from '../protocol/primitives.ts';
+import { BUNDLES_KEPT, OUTPUT_PIECES, OUTPUT_TAIL, RECENT_DATA, type Model } from './model.ts';
 
 /**
  * The whole folded model as a schema, to the last field: what a page checks before it takes a model
@@ -12,6 +12,9 @@ import { OUTPUT_TAIL, type Model } from './model.ts';
  *     there (views walk the order and look the entries up);
  * MS2 an entry's own id is its key (sockets[k].id, conns[k].key, procs[k].run);
  * MS3 byEndpoints points at sockets that exist, and a socket's parent is a socket.
+ * MS4 A field newer than the recording may be absent: an entity's is optional (absent means none yet), and
+ *     the model's counters pictureVersion and orderVersion read as 0 (the only values this adds).
+ * MS5 A program's outputPieces joined are the end of its output (F20), so a view can show them in its place.
  * Strings and lists are bounded (the fold bounds them tighter) so a crafted file cannot make one
  * entry huge; nothing here transforms a value, so what passes is what the fold would have made.
  */
@@ -26,6 +29,21 @@ const StateChange = z.object({ from: TcpState.nullable(), to: TcpState, seq: Cou
 
 const CallSummary = z.object({
   call: ApiCallName, seq: Count, ts: Ts, ok: z.boolean(), code: z.string().max(64).optional(), len: Count.optional(),
+});
+
+const LastData = z.object({
+  call: z.enum(['send', 'recv', 'sendto', 'recvfrom']), seq: Count, data: BytesPreview, peer: Ep.optional(),
+});
+
+const DataChunk = z.object({ seq: Count, call: z.enum(['send', 'recv']), len: Count, b64: z.string().max(4096) });
+
+const BindFacts = z.object({
+  seq: Count,
+  port: z.number().int().min(0).max(65535).optional(),
+  soReuseAddr: z.object({ requested: z.boolean(), actual: z.boolean() }).optional(),
+  heldBy: z.partialRecord(TcpState, Count).optional(),
+  noteCode: z.string().min(1).max(64).optional(),
+  implicit: z.literal(true).optional(),
 });
 
 const SocketModel = z.object({
@@ -54,6 +72,9 @@ const SocketModel = z.object({
   gone: z.boolean(),
   recentCalls: z.array(CallSummary).max(256),
   lastError: SocketError.extend({ seq: Count }).optional(),
+  lastData: LastData.optional(),
+  recentData: z.array(DataChunk).max(RECENT_DATA).optional(),
+  bind: BindFacts.optional(),
   firstSeq: Count,
   lastSeq: Count,
 });
@@ -76,6 +97,11 @@ const ConnModel = z.object({
   rst: z.boolean(),
   isnC2S: Count.optional(),
   isnS2C: Count.optional(),
+  winC2S: Count.optional(),
+  winS2C: Count.optional(),
+  retransmissions: Count.optional(),
+  handshake: z.object({ syn: Count.optional(), synAck: Count.optional(), ack: Count.optional() }).optional(),
+  bundles: z.array(z.object({ id: Count, count: Count, bytes: Count, retransmissions: Count })).max(BUNDLES_KEPT).optional(),
   firstTs: Ts,
   lastTs: Ts,
   firstSeq: Count,
@@ -97,6 +123,7 @@ const ProcModel = z.object({
   pending: z.object({ call: ApiCallName, callId: Count.optional(), seq: Count, ts: Ts }).optional(),
   prompt: z.string().max(1024).optional(),
   output: z.string().max(OUTPUT_TAIL),
+  outputPieces: z.array(z.object({ seq: Count, stream: z.enum(['stdout', 'stderr', 'stdin']), text: z.string().max(OUTPUT_TAIL) })).max(OUTPUT_PIECES).optional(),
   outputBytes: Count,
   exit: z.object({
     code: z.number().int().nullable(),
@@ -113,6 +140,8 @@ const Running = ProbeStatus.extend({ running: z.boolean() });
 
 const ModelFields = z.object({
   version: Count,
+  pictureVersion: Count.default(0),
+  orderVersion: Count.default(0),
   lastSeq: Seq,
   events: Count,
   missing: Count,
@@ -149,6 +178,12 @@ export const ModelSchema: z.ZodType<Model> = ModelFields.superRefine((m, ctx) =>
   // MS3
   for (const [k, id] of Object.entries(m.byEndpoints)) {
     if (!Object.hasOwn(m.sockets, id)) ctx.addIssue({ code: 'custom', path: ['byEndpoints', k], message: `socket "${id}" does not exist` });
+  }
+  // MS5
+  for (const [k, p] of Object.entries(m.procs)) {
+    if (p.outputPieces && !p.output.endsWith(p.outputPieces.map((q) => q.text).join(''))) {
+      ctx.addIssue({ code: 'custom', path: ['procs', k, 'outputPieces'], message: 'the pieces are not the end of the output' });
+    }
   }
   for (const [k, s] of Object.entries(m.sockets)) {
     if (s.parent !== undefined && !Object.hasOwn(m.sockets, s.parent)) ctx.addIssue({ code: 'custom', path: ['sockets', k, 'parent'], message: `socket "${s.parent}" does not exist` });

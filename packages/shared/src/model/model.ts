@@ -1,5 +1,7 @@
-import type { ProbeStatus, SocketError, TcpState } from '../protocol/primitives.ts';
+import type { BytesPreview, ProbeStatus, SocketError, TcpState } from '../protocol/primitives.ts';
 import type { ApiCallName, TcpInfo } from '../protocol/events.ts';
+
+export { windowsOf, type Windows } from './query.ts';
 
 export type SocketRole = 'listener' | 'client' | 'accepted' | 'udp' | 'unknown';
 
@@ -21,6 +23,39 @@ export interface CallSummary {
   code?: string;
   /** bytes moved by send/recv/sendto/recvfrom */
   len?: number;
+}
+
+/** F16: the socket's last call that moved data, named as its BSD call (F14) */
+export interface LastData {
+  call: 'send' | 'recv' | 'sendto' | 'recvfrom';
+  seq: number;
+  data: BytesPreview;
+  /** sendto/recvfrom: the other end */
+  peer?: string;
+}
+
+/** F17: one chunk of data a call moved, as the buffers view draws it (sendto counts as send, recvfrom as recv) */
+export interface DataChunk {
+  seq: number;
+  call: 'send' | 'recv';
+  /** bytes the call moved; b64 is the first of them (the event's preview) */
+  len: number;
+  b64: string;
+}
+
+/** F19: what a successful bind() said, for the card's note on SO_REUSEADDR */
+export interface BindFacts {
+  seq: number;
+  /** the port asked for (args.port) */
+  port?: number;
+  /** the agent's account of SO_REUSEADDR: asked for by the program, and actually set */
+  soReuseAddr?: { requested: boolean; actual: boolean };
+  /** sockets the kernel held on that address and port just before the bind, by state (counts > 0) */
+  heldBy?: Partial<Record<TcpState, number>>;
+  /** the agent's code for the note (REUSEADDR_FORCED_WOULD_FAIL, REUSEADDR_HELPED, LOOPBACK_IMPLICIT …) */
+  noteCode?: string;
+  /** the system bound it without a bind() call of the program's (a UDP sendto before any bind) */
+  implicit?: boolean;
 }
 
 export interface SocketModel {
@@ -56,9 +91,35 @@ export interface SocketModel {
   gone: boolean;
   recentCalls: CallSummary[];
   lastError?: SocketError & { seq: number };
+  /** F16 */
+  lastData?: LastData;
+  /** F17: the last RECENT_DATA chunks, oldest first */
+  recentData?: DataChunk[];
+  /** F19 */
+  bind?: BindFacts;
   firstSeq: number;
   lastSeq: number;
 }
+
+export const RECENT_DATA = 8;
+
+/** F21: the seqs of the handshake's segments (the seqs the fold was given: the page's own, on the page) */
+export interface Handshake {
+  syn?: number;
+  synAck?: number;
+  /** the client's bare ACK right after the SYN+ACK: the third step */
+  ack?: number;
+}
+
+/** F24: one tcp.bundle's totals as last folded, so its next event replaces them instead of adding to them */
+export interface BundleTotals {
+  id: number;
+  count: number;
+  bytes: number;
+  retransmissions: number;
+}
+
+export const BUNDLES_KEPT = 4;
 
 export type ConnStage = 'opening' | 'open' | 'closing' | 'closed' | 'reset' | 'refused';
 
@@ -82,6 +143,15 @@ export interface ConnModel {
   /** initial sequence numbers, where a SYN was captured */
   isnC2S?: number;
   isnS2C?: number;
+  /** F18: the last window each side advertised, in bytes, from captured segments and bundles */
+  winC2S?: number;
+  winS2C?: number;
+  /** F24: captured segments the capture's analysis called retransmissions (segments and bundles) */
+  retransmissions?: number;
+  /** F21 */
+  handshake?: Handshake;
+  /** F24: the newest BUNDLES_KEPT bundles of this connection */
+  bundles?: BundleTotals[];
   firstTs: number;
   lastTs: number;
   firstSeq: number;
@@ -97,6 +167,14 @@ export interface ScenarioProgress {
 
 /** Where a traced program is now. */
 export type ProcStatus = 'running' | 'paused' | 'in-call' | 'input' | 'exited';
+
+/** F20: a run of output from one stream (consecutive output of the same stream is one piece) */
+export interface OutputPiece {
+  /** the first proc.output event whose text is in this piece */
+  seq: number;
+  stream: 'stdout' | 'stderr' | 'stdin';
+  text: string;
+}
 
 /** One run of a traced Python program (proc.* events, api events with `proc`). */
 export interface ProcModel {
@@ -117,6 +195,12 @@ export interface ProcModel {
   prompt?: string;
   /** the latest output, at most OUTPUT_TAIL characters (the whole output is in the events) */
   output: string;
+  /**
+   * F20: the output with each piece's stream, oldest first. The pieces' texts joined are the end of
+   * `output`: all of it, unless more than OUTPUT_PIECES changes of stream fall within it (or the model
+   * was made before pieces were kept), when the part before the first piece has no known stream.
+   */
+  outputPieces?: OutputPiece[];
   outputBytes: number;
   exit?: { code: number | null; signal: string | null; reason: string; exception?: { type: string; message: string; frames: { file: string; line: number; name: string }[] }; message?: string };
   firstSeq: number;
@@ -124,10 +208,15 @@ export interface ProcModel {
 }
 
 export const OUTPUT_TAIL = 8192;
+export const OUTPUT_PIECES = 256;
 
 export interface Model {
   /** bumped by every fold, so a view can tell that something changed */
   version: number;
+  /** F22: bumped by every fold of an event that changes the picture (compare before and after a fold) */
+  pictureVersion: number;
+  /** F23: bumped whenever socketOrder, connOrder or procOrder changes (they are changed in place) */
+  orderVersion: number;
   lastSeq: number;
   events: number;
   /** events known to be missing (seq gaps) */
@@ -148,7 +237,7 @@ export interface Model {
 
 export function emptyModel(): Model {
   return {
-    version: 0, lastSeq: -1, events: 0, missing: 0,
+    version: 0, pictureVersion: 0, orderVersion: 0, lastSeq: -1, events: 0, missing: 0,
     counts: { api: 0, kernel: 0, wire: 0, session: 0 },
     sockets: {}, socketOrder: [], conns: {}, connOrder: [], byEndpoints: {}, sources: {}, procs: {}, procOrder: [],
   };
@@ -160,14 +249,17 @@ export function cloneModel(m: Model): Model {
 }
 
 /**
- * A copy that shares the entities: fold never changes a socket or connection it has stored, it stores a
- * new one (F13), and it replaces socketOrder, connOrder, sources and scenario rather than changing them.
- * What it does write into — the model's own fields and the records sockets, conns, byEndpoints, counts —
- * is copied here. So this is a snapshot that later folds on either copy cannot change, at the cost of one
+ * A copy that shares the entities: fold never changes a socket, connection or program it has stored, it
+ * stores a new one (F13), and it replaces sources and scenario rather than changing them. What it does
+ * write into — the model's own fields, the records sockets, conns, procs, byEndpoints, counts, and the
+ * order lists it appends to in place (F23) — is copied here. So this is a snapshot that later folds on either copy cannot change, at the cost of one
  * pointer per entity instead of a deep copy: on a model of 4,000 sockets and 2,000 connections (5 MB as
  * JSON) bench/seek.ts measured 0.9 MB per snapshot instead of 3.3 MB, and seeking p95 32 ms instead of
  * 107 ms. Use it for snapshots that are kept or folded on; the JSON of both copies is the same.
  */
 export function shareModel(m: Model): Model {
-  return { ...m, counts: { ...m.counts }, sockets: { ...m.sockets }, conns: { ...m.conns }, byEndpoints: { ...m.byEndpoints }, procs: { ...m.procs } };
+  return {
+    ...m, counts: { ...m.counts }, sockets: { ...m.sockets }, conns: { ...m.conns }, byEndpoints: { ...m.byEndpoints }, procs: { ...m.procs },
+    socketOrder: m.socketOrder.slice(), connOrder: m.connOrder.slice(), procOrder: m.procOrder.slice(),
+  };
 }

@@ -41,6 +41,8 @@ export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('lesson.next') }),
   /** end the live lesson and its programs */
   z.object({ op: z.literal('lesson.stop') }),
+  /** the captured segments a tcp.bundle event summarised, from the agent's capture ring */
+  z.object({ op: z.literal('capture.packets'), bundle: z.number().int().nonnegative() }),
   z.object({ op: z.literal('capture.set'), mode: z.enum(['auto', 'off']) }),
   z.object({ op: z.literal('watch.add'), port: Port.refine((p) => p > 0, 'port must be 1–65535') }),
   z.object({ op: z.literal('watch.remove'), port: Port }),

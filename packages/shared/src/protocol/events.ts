@@ -130,7 +130,7 @@ export const TcpInfo = z.object({
 });
 export type TcpInfo = z.infer<typeof TcpInfo>;
 
-/** The kernel's view of a TCP socket (from /proc/net/tcp{,6}); emitted only on change. */
+/** The kernel's view of a TCP socket (its sock_diag answer, /proc/net/tcp{,6}, or a tracepoint); emitted only on change. */
 export const KernelTcpEvent = z.object({
   ...envelope,
   layer: z.literal('kernel'),
@@ -178,7 +178,7 @@ export const KernelNoticeEvent = z.object({
 });
 export type KernelNoticeEvent = z.infer<typeof KernelNoticeEvent>;
 
-/** The kernel's view of a UDP socket (from /proc/net/udp{,6}); emitted only on change. */
+/** The kernel's view of a UDP socket (its sock_diag answer or /proc/net/udp{,6}); emitted only on change. */
 export const KernelUdpEvent = z.object({
   ...envelope,
   layer: z.literal('kernel'),
@@ -233,6 +233,70 @@ export const TcpSegmentEvent = z.object({
   wireTs: z.number().optional(),
 });
 export type TcpSegmentEvent = z.infer<typeof TcpSegmentEvent>;
+
+/**
+ * Consecutive captured data segments of one connection in one direction, summarised (the bulk-data
+ * contract): the agent may send one of these instead of each segment once a run grows past a handful.
+ * Every packet stays in the agent's capture ring (the .pcap export writes them all; `capture.packets`
+ * returns a bundle's segments). Handshakes, teardowns, resets and small exchanges are never summarised.
+ * Later packets of the same run update the bundle under the same `bundle` id (the newest event wins).
+ */
+export const TcpBundleEvent = z.object({
+  ...envelope,
+  layer: z.literal('wire'),
+  type: z.literal('tcp.bundle'),
+  /** the agent's id of this run of segments, stable while it grows */
+  bundle: z.number().int().nonnegative(),
+  src: Endpoint,
+  dst: Endpoint,
+  /** data segments summarised (≥ 2) and their payload bytes */
+  count: z.number().int().min(2),
+  bytes: z.number().int().nonnegative(),
+  /** raw sequence numbers of the first segment and the end of the last one's data */
+  firstSeq: z.number().int().nonnegative(),
+  endSeq: z.number().int().nonnegative(),
+  /** relative to the direction's ISN, as Wireshark shows them, when the handshake was seen */
+  relFirstSeq: z.number().int().nullable().optional(),
+  relEndSeq: z.number().int().nullable().optional(),
+  /** every flag seen on the summarised segments */
+  flags: z.array(TcpFlag).max(8),
+  /** segments of the run that the capture's analysis called retransmissions */
+  retransmissions: z.number().int().nonnegative(),
+  /** the last advertised window of the sender's segments, in bytes */
+  win: z.number().int().nonnegative().nullable(),
+  /** capture times of the first and the last segment (µs since session start) */
+  wireTs: z.number(),
+  wireEndTs: z.number(),
+  /** whether more segments may still join it (false once another kind of packet ended the run) */
+  open: z.boolean(),
+});
+export type TcpBundleEvent = z.infer<typeof TcpBundleEvent>;
+
+export const LINK_DROP_REASONS = ['loss', 'oneshot', 'queue'] as const;
+
+/**
+ * A packet the lab's link dropped (apps/agent/src/lab): it left one host and never reached the other. Both
+ * hosts are captured, so the sender's capture has it as a tcp.segment / udp.datagram and the receiver's
+ * does not. reason: 'loss' = the link's loss rate, 'oneshot' = the teacher's "lose the next one",
+ * 'queue' = the rate-limited link's queue was full. Lifecycle: never merged or dropped.
+ */
+export const LinkDropEvent = z.object({
+  ...envelope,
+  layer: z.literal('wire'),
+  type: z.literal('link.drop'),
+  src: Endpoint,
+  dst: Endpoint,
+  proto: z.enum(['tcp', 'udp']),
+  /** payload bytes, as tcp.segment's and udp.datagram's len */
+  len: z.number().int().nonnegative(),
+  /** TCP only: the segment's flags and raw sequence number */
+  flags: z.array(TcpFlag).max(8).optional(),
+  seqNo: z.number().int().nonnegative().optional(),
+  reason: z.enum(LINK_DROP_REASONS),
+  /** when the link dropped it (µs since session start); ts is when the agent heard */
+  wireTs: z.number(),
+});
+export type LinkDropEvent = z.infer<typeof LinkDropEvent>;
 
 export const UdpDatagramEvent = z.object({
   ...envelope,
@@ -336,7 +400,7 @@ export const ProcExitEvent = z.object({
 export type ProcExitEvent = z.infer<typeof ProcExitEvent>;
 
 export const SessionEvent = z.discriminatedUnion('type', [
-  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, KernelNoticeEvent, TcpSegmentEvent, UdpDatagramEvent,
+  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, KernelNoticeEvent, TcpSegmentEvent, TcpBundleEvent, LinkDropEvent, UdpDatagramEvent,
   SourceStatusEvent, ScenarioStepEvent, ProcStartEvent, ProcOutputEvent, ProcInputEvent, ProcExitEvent,
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;

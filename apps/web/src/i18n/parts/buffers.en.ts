@@ -39,5 +39,5 @@ export const buffersEn: Record<string, string> = {
   'buffers.udp.drops': 'datagrams dropped by the kernel: {drops}',
   'buffers.udp.dropsUnknown': 'drops: not known',
   'buffers.udp.datagrams': 'Recent datagrams from recvfrom(): each keeps its own boundary',
-  'buffers.source': 'counts from the kernel (/proc/net)',
+  'buffers.source': 'counts from the kernel (sock_diag or /proc/net)',
 };

@@ -36,5 +36,5 @@ export const buffersZhCN: Record<string, string> = {
   'buffers.udp.drops': '内核丢弃的数据报：{drops}',
   'buffers.udp.dropsUnknown': '丢弃数：未知',
   'buffers.udp.datagrams': '最近 recvfrom() 收到的数据报：每个都保留自己的边界',
-  'buffers.source': '数量来自内核（/proc/net）',
+  'buffers.source': '数量来自内核（sock_diag 或 /proc/net）',
 };

@@ -36,5 +36,5 @@ export const buffersZhTW: Record<string, string> = {
   'buffers.udp.drops': '核心丟棄的資料包：{drops}',
   'buffers.udp.dropsUnknown': '丟棄數：未知',
   'buffers.udp.datagrams': '最近 recvfrom() 收到的資料包：每個都保留自己的邊界',
-  'buffers.source': '數量來自核心（/proc/net）',
+  'buffers.source': '數量來自核心（sock_diag 或 /proc/net）',
 };
