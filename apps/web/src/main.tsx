@@ -12,6 +12,7 @@ import { Player } from './store/player.ts';
 import { initAppStore } from './store/store.ts';
 import './views/styles.css';
 import './views/classroom.css';
+import './views/room.css';
 
 const params = readPageParams(window.location.search);
 // the token leaves the address bar at once (projector, history, bookmarks); this tab keeps it for a reload

@@ -1,5 +1,5 @@
 import {
-  CloseCode, PROTOCOL_VERSION, parseCommand, type ClientMessage, type CommandInput, type ServerMessage as ServerMsg, type SessionEvent,
+  CloseCode, PROTOCOL_VERSION, parseCommand, type ClassPollInput, type ClientMessage, type CommandInput, type PollState, type ServerMessage as ServerMsg, type SessionEvent,
 } from '@socketscope/shared';
 import { backoffDelay } from './backoff.ts';
 import type { DecodedMessage } from './decode.ts';
@@ -36,6 +36,8 @@ export interface ClientSink {
   synced(lastSeq: number): void;
   /** while sharing, on the teacher's page: how many read-only pages are watching */
   viewers?(count: number): void;
+  /** while sharing: the question put to the class now (views/predict) */
+  poll?(poll: PollState | null): void;
   badMessage(error: string): void;
 }
 
@@ -121,6 +123,25 @@ export class AgentClient {
     });
   }
 
+  /**
+   * A student's answer or the teacher's question to the class (the class poll, views/predict); resolves
+   * with its one reply, a timeout or "disconnected", as request() does.
+   */
+  classPoll(msg: ClassPollInput): Promise<CommandReply> {
+    if (!this.connected || !this.transport.isOpen || (this.status !== 'live' && this.status !== 'syncing')) {
+      return Promise.resolve({ ok: false, error: { code: 'E_DISCONNECTED', message: 'not connected to the agent' } });
+    }
+    const id = `${this.idPrefix}-${++this.nextId}`;
+    return new Promise<CommandReply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ ok: false, error: { code: 'E_TIMEOUT', message: `no reply within ${this.timeoutMs} ms` } });
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, timer });
+      this.send({ ...msg, id } as ClientMessage);
+    });
+  }
+
   private open(): void {
     this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting', null);
     try {
@@ -161,6 +182,7 @@ export class AgentClient {
       case 'gap': sink.gap(msg.from, msg.to, msg.reason); return;
       case 'merged': sink.merged(msg.count, msg.sinceSeq); return;
       case 'viewers': sink.viewers?.(msg.count); return;
+      case 'poll': sink.poll?.(msg.poll); return;
       case 'synced':
         sink.synced(msg.lastSeq);
         this.setStatus('live', null);

@@ -8,6 +8,7 @@ import { buffersEn } from './parts/buffers.en.ts';
 import { ladderEn } from './parts/ladder.en.ts';
 import { machineEn } from './parts/machine.en.ts';
 import { safetyEn } from './parts/safety.en.ts';
+import { predictEn } from './parts/predict.en.ts';
 import { programsEn } from './parts/programs.en.ts';
 import { lessonsLiveEn } from './parts/lessons-live.en.ts';
 import { kernelSourceEn } from './parts/kernel-source.en.ts';
@@ -374,4 +375,4 @@ export type Messages = Record<MessageKey, string>;
 /** A locale's whole dictionary: the page's messages plus the ladder, state machine and buffer views' parts. */
 export type Dictionary = Messages & Readonly<Record<string, string>>;
 
-export const en: Dictionary = { ...messages, ...ladderEn, ...machineEn, ...buffersEn, ...safetyEn };
+export const en: Dictionary = { ...messages, ...ladderEn, ...machineEn, ...buffersEn, ...safetyEn, ...predictEn };

@@ -3,6 +3,7 @@ import { buffersZhCN } from './parts/buffers.zh-CN.ts';
 import { ladderZhCN } from './parts/ladder.zh-CN.ts';
 import { machineZhCN } from './parts/machine.zh-CN.ts';
 import { safetyZhCN } from './parts/safety.zh-CN.ts';
+import { predictZhCN } from './parts/predict.zh-CN.ts';
 import { programsZhCN } from './parts/programs.zh-CN.ts';
 import { lessonsLiveZhCN } from './parts/lessons-live.zh-CN.ts';
 import { kernelSourceZhCN } from './parts/kernel-source.zh-CN.ts';
@@ -365,4 +366,4 @@ const messages: Messages = {
   ...kernelSourceZhCN,
 };
 
-export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN, ...safetyZhCN };
+export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN, ...safetyZhCN, ...predictZhCN };

@@ -3,6 +3,7 @@ import { buffersZhTW } from './parts/buffers.zh-TW.ts';
 import { ladderZhTW } from './parts/ladder.zh-TW.ts';
 import { machineZhTW } from './parts/machine.zh-TW.ts';
 import { safetyZhTW } from './parts/safety.zh-TW.ts';
+import { predictZhTW } from './parts/predict.zh-TW.ts';
 import { programsZhTW } from './parts/programs.zh-TW.ts';
 import { lessonsLiveZhTW } from './parts/lessons-live.zh-TW.ts';
 import { kernelSourceZhTW } from './parts/kernel-source.zh-TW.ts';
@@ -368,4 +369,4 @@ const messages: Messages = {
   ...kernelSourceZhTW,
 };
 
-export const zhTW: Dictionary = { ...messages, ...ladderZhTW, ...machineZhTW, ...buffersZhTW, ...safetyZhTW };
+export const zhTW: Dictionary = { ...messages, ...ladderZhTW, ...machineZhTW, ...buffersZhTW, ...safetyZhTW, ...predictZhTW };

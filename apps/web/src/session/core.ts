@@ -206,19 +206,19 @@ export class SessionCore {
     if (prev && this.sentModelOf === model && this.sentModelVersion === model.version) return null;
     this.sentModelOf = model;
     this.sentModelVersion = model.version;
+    // shareModel copies the order lists (F23: the fold appends to them in place)
     this.sentModel = shareModel(model);
-    const orders = { socketOrder: [...model.socketOrder], connOrder: [...model.connOrder], procOrder: [...model.procOrder] };
-    this.sentModel.socketOrder = orders.socketOrder;
-    this.sentModel.connOrder = orders.connOrder;
-    this.sentModel.procOrder = orders.procOrder;
     const fields: ModelPatch['fields'] = {
       version: model.version, lastSeq: model.lastSeq, events: model.events, missing: model.missing, counts: { ...model.counts },
+      pictureVersion: model.pictureVersion, orderVersion: model.orderVersion,
     };
     if (!prev || prev.sources !== model.sources) fields.sources = model.sources;
     if (!prev || prev.scenario !== model.scenario) { if (model.scenario) fields.scenario = model.scenario; }
-    if (!prev || !sameList(prev.socketOrder, model.socketOrder)) fields.socketOrder = orders.socketOrder;
-    if (!prev || !sameList(prev.connOrder, model.connOrder)) fields.connOrder = orders.connOrder;
-    if (!prev || !sameList(prev.procOrder, model.procOrder)) fields.procOrder = orders.procOrder;
+    // F23: the lists are compared only when orderVersion says they moved
+    const moved = (a: readonly string[] | undefined, b: readonly string[]) => !prev || (prev.orderVersion !== model.orderVersion && !sameList(a!, b));
+    if (moved(prev?.socketOrder, model.socketOrder)) fields.socketOrder = this.sentModel.socketOrder;
+    if (moved(prev?.connOrder, model.connOrder)) fields.connOrder = this.sentModel.connOrder;
+    if (moved(prev?.procOrder, model.procOrder)) fields.procOrder = this.sentModel.procOrder;
     return {
       whole: prev === null,
       sockets: changedIn(prev?.sockets, model.sockets),

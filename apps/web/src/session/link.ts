@@ -1,4 +1,4 @@
-import { emptyModel, type CommandInput, type Model } from '@socketscope/shared';
+import { emptyModel, type ClassPollInput, type CommandInput, type Model, type PollState } from '@socketscope/shared';
 import type { AppState } from '../store/slices.ts';
 import { EMPTY_LOG } from '../store/slices.ts';
 import type { AppStore } from '../store/store.ts';
@@ -53,6 +53,15 @@ export class SessionLink {
     return new Promise((resolve) => {
       this.replies.set(id, resolve);
       this.post({ t: 'cmd', id, cmd });
+    });
+  }
+
+  /** A student's answer or the teacher's question to the class (views/predict). */
+  classPoll(msg: ClassPollInput): Promise<CommandReply> {
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.post({ t: 'poll', id, msg });
     });
   }
 
@@ -123,6 +132,7 @@ export class SessionLink {
       case 'conn': this.on.conn(m.conn); return;
       case 'hello': this.on.hello(m); return;
       case 'viewers': this.on.viewers(m.count); return;
+      case 'poll': pollListener?.(m.poll); return;
       case 'opened': this.on.opened(m); return;
       case 'warn': console.warn(m.text); return;
     }
@@ -134,6 +144,12 @@ export class SessionLink {
 }
 
 let link: SessionLink | null = null;
+let pollListener: ((poll: PollState | null) => void) | null = null;
+
+/** Who hears of the class poll (views/predict): the question put to the class now, from the agent. */
+export function onPoll(fn: ((poll: PollState | null) => void) | null): void {
+  pollListener = fn;
+}
 
 export function setLink(l: SessionLink | null): void {
   link = l;

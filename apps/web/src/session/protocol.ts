@@ -1,5 +1,5 @@
 import type {
-  Capabilities, CommandInput, ConnModel, Layer, Model, ProcModel, ScenarioStepEvent, SessionEvent, ShareInfo, SocketError, SocketModel,
+  Capabilities, ClassPollInput, CommandInput, ConnModel, Layer, Model, PollState, ProcModel, ScenarioStepEvent, SessionEvent, ShareInfo, SocketError, SocketModel,
 } from '@socketscope/shared';
 import type { LadderFrame } from '../views/ladder/frame.ts';
 import type { MessageKey } from '../i18n/en.ts';
@@ -64,7 +64,7 @@ export interface ModelPatch {
   conns: Record<string, ConnModel | null>;
   procs: Record<string, ProcModel | null>;
   byEndpoints: Record<string, string | null>;
-  fields: Partial<Pick<Model, 'version' | 'lastSeq' | 'events' | 'missing' | 'counts' | 'sources' | 'scenario' | 'socketOrder' | 'connOrder' | 'procOrder'>>;
+  fields: Partial<Pick<Model, 'version' | 'pictureVersion' | 'orderVersion' | 'lastSeq' | 'events' | 'missing' | 'counts' | 'sources' | 'scenario' | 'socketOrder' | 'connOrder' | 'procOrder'>>;
 }
 
 export interface LogWindow {
@@ -165,6 +165,8 @@ export type ToWorker =
   | { t: 'view'; view: ViewRequest }
   | { t: 'ack'; n: number }
   | { t: 'cmd'; id: number; cmd: CommandInput }
+  /** a student's answer or the teacher's question to the class; answered with `reply` */
+  | { t: 'poll'; id: number; msg: ClassPollInput }
   | { t: 'query'; id: number; query: Query }
   | { t: 'retry' }
   | { t: 'drop' }
@@ -175,6 +177,8 @@ export type FromWorker =
   | { t: 'conn'; conn: ConnReport }
   | { t: 'hello'; session: SessionInfo; capabilities: Capabilities; share: ShareInfo | null; newSession: boolean }
   | { t: 'viewers'; count: number }
+  /** while sharing: the question put to the class now (views/predict) */
+  | { t: 'poll'; poll: PollState | null }
   | { t: 'opened'; ok: true; source: SourceInfo }
   | { t: 'opened'; ok: false; problem: LoadProblem }
   | { t: 'reply'; id: number; reply: CommandReply }

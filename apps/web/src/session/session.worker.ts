@@ -89,6 +89,7 @@ function connect(url: string): void {
       merged: (count) => { core.note({ kind: 'merged', params: { count } }); schedule(); },
       synced: () => {},
       viewers: (count) => post({ t: 'viewers', count }),
+      poll: (poll) => post({ t: 'poll', poll }),
       badMessage: (error) => {
         console.warn(`SocketScope: dropped an invalid message from the agent: ${error}`);
         core.countBad(1);
@@ -201,6 +202,12 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
       };
       if (!c) done({ ok: false, error: { code: 'E_DISCONNECTED', message: 'no session' } });
       else void c.request(m.cmd).then(done);
+      return;
+    }
+    case 'poll': {
+      const done = (reply: CommandReply): void => post({ t: 'reply', id: m.id, reply });
+      if (!client) done({ ok: false, error: { code: 'E_DISCONNECTED', message: 'no session' } });
+      else void client.classPoll(m.msg).then(done);
       return;
     }
     case 'query': {

@@ -145,8 +145,8 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
 }
 
 /**
- * Only one socket's (or one connection's) events. The lists are the head model's socketOrder and
- * connOrder, which fold replaces only when a socket or connection is added: re-rendered then, not per event.
+ * Only one socket's (or one connection's) events. The lists are the model's socketOrder and connOrder,
+ * which a diff carries only when a socket or connection came or went: re-rendered then, not per event.
  */
 const SockFilter = memo(function SockFilter() {
   const t = useT();

@@ -8,9 +8,6 @@ import { layoutOf } from './ladder/frame.ts';
 import { Ladder, type LadderView } from './ladder/Ladder.tsx';
 import { MaximizeButton } from './Panel.tsx';
 
-const PROJECTOR_GUTTER = 190;
-const PROJECTOR_LANE = 360;
-
 /**
  * The sequence diagram at the playback cursor. The session worker lays it out (session/core.ts) and
  * sends the rows in view; this panel tells it which rows those are and draws them. Selecting a row here
@@ -53,11 +50,8 @@ export function LadderPanel() {
     return () => { gone = true; };
   }, [selected]);
 
-  // Projector sizes need ~190 px + 360 px per lane; where the panel cannot show the last lane's
-  // lifeline the ladder keeps its normal sizes so every lane (client, listener, accepted socket) stays
-  // in view. Shown alone (⤢) it usually has the room.
-  const shown = Math.min(Math.max(frame.lanes.length, 2), 4);
-  const big = projector && size.width >= PROJECTOR_GUTTER + PROJECTOR_LANE * (shown - 0.5) + 100;
+  // projector type shrinks where the lanes need the width: every lane stays in view (ladder/geometry.ts G1, G2)
+  const big = projector;
 
   // Stepping or playing: the newest row must be in view. The ladder follows new rows only while its
   // own "follow" is on, and it can lose that without anyone scrolling (its content grows a scrollbar),

@@ -5,6 +5,7 @@ import { EventLog } from './EventLog.tsx';
 import { ExportPcapButton, OpenButton, SaveButton } from './Files.tsx';
 import { LadderPanel } from './LadderPanel.tsx';
 import { Playground } from './Playground.tsx';
+import { RoomSide, useRoomMode } from './RoomSide.tsx';
 import { ProgramRunsPanel } from './programs/ProgramsPanel.tsx';
 import { Transport } from './player/Transport.tsx';
 import { SocketList } from './SocketList.tsx';
@@ -24,8 +25,11 @@ export function SessionView() {
   // traced programs are shown on every page, with buttons only on the teacher's (views/programs)
   const hasRuns = useApp((s) => s.model.procOrder.length > 0);
   const show = (p: 'ladder' | 'cards' | 'log') => maximized === null || maximized === p;
+  // the forms, the cards and the log give way to the diagram when the room needs it (roomMode.ts)
+  const mode = useRoomMode(canAct);
+  const room = maximized === null && mode !== 'wide' ? mode : null;
   return (
-    <main className={`session-view${canAct ? ' with-playground' : ''}${maximized ? ' one-view' : ''}`} data-testid="session-view">
+    <main className={`session-view${canAct ? ' with-playground' : ''}${maximized ? ' one-view' : ''}${room ? ` room-${room}` : ''}`} data-testid="session-view" data-room={mode}>
       <div className="session-bar">
         <button type="button" className="link-button" data-testid="back-to-lessons" onClick={() => navigate(appStore(), { view: 'lessons' })}>{t('nav.back')}</button>
         <span className="push-right" />
@@ -36,11 +40,22 @@ export function SessionView() {
       <Transport live={live} />
       <div className="layout">
         {/* each view on its own: one that throws is replaced by a message, the others go on */}
-        {canAct && maximized === null ? <ViewBoundary view="playground"><Playground /></ViewBoundary> : null}
-        {!canAct && hasRuns && maximized === null ? <ViewBoundary view="programs"><ProgramRunsPanel /></ViewBoundary> : null}
+        {room ? (
+          <RoomSide mode={room} panels={[
+            ...(canAct ? [{ id: 'play', label: t('play.title'), node: <ViewBoundary view="playground"><Playground /></ViewBoundary> }] : []),
+            ...(!canAct && hasRuns ? [{ id: 'programs', label: t('prog.title'), node: <ViewBoundary view="programs"><ProgramRunsPanel /></ViewBoundary> }] : []),
+            { id: 'cards', label: t('tab.cards'), node: <ViewBoundary view="cards"><SocketList /></ViewBoundary> },
+            { id: 'log', label: t('tab.log'), node: <ViewBoundary view="log"><EventLog /></ViewBoundary> },
+          ]} />
+        ) : (
+          <>
+            {canAct && maximized === null ? <ViewBoundary view="playground"><Playground /></ViewBoundary> : null}
+            {!canAct && hasRuns && maximized === null ? <ViewBoundary view="programs"><ProgramRunsPanel /></ViewBoundary> : null}
+          </>
+        )}
         {show('ladder') ? <ViewBoundary view="ladder"><LadderPanel /></ViewBoundary> : null}
-        {show('cards') ? <ViewBoundary view="cards"><SocketList /></ViewBoundary> : null}
-        {show('log') ? <ViewBoundary view="log"><EventLog /></ViewBoundary> : null}
+        {!room && show('cards') ? <ViewBoundary view="cards"><SocketList /></ViewBoundary> : null}
+        {!room && show('log') ? <ViewBoundary view="log"><EventLog /></ViewBoundary> : null}
       </div>
     </main>
   );

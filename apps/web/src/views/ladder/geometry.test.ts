@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stickyCentre } from './geometry.ts';
+import { PROJECTOR_FONT, PROJECTOR_MIN_FONT, contentWidth, lanesFit, metrics, stickyCentre } from './geometry.ts';
 
 describe('stickyCentre (where a phase bracket puts its name, 三次握手 / 四次挥手)', () => {
   it('a bracket wholly in view: its middle', () => {
@@ -20,5 +20,36 @@ describe('stickyCentre (where a phase bracket puts its name, 三次握手 / 四�
 
   it('a bracket shorter than its name: the name is centred on it', () => {
     expect(stickyCentre(-30, 20, 0, 720, 40)).toBe(-5);
+  });
+});
+
+describe('metrics: every lane in view (G1), projector type shrinking before a lane leaves it (G2)', () => {
+  // the ladder's width beside the code at the room's sizes (measured in the page), and shown alone
+  const widths = [560, 640, 780, 820, 1180, 1880];
+
+  for (const projector of [false, true]) {
+    for (const width of widths) {
+      for (const lanes of [1, 2, 3, 4]) {
+        it(`${projector ? 'projector' : 'normal'}, ${width} px, ${lanes} lane(s): the lanes fill the width exactly`, () => {
+          const m = metrics(projector, 46, width, lanes);
+          expect(contentWidth(m, lanes)).toBeCloseTo(width, 6);
+          expect(lanesFit(width, lanes, projector)).toBe(true);
+        });
+      }
+    }
+  }
+
+  it('projector type is full size where the lanes have room, and never below its floor', () => {
+    expect(metrics(true, 68, 1880, 3).font).toBe(PROJECTOR_FONT);
+    const narrow = metrics(true, 68, 780, 3);
+    expect(narrow.font).toBeLessThan(PROJECTOR_FONT);
+    expect(narrow.font).toBeGreaterThanOrEqual(PROJECTOR_MIN_FONT);
+    expect(metrics(true, 68, 300, 6).font).toBe(PROJECTOR_MIN_FONT);
+  });
+
+  it('so many lanes that one would be unreadably narrow: the lanes keep a floor and the diagram scrolls', () => {
+    const m = metrics(false, 46, 560, 8);
+    expect(m.laneW).toBeGreaterThanOrEqual(m.font * 6.5);
+    expect(lanesFit(560, 8, false)).toBe(false);
   });
 });

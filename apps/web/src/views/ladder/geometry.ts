@@ -18,13 +18,50 @@ export function defaultRowHeight(projector: boolean): number {
   return projector ? 68 : 46;
 }
 
+/** The time column: the row's time (up to "12.345678 s" at 0.85 em) and the 三次握手 bracket with its name. */
+export function gutterFor(font: number): number {
+  return Math.round(font * 7.8);
+}
+
+/** Type sizes: the page's, and the projector's (the back of a room), which gives way down to PROJECTOR_MIN_FONT. */
+export const FONT = 13;
+export const PROJECTOR_FONT = 20;
+export const PROJECTOR_MIN_FONT = 15;
+/** a lane this many ems wide holds an arrow's flags and numbers between two neighbours */
+const ROOMY_LANE_EM = 12.5;
+/** narrower than this many ems, lanes stop shrinking and the diagram scrolls sideways (many sockets) */
+const MIN_LANE_EM = 6.5;
+
+/**
+ * G1  Every lane is in view: the lanes share the width left of the time column, whatever it is, until a
+ *     lane would be narrower than MIN_LANE_EM ems (then the diagram scrolls sideways).
+ * G2  Projector type is PROJECTOR_FONT where each lane has ROOMY_LANE_EM ems; where it has less, the type
+ *     (and the time column with it) shrinks to fit, down to PROJECTOR_MIN_FONT — the lanes stay in view.
+ */
 export function metrics(projector: boolean, rowH: number, width: number, lanes: number): Metrics {
-  const font = projector ? 20 : 13;
-  const small = projector ? 16 : 11;
-  const gutter = projector ? 190 : 132;
-  const minLane = projector ? 360 : 250;
-  const laneW = Math.max(minLane, lanes > 0 ? (width - gutter) / lanes : minLane);
+  const n = Math.max(1, lanes);
+  let font = projector ? PROJECTOR_FONT : FONT;
+  if (projector) {
+    // the size at which n roomy lanes and the time column fill the width exactly
+    const fit = width / (n * ROOMY_LANE_EM + 7.8);
+    font = Math.max(PROJECTOR_MIN_FONT, Math.min(PROJECTOR_FONT, Math.floor(fit)));
+  }
+  const gutter = gutterFor(font);
+  const laneW = Math.max(font * MIN_LANE_EM, (width - gutter) / n);
+  const small = projector ? Math.round(font * 0.8) : 11;
   return { rowH, font, small, gutter, laneW, headerH: projector ? 124 : 72, stroke: projector ? 2.5 : 1.5 };
+}
+
+/** Whether `lanes` lanes fit `width` without scrolling sideways (G1). */
+export function lanesFit(width: number, lanes: number, projector: boolean): boolean {
+  const m = metrics(projector, 46, width, lanes);
+  return contentWidth(m, lanes) <= width + 0.5;
+}
+
+/** The width a ladder of `lanes` lanes needs to draw them at a readable size (projector: its smallest type). */
+export function readableWidth(lanes: number, projector: boolean): number {
+  const font = projector ? PROJECTOR_MIN_FONT : FONT;
+  return gutterFor(font) + Math.max(1, lanes) * font * 10;
 }
 
 export function laneX(m: Metrics, column: number): number {

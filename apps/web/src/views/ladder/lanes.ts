@@ -155,7 +155,8 @@ function sideOf(r: LaneRec, role: LaneRole): number {
   }
 }
 
-const WILDCARD = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
+export const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0']);
+const WILDCARD = WILDCARD_HOSTS;
 
 export function listenersByPort(model: Model): ListenerIndex {
   const out: ListenerIndex = new Map();

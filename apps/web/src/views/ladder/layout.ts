@@ -16,7 +16,8 @@ import type { ArrowRow, BundleRow, LadderLayout, LadderOptions, LadderRow, Phase
  *     Kernel queue samples and scenario steps make no row.
  * L2  One lane per socket. The client's lane is its endpoint pair; SYN, SYN+ACK and the handshake's
  *     last ACK (and an RST answering a SYN) belong to the listening socket; everything after to the
- *     accepted socket. Without api events (watch, pcap import) lanes come from endpoints alone.
+ *     accepted socket. A UDP socket bound to every address (0.0.0.0:p) has the datagrams that name any of
+ *     its addresses with port p. Without api events (watch, pcap import) lanes come from endpoints alone.
  * L3  Lanes order left to right: clients, listeners, accepted sockets; UDP senders left of receivers.
  * L4  A run of ≥ bundleMin data segments one way on one connection (pure ACKs back allowed, nothing
  *     else in between, no SYN/FIN/RST and no analysis flag) collapses into one bundle row; an

@@ -339,7 +339,7 @@ class Painter {
     const { ctx } = this;
     const ws = parts.map((p) => { p.font(); return this.measure(p.text); });
     const total = ws.reduce((a, w, i) => a + w + parts[i]!.gap, 0);
-    let at = x - total / 2;
+    let at = this.inside(x, total) - total / 2;
     ctx.textAlign = 'left';
     parts.forEach((p, i) => {
       at += p.gap;
@@ -347,6 +347,19 @@ class Painter {
       this.haloText(p.text, at, y, p.color, ws[i]);
       at += ws[i]!;
     });
+  }
+
+  /**
+   * The centre for something `w` wide meant to be centred on x, moved just enough to stay inside the
+   * lanes (right of the time column, left of the last lane's edge): a label of the last lane is never cut
+   * off by the edge of the view (geometry.ts G1 puts that edge at the view's).
+   */
+  private inside(x: number, w: number): number {
+    const { m, s } = this;
+    const lo = m.gutter + 2;
+    const hi = contentWidth(m, s.layout.lanes.length) - 2;
+    if (w >= hi - lo) return lo + w / 2;
+    return Math.min(hi - w / 2, Math.max(lo + w / 2, x));
   }
 
   private arrow(a: ArrowRow): void {
@@ -434,13 +447,13 @@ class Painter {
 
   private mark(row: MarkRow): void {
     const { ctx, m, s, lines, p } = this;
-    const cx = this.x(row.lane);
     const text = markLabel(row.mark, s.t);
     const call = row.mark.kind === 'call';
     const failed = row.mark.kind === 'call' && !row.mark.ok;
     const alarm = failed || row.mark.kind === 'drops';
     this.font(m.font, { mono: call ? 'call' : false, weight: alarm ? 700 : 400, italic: row.mark.kind === 'notice' });
     const w = this.measure(text) + m.font;
+    const cx = this.inside(this.x(row.lane), w);
     const h = m.font + 10;
     ctx.fillStyle = call ? p.callBg : p.bg;
     ctx.strokeStyle = alarm ? p.kind.rst : p.fg;
@@ -457,12 +470,12 @@ class Painter {
 
   private state(row: StateRow): void {
     const { ctx, m, s, lines, p } = this;
-    const cx = this.x(row.lane);
     const gone = row.to === 'CLOSED' && row.from !== null && row.from !== 'CLOSED';
     const text = gone ? `${row.to} · ${s.t('ladder.state.gone')}` : row.to;
     const fam = stateFamily(row.to);
     this.font(m.font, { weight: 800 });
     const w = this.measure(text) + m.font * 1.6;
+    const cx = this.inside(this.x(row.lane), w);
     const h = m.font + 12;
     ctx.fillStyle = p.state[fam];
     ctx.strokeStyle = p.fg;

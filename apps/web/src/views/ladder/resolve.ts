@@ -1,6 +1,6 @@
 import type { KernelTcpEvent, KernelUdpEvent, Model, TcpSegmentEvent } from '@socketscope/shared';
-import { splitConnKey } from '@socketscope/shared';
-import { LaneRegistry, findListener, listenersByPort, type ListenerIndex } from './lanes.ts';
+import { parseEndpoint, splitConnKey } from '@socketscope/shared';
+import { LaneRegistry, WILDCARD_HOSTS, findListener, listenersByPort, type ListenerIndex } from './lanes.ts';
 import { FLAG_BIT, flagBits } from './marks.ts';
 
 /**
@@ -47,6 +47,8 @@ export class LaneResolver {
   private conns = new Map<string, ConnScan>();
   private byConnKey = new Map<string, ConnScan>();
   private byPair = new Map<string, Map<string, ConnScan>>();
+  /** UDP lanes made from datagrams, by port: a socket bound to every address on that port claims them */
+  private udpByPort = new Map<number, number[]>();
 
   /** A refused connect() that did not report its local port takes the SYN's lane aimed at the same server. */
   takePendingClient(remote: string): number | undefined {
@@ -66,7 +68,18 @@ export class LaneResolver {
     const s = this.model.sockets[sock];
     if (!s?.local) return lane;
     if (s.role === 'listener') return this.lanes.union(lane, this.lanes.lane(`listen:${s.local}`, { hint: 'listener', proto: 'tcp', endpoint: s.local }));
-    if (s.proto === 'udp') return this.lanes.union(lane, this.lanes.lane(`udp:${s.local}`, { hint: 'udp', proto: 'udp', endpoint: s.local }));
+    if (s.proto === 'udp') {
+      let merged = this.lanes.union(lane, this.lanes.lane(`udp:${s.local}`, { hint: 'udp', proto: 'udp', endpoint: s.local }));
+      const ep = parseEndpoint(s.local);
+      // bound to every address: the lanes its datagrams made before it was known (by their address) are its own
+      if (ep && WILDCARD_HOSTS.has(ep.host)) {
+        for (const other of this.udpByPort.get(ep.port) ?? []) {
+          const r = this.lanes.rec(other);
+          if (!r.sock || r.sock === sock) merged = this.lanes.union(merged, other);
+        }
+      }
+      return merged;
+    }
     if (s.remote && (s.role === 'client' || s.role === 'accepted')) {
       return this.lanes.union(lane, this.lanes.lane(`ep:${s.local}|${s.remote}`, { hint: s.role, proto: 'tcp', endpoint: s.local, peer: s.remote }));
     }
@@ -162,11 +175,37 @@ export class LaneResolver {
     return this.lanes.find(c.dataLane);
   }
 
+  /**
+   * L2 for UDP: a datagram names the address it left from or arrived at (127.0.0.1:46612), and the socket
+   * may be bound to every address on that port (0.0.0.0:46612: a client's sendto() binds it so) — one
+   * socket, one lane. A lane made from a datagram before the socket was known is merged into the
+   * socket's when the socket shows up (linkSocket).
+   */
   udpLane(ep: string, other: string): number {
-    const lane = this.lanes.lane(`udp:${ep}`, { hint: 'udp', proto: 'udp', endpoint: ep });
+    const key = `udp:${ep}`;
+    const fresh = !this.lanes.has(key);
+    const lane = this.lanes.lane(key, { hint: 'udp', proto: 'udp', endpoint: ep });
+    if (fresh) this.rememberUdp(ep, lane);
     if (this.lanes.rec(lane).sock) return lane;
-    const sock = this.model.byEndpoints[`${ep}|${other}`] ?? this.model.byEndpoints[`${ep}|`];
+    const sock = this.model.byEndpoints[`${ep}|${other}`] ?? this.model.byEndpoints[`${ep}|`] ?? this.wildcardUdp(ep);
     return sock ? this.lanes.union(lane, this.sockLane(sock)) : lane;
+  }
+
+  private rememberUdp(ep: string, lane: number): void {
+    const parsed = parseEndpoint(ep);
+    if (!parsed || WILDCARD_HOSTS.has(parsed.host)) return;
+    const list = this.udpByPort.get(parsed.port) ?? [];
+    list.push(lane);
+    this.udpByPort.set(parsed.port, list);
+  }
+
+  /** The UDP socket bound to every address on ep's port (IPv4's for an IPv4 address, IPv6's otherwise). */
+  private wildcardUdp(ep: string): string | undefined {
+    const parsed = parseEndpoint(ep);
+    if (!parsed) return undefined;
+    const v6 = parsed.host.includes(':');
+    const id = v6 ? this.model.byEndpoints[`[::]:${parsed.port}|`] : this.model.byEndpoints[`0.0.0.0:${parsed.port}|`] ?? this.model.byEndpoints[`[::]:${parsed.port}|`];
+    return id && this.model.sockets[id]?.proto === 'udp' ? id : undefined;
   }
 
   kernelLane(e: KernelTcpEvent | KernelUdpEvent): number {
