@@ -70,6 +70,10 @@ export class SessionCore {
     this.changed = true;
   }
 
+  get badCount(): number {
+    return this.bad;
+  }
+
   countBad(n: number): void {
     this.bad += n;
     this.changed = true;

@@ -33,6 +33,7 @@ export class SessionLink {
 
   constructor(private readonly worker: Worker, private readonly store: AppStore, private readonly on: SessionHandlers) {
     worker.addEventListener('message', (ev: MessageEvent<FromWorker>) => this.receive(ev.data));
+    worker.addEventListener('error', (ev) => console.error(`SocketScope: the session worker failed: ${ev.message}`));
     // the cursor, the selection and the log's filter are the store's: the worker hears of every change
     this.unsubscribe = store.subscribe((s, prev) => {
       if (s.cursor !== prev.cursor || s.selectedSeq !== prev.selectedSeq || s.layerFilter !== prev.layerFilter || s.sockFilter !== prev.sockFilter) this.viewChanged();

@@ -47,6 +47,19 @@ function schedule(): void {
   }, 0);
 }
 
+/**
+ * A fault of ours while taking events in must not end the session: the page would stop hearing anything.
+ * Said once on the console, counted with the dropped events (the page shows that count), and the stream goes on.
+ */
+function guard(f: () => void): void {
+  try {
+    f();
+  } catch (err) {
+    console.error(`SocketScope: the session worker failed on a message: ${(err as Error).stack ?? String(err)}`);
+    core.countBad(1);
+  }
+}
+
 function connect(url: string): void {
   client?.stop();
   source = { kind: 'live' };
@@ -74,7 +87,7 @@ function connect(url: string): void {
       },
       events: (events, bad) => {
         for (const error of bad) if (error) console.warn(`SocketScope: dropped an invalid event: ${error}`);
-        core.agentEvents(events, bad.length);
+        guard(() => core.agentEvents(events, bad.length));
         schedule();
       },
       snapshot: (atSeq, raw) => {
@@ -82,7 +95,7 @@ function connect(url: string): void {
         if (!m.ok) {
           console.warn(`SocketScope: ignored a snapshot that is not a model: ${m.error}`);
           core.countBad(1);
-        } else core.snapshot(atSeq, m.model);
+        } else guard(() => core.snapshot(atSeq, m.model));
         schedule();
       },
       gap: (from, to, reason) => { core.note({ kind: 'gap', params: { from, to, reason } }); schedule(); },
@@ -177,7 +190,7 @@ function answer(q: Query): Answer {
       return {
         q: 'stats', stats: {
           lastSeq: seqs.at(-1) ?? -1, events: tl.length, logRows: core.log.length, seqs, pageSeqs: core.log.seqs(),
-          badEvents: 0, stored: tl.columns.footprint, overflow: tl.overflow,
+          badEvents: core.badCount, stored: tl.columns.footprint, overflow: tl.overflow,
         },
       };
     }
