@@ -10,6 +10,13 @@
  *   bench's main thread, fold timed alone, in the same run (ratio: what the worker costs the fold). For
  *   information: the worker's rate with parsing each batch's text.
  * Bounded: generating and the baseline as they take (≈ 10 s for 1,000,000), the worker's run RUN_MS.
+ * What the figure depends on: fold changes in place what it made or copied in the model's current epoch
+ * (F13, packages/shared/src/model/fold-store.ts). While it copied the socket or connection (and a list)
+ * of every event, this line read 0.34–0.51M events/s; in place, 1.25–2.39M, median ≈ 1.9M (15 paired runs
+ * on a 2-core machine under a load of 2–7). This bench never ends an epoch; the page's session worker does
+ * at each diff (shareModel), after which each entity that changes is copied once: a one-core loop over the
+ * same events with a shareModel every 16,000 events folds 1.0–1.4M events per CPU-second (0.37–0.47M
+ * before), shareModel's own copies of the records (≈ 2 ms each, 4,050 sockets) included.
  */
 import { Worker } from 'node:worker_threads';
 import { emptyModel, fold, type SessionEvent } from '../packages/shared/src/index.ts';

@@ -3,7 +3,7 @@
  * snapshot (taken every N events while folding) copied and folded forward, as the page's timeline
  * (apps/web/src/session/timeline.ts, in the page's session worker) and the agent's recorder do. Two ways to copy are measured:
  * - cloneModel (a deep JSON copy): each snapshot costs the whole model, and so does each seek;
- * - shareModel (shares the entities fold never changes, F13): one pointer per entity.
+ * - shareModel (shares the entities; fold copies one before changing it after a share, F13): one pointer per entity.
  * Baseline: folding from zero to the same points. Budget: p95 ≤ 100 ms for any point.
  * Also reported: what the snapshots cost to keep. Bounded: 200 seeks per variant, 5 baseline folds.
  * (cloneModel every 1,000 events is left out: it measured 115 s to build and 3.2 GB of snapshots.)

@@ -271,7 +271,8 @@ export class Session {
   }
 
   private takeSnapshot(): void {
-    // shares the socket and connection objects fold never changes (F13): a deep copy of a model with
+    // shares the socket and connection objects (after shareModel, fold copies an entity before it changes
+    // it: F13): a deep copy of a model with
     // thousands of sockets, up to 20 times over for the default ring, made snapshots most of the agent's
     // memory (reliability-leak.test.ts measured 27 KB per socket cycle with cloneModel)
     this.snapshots.push({ atSeq: this.model.lastSeq, model: shareModel(this.model) });

@@ -11,8 +11,8 @@ import { EventStore, type EventStoreOptions } from './events.ts';
  *   on demand. `eventAt(i)` reads any of them; `window(end, n)` gives n of them up to `end` (the same
  *   objects while they stay unpacked, so the ladder can lay out a sliding window incrementally).
  * - The head model is folded once per event as events arrive (O(1) each, shared `fold`).
- * - Every SNAPSHOT_EVERY events a snapshot of the head is kept with shareModel (entities are
- *   replaced, never changed, by fold: F13), so the model at any cursor is at most SNAPSHOT_EVERY folds
+ * - Every SNAPSHOT_EVERY events a snapshot of the head is kept with shareModel (after it, fold
+ *   copies an entity before changing it: F13), so the model at any cursor is at most SNAPSHOT_EVERY folds
  *   away: seeking back copies the nearest snapshot and folds forward; stepping forward folds on from
  *   where the cursor model already is.
  * - Bounded: past MAX_EVENTS the head still folds (the cards stay right) but events are not kept for

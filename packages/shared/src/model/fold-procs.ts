@@ -1,37 +1,38 @@
 import type { ApiBeginEvent, ApiCallEvent, ProcExitEvent, ProcInputEvent, ProcOutputEvent, ProcStartEvent } from '../protocol/events.ts';
-import { own, putProc } from './fold-store.ts';
-import { OUTPUT_PIECES, OUTPUT_TAIL, type Model, type OutputPiece, type ProcModel } from './model.ts';
+import { made, own, putProc, writableProc } from './fold-store.ts';
+import { OUTPUT_PIECES, OUTPUT_TAIL, type Model, type OutputPiece } from './model.ts';
 
 /** Traced programs: the rules F15 and F20 (fold.ts states them). */
 
-export function foldProcStart(model: Model, e: ProcStartEvent): void { // F15
-  putProc(model, {
+export function foldProcStart(model: Model, e: ProcStartEvent, epoch: number): void { // F15
+  putProc(model, made({
     run: e.proc.run, pid: e.proc.pid, program: e.proc.program, file: e.file, args: e.args, python: e.python,
     status: 'running', step: e.step, output: '', outputBytes: 0, firstSeq: e.seq, lastSeq: e.seq,
-  });
+  }, epoch), undefined);
 }
 
-export function foldBegin(model: Model, e: ApiBeginEvent): void {
-  const prev = e.proc && own(model.procs, e.proc.run);
-  if (!prev || prev.status === 'exited') return;
-  const p: ProcModel = {
-    ...prev, lastSeq: e.seq, status: e.paused ? 'paused' : 'in-call',
-    pending: { call: e.call, seq: e.seq, ts: e.ts, ...(e.callId !== undefined ? { callId: e.callId } : {}) },
-  };
+export function foldBegin(model: Model, e: ApiBeginEvent, epoch: number): void {
+  const was = e.proc && own(model.procs, e.proc.run);
+  if (!was || was.status === 'exited') return;
+  const p = writableProc(was, epoch);
+  p.lastSeq = e.seq;
+  p.status = e.paused ? 'paused' : 'in-call';
+  p.pending = { call: e.call, seq: e.seq, ts: e.ts, ...(e.callId !== undefined ? { callId: e.callId } : {}) };
   if (e.src) p.line = e.src.line;
-  putProc(model, p);
+  putProc(model, p, was);
 }
 
-export function procCallDone(model: Model, e: ApiCallEvent, run: string): void {
-  const prev = own(model.procs, run);
-  if (!prev || prev.status === 'exited') return;
-  const p: ProcModel = { ...prev, lastSeq: e.seq };
+export function procCallDone(model: Model, e: ApiCallEvent, run: string, epoch: number): void {
+  const was = own(model.procs, run);
+  if (!was || was.status === 'exited') return;
+  const p = writableProc(was, epoch);
+  p.lastSeq = e.seq;
   if (e.src) p.line = e.src.line;
-  if (!prev.pending || prev.pending.callId === e.callId) {
+  if (!p.pending || p.pending.callId === e.callId) {
     delete p.pending;
-    if (prev.status !== 'input') p.status = 'running';
+    if (p.status !== 'input') p.status = 'running';
   }
-  putProc(model, p);
+  putProc(model, p, was);
 }
 
 /** bytes in a base64 text (its padding is not data) */
@@ -39,26 +40,27 @@ function b64Bytes(b64: string): number {
   return Math.floor((b64.length * 3) / 4) - (b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0);
 }
 
-export function foldOutput(model: Model, e: ProcOutputEvent): void {
-  const prev = own(model.procs, e.run);
-  if (!prev) return;
-  const text = prev.output + e.text;
-  const p: ProcModel = {
-    ...prev, lastSeq: e.seq, output: text.length > OUTPUT_TAIL ? text.slice(text.length - OUTPUT_TAIL) : text,
-    outputBytes: prev.outputBytes + (e.stream === 'stdin' ? 0 : b64Bytes(e.b64)),
-  };
-  if (e.text !== '') p.outputPieces = withPiece(prev.outputPieces ?? [], e);
+export function foldOutput(model: Model, e: ProcOutputEvent, epoch: number): void {
+  const was = own(model.procs, e.run);
+  if (!was) return;
+  const p = writableProc(was, epoch);
+  const text = p.output + e.text;
+  p.lastSeq = e.seq;
+  p.output = text.length > OUTPUT_TAIL ? text.slice(text.length - OUTPUT_TAIL) : text;
+  p.outputBytes += e.stream === 'stdin' ? 0 : b64Bytes(e.b64);
+  if (e.text !== '') p.outputPieces = withPiece(p.outputPieces ?? [], e);
   // a line typed on the page answers the input() that asked for it
-  if (e.stream === 'stdin' && prev.status === 'input') { p.status = 'running'; delete p.prompt; }
-  putProc(model, p);
+  if (e.stream === 'stdin' && p.status === 'input') { p.status = 'running'; delete p.prompt; }
+  putProc(model, p, was);
 }
 
 /**
- * F20: the pieces with this output added: joined onto the last piece when the stream is the same, then
- * cut at the front to OUTPUT_TAIL characters (as `output` is) and to OUTPUT_PIECES pieces. A new list:
- * a snapshot keeps its own (F13). Costs O(pieces), at most OUTPUT_PIECES.
+ * F20: the pieces (the list of a program this epoch owns, F13) with this output added, in place: joined
+ * onto the last piece when the stream is the same, then cut at the front to OUTPUT_TAIL characters (as
+ * `output` is) and to OUTPUT_PIECES pieces. A piece is replaced, never changed. Costs O(pieces), at most
+ * OUTPUT_PIECES.
  */
-function withPiece(pieces: readonly OutputPiece[], e: ProcOutputEvent): OutputPiece[] {
+function withPiece(pieces: OutputPiece[], e: ProcOutputEvent): OutputPiece[] {
   const last = pieces.at(-1);
   const same = last !== undefined && last.stream === e.stream;
   let chars = e.text.length;
@@ -70,7 +72,8 @@ function withPiece(pieces: readonly OutputPiece[], e: ProcOutputEvent): OutputPi
     chars -= pieces[from]!.text.length;
     from++;
   }
-  const out = pieces.slice(from);
+  const out = pieces;
+  if (from > 0) out.splice(0, from);
   if (same) out[out.length - 1] = { ...last, text: last.text + e.text };
   else out.push({ seq: e.seq, stream: e.stream, text: e.text });
   if (chars > OUTPUT_TAIL) {
@@ -80,26 +83,29 @@ function withPiece(pieces: readonly OutputPiece[], e: ProcOutputEvent): OutputPi
   return out;
 }
 
-export function foldInput(model: Model, e: ProcInputEvent): void {
-  const prev = own(model.procs, e.run);
-  if (!prev || prev.status === 'exited') return;
-  const p: ProcModel = { ...prev, lastSeq: e.seq, status: 'input', prompt: e.prompt };
+export function foldInput(model: Model, e: ProcInputEvent, epoch: number): void {
+  const was = own(model.procs, e.run);
+  if (!was || was.status === 'exited') return;
+  const p = writableProc(was, epoch);
+  p.lastSeq = e.seq;
+  p.status = 'input';
+  p.prompt = e.prompt;
   if (e.src) p.line = e.src.line;
-  putProc(model, p);
+  putProc(model, p, was);
 }
 
-export function foldExit(model: Model, e: ProcExitEvent): void {
-  const prev = own(model.procs, e.run);
-  if (!prev) return;
-  const p: ProcModel = {
-    ...prev, lastSeq: e.seq, status: 'exited',
-    exit: {
-      code: e.code, signal: e.signal, reason: e.reason,
-      ...(e.exception ? { exception: e.exception } : {}), ...(e.message ? { message: e.message } : {}),
-    },
+export function foldExit(model: Model, e: ProcExitEvent, epoch: number): void {
+  const was = own(model.procs, e.run);
+  if (!was) return;
+  const p = writableProc(was, epoch);
+  p.lastSeq = e.seq;
+  p.status = 'exited';
+  p.exit = {
+    code: e.code, signal: e.signal, reason: e.reason,
+    ...(e.exception ? { exception: e.exception } : {}), ...(e.message ? { message: e.message } : {}),
   };
   delete p.pending;
   delete p.prompt;
   if (e.exception?.frames.length) p.line = e.exception.frames[e.exception.frames.length - 1]!.line;
-  putProc(model, p);
+  putProc(model, p, was);
 }

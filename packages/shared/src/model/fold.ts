@@ -2,7 +2,7 @@ import type { ApiCallEvent, ApiCallName, ApiNoticeEvent, KernelTcpEvent, KernelU
 import { TCP_STATES, type TcpState } from '../protocol/primitives.ts';
 import { splitConnKey } from '../protocol/endpoint.ts';
 import { foldBegin, foldExit, foldInput, foldOutput, foldProcStart, procCallDone } from './fold-procs.ts';
-import { appendBounded, dropSocket, newConn, newSocket, own, put, putConn } from './fold-store.ts';
+import { dropSocket, endEpoch, epochOf, newConn, newSocket, own, pushBounded, put, putConn, writableConn, writableSocket } from './fold-store.ts';
 import { foldBundle, foldDatagram, foldSegment } from './fold-wire.ts';
 import { RECENT_DATA, type BindFacts, type CallSummary, type ConnModel, type DataChunk, type Model, type SocketModel } from './model.ts';
 
@@ -12,8 +12,8 @@ import { RECENT_DATA, type BindFacts, type CallSummary, type ConnModel, type Dat
  * imported sessions look the same. A fact a view shows is made here, not re-derived beside it.
  *
  * It reads nothing but its arguments (no clock, no I/O) and costs O(1) per event. For that it
- * updates the model it is given in place; every socket, connection or program it changes is replaced by
- * a new object, so views can compare entities by identity. Take shareModel() or cloneModel() for a snapshot.
+ * updates the model it is given in place, and the entities it made or copied in the model's current epoch
+ * too (F13): to keep the model, or an entity of it, as it is now, take shareModel() or cloneModel() first.
  *
  * Rules (the tests quote them by id):
  * F1  An event whose seq is not above lastSeq is ignored; a jump in seq counts the missing events.
@@ -36,7 +36,14 @@ import { RECENT_DATA, type BindFacts, type CallSummary, type ConnModel, type Dat
  *     connection as reset, or refused when it answers a SYN before any data. A SYN on a 4-tuple whose
  *     connection has ended (closed, reset, refused) starts a new connection under the same key.
  * F12 Every error sets the socket's lastError.
- * F13 Entities are replaced, never mutated: a changed socket, connection or program is a new object.
+ * F13 Entities are copied on write, per epoch. A model's epoch ends at shareModel (for both copies) and when
+ *     foldAll returns. Fold changes in place only a socket, connection or program (or one of its lists:
+ *     recentCalls, recentData, stateHistory, outputPieces, bundles) that it made or copied on this model in
+ *     the current epoch; anything older it copies on its first change, and the copy is the epoch's. So:
+ *     a shareModel or cloneModel snapshot never changes when the original folds on, nor the original when
+ *     the snapshot does; after a shareModel, the next change to an entity gives a new object (the page's
+ *     session worker finds what changed by identity against a shareModel copy); an entity that did not
+ *     change keeps its identity. Whoever keeps an entity across a fold takes a snapshot first.
  * F14 A traced program's calls fold as the BSD call they make: connect_ex as connect (when it returns 0),
  *     sendall as send, recv_into as recv, recvfrom_into as recvfrom; settimeout, setblocking and name
  *     lookups change no socket state. A socket made by a traced program carries its run.
@@ -77,51 +84,56 @@ export function fold(model: Model, e: SessionEvent): Model {
   model.events++;
   model.version++;
   model.counts[e.layer]++;
+  const epoch = epochOf(model); // F13
 
   let picture = false; // F22
   switch (e.type) {
-    case 'api.call': foldCall(model, e); picture = true; break;
-    case 'api.notice': foldNotice(model, e); picture = true; break;
-    case 'kernel.tcp': picture = foldKernel(model, e); break;
-    case 'kernel.udp': picture = foldKernel(model, e); break;
-    case 'tcp.segment': foldSegment(model, e); picture = true; break;
-    case 'tcp.bundle': foldBundle(model, e); picture = true; break;
-    case 'udp.datagram': foldDatagram(model, e); picture = true; break;
+    case 'api.call': foldCall(model, e, epoch); picture = true; break;
+    case 'api.notice': foldNotice(model, e, epoch); picture = true; break;
+    case 'kernel.tcp': picture = foldKernel(model, e, epoch); break;
+    case 'kernel.udp': picture = foldKernel(model, e, epoch); break;
+    case 'tcp.segment': foldSegment(model, e, epoch); picture = true; break;
+    case 'tcp.bundle': foldBundle(model, e, epoch); picture = true; break;
+    case 'udp.datagram': foldDatagram(model, e, epoch); picture = true; break;
     case 'source.status':
       model.sources = { ...model.sources, [e.source]: e.status };
       break;
     case 'scenario.step':
       model.scenario = { name: e.scenario, step: e.step, index: e.index, status: e.status };
       break;
-    case 'api.begin': foldBegin(model, e); break;
-    case 'proc.start': foldProcStart(model, e); break;
-    case 'proc.output': foldOutput(model, e); break;
-    case 'proc.input': foldInput(model, e); break;
-    case 'proc.exit': foldExit(model, e); break;
+    case 'api.begin': foldBegin(model, e, epoch); break;
+    case 'proc.start': foldProcStart(model, e, epoch); break;
+    case 'proc.output': foldOutput(model, e, epoch); break;
+    case 'proc.input': foldInput(model, e, epoch); break;
+    case 'proc.exit': foldExit(model, e, epoch); break;
     default: break;
   }
   if (picture) model.pictureVersion++;
   return model;
 }
 
+/** Folds the events in order, then ends the model's epoch (F13): what the caller reads from it stays as it is. */
 export function foldAll(model: Model, events: Iterable<SessionEvent>): Model {
   for (const e of events) fold(model, e);
+  endEpoch(model);
   return model;
 }
 
 const RECENT_CALLS = 8;
 const STATE_HISTORY = 16;
 
-function touchConnFromSocket(model: Model, s: SocketModel, e: SessionEvent, stage: ConnModel['stage']): void {
+function touchConnFromSocket(model: Model, s: SocketModel, e: SessionEvent, stage: ConnModel['stage'], epoch: number): void {
   if (!s.conn) return;
   const ends = splitConnKey(s.conn);
   if (!ends) return;
-  const prev = own(model.conns, s.conn) ?? newConn(s.conn, s.proto, ends.client, ends.server, e);
-  const next: ConnModel = { ...prev, lastTs: e.ts, lastSeq: e.seq };
-  if (s.role === 'client') next.clientSock = s.id;
-  if (s.role === 'accepted') next.serverSock = s.id;
-  if (prev.stage === 'opening' && stage === 'open') next.stage = 'open';
-  putConn(model, next);
+  const was = own(model.conns, s.conn);
+  const c = was ? writableConn(was, epoch) : newConn(s.conn, s.proto, ends.client, ends.server, e, epoch);
+  c.lastTs = e.ts;
+  c.lastSeq = e.seq;
+  if (s.role === 'client') c.clientSock = s.id;
+  if (s.role === 'accepted') c.serverSock = s.id;
+  if (c.stage === 'opening' && stage === 'open') c.stage = 'open';
+  putConn(model, c, was);
 }
 
 /** F14: the BSD call a traced Python call makes, for the socket's state. */
@@ -134,20 +146,18 @@ export function bsdCall(call: ApiCallName): ApiCallName {
   return AS_BSD[call] ?? call;
 }
 
-function foldCall(model: Model, e: ApiCallEvent): void {
-  if (e.proc) procCallDone(model, e, e.proc.run);
+function foldCall(model: Model, e: ApiCallEvent, epoch: number): void {
+  if (e.proc) procCallDone(model, e, e.proc.run, epoch);
   const id = e.sock;
   if (!id) return;
-  const prev = own(model.sockets, id) ?? newSocket(id, e.proto ?? 'tcp', true, e.seq); // F2
+  let was = own(model.sockets, id);
+  const s = was ? writableSocket(was, epoch) : newSocket(id, e.proto ?? 'tcp', true, e.seq, epoch); // F2
   const ok = !e.error;
   const summary: CallSummary = { call: e.call, seq: e.seq, ts: e.ts, ok };
   if (e.error) summary.code = e.error.code;
   if (e.data) summary.len = e.data.len;
-  const s: SocketModel = {
-    ...prev,
-    lastSeq: e.seq,
-    recentCalls: appendBounded(prev.recentCalls, summary, RECENT_CALLS),
-  };
+  s.lastSeq = e.seq;
+  pushBounded(s.recentCalls, summary, RECENT_CALLS);
   if (e.proto) s.proto = e.proto;
   if (e.proc && !s.run) s.run = e.proc.run;
   if (e.error) s.lastError = { ...e.error, seq: e.seq }; // F12
@@ -177,7 +187,7 @@ function foldCall(model: Model, e: ApiCallEvent): void {
       case 'accept': { // F5
         s.pendingAccept = Math.max(0, s.pendingAccept - 1);
         if (e.newSock) {
-          const child = newSocket(e.newSock, 'tcp', true, e.seq);
+          const child = newSocket(e.newSock, 'tcp', true, e.seq, epoch);
           if (s.run) child.run = s.run;
           child.role = 'accepted';
           child.parent = id;
@@ -186,8 +196,10 @@ function foldCall(model: Model, e: ApiCallEvent): void {
           child.local = e.local ?? s.local;
           if (e.conn) child.conn = e.conn;
           adoptWaiting(model, child);
-          put(model, child);
-          touchConnFromSocket(model, child, e, 'open');
+          put(model, child, undefined);
+          touchConnFromSocket(model, child, e, 'open', epoch);
+          // a crafted event may name the listener itself as the new socket: store the listener again below
+          was = own(model.sockets, id);
         }
         break;
       }
@@ -204,11 +216,11 @@ function foldCall(model: Model, e: ApiCallEvent): void {
       s.lastData = { call, seq: e.seq, data: e.data };
       if (e.remote && (call === 'sendto' || call === 'recvfrom')) s.lastData.peer = e.remote;
       const chunk: DataChunk = { seq: e.seq, call: call === 'send' || call === 'sendto' ? 'send' : 'recv', len: e.data.len, b64: e.data.b64 };
-      s.recentData = appendBounded(prev.recentData ?? [], chunk, RECENT_DATA);
+      if (s.recentData) pushBounded(s.recentData, chunk, RECENT_DATA); else s.recentData = [chunk];
     }
   }
-  put(model, s);
-  if (done && call === 'connect' && s.role === 'client') touchConnFromSocket(model, s, e, 'open');
+  put(model, s, was);
+  if (done && call === 'connect' && s.role === 'client') touchConnFromSocket(model, s, e, 'open', epoch);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -245,7 +257,8 @@ function adoptWaiting(model: Model, child: SocketModel): void {
   const id = own(model.byEndpoints, `${child.local}|${child.remote}`);
   const waiting = id === undefined ? undefined : own(model.sockets, id);
   if (!waiting || waiting.owned || waiting.id === child.id) return;
-  child.stateHistory = waiting.stateHistory;
+  // a copy: the child changes its lists in place, and the waiting socket may be a snapshot's too (F13)
+  child.stateHistory = waiting.stateHistory.slice();
   if (waiting.state) child.state = waiting.state;
   child.sendQueue = waiting.sendQueue;
   child.recvQueue = waiting.recvQueue;
@@ -253,11 +266,12 @@ function adoptWaiting(model: Model, child: SocketModel): void {
   dropSocket(model, waiting.id);
 }
 
-function foldNotice(model: Model, e: ApiNoticeEvent): void {
+function foldNotice(model: Model, e: ApiNoticeEvent, epoch: number): void {
   const id = e.sock;
   if (!id) return;
-  const prev = own(model.sockets, id) ?? newSocket(id, 'tcp', true, e.seq);
-  const s: SocketModel = { ...prev, lastSeq: e.seq };
+  const was = own(model.sockets, id);
+  const s = was ? writableSocket(was, epoch) : newSocket(id, 'tcp', true, e.seq, epoch);
+  s.lastSeq = e.seq;
   switch (e.what) {
     case 'incoming': s.pendingAccept++; break; // F6
     case 'peer-closed': s.peerClosed = true; break;
@@ -265,7 +279,7 @@ function foldNotice(model: Model, e: ApiNoticeEvent): void {
     default: break;
   }
   if (e.error) s.lastError = { ...e.error, seq: e.seq }; // F12
-  put(model, s);
+  put(model, s, was);
 }
 
 function findSocket(model: Model, sock: string | undefined, local: string, remote: string | undefined): string | undefined {
@@ -274,12 +288,18 @@ function findSocket(model: Model, sock: string | undefined, local: string, remot
 }
 
 /** F9, F10; returns whether the event changes the picture (F22). */
-function foldKernel(model: Model, e: KernelTcpEvent | KernelUdpEvent): boolean {
+function foldKernel(model: Model, e: KernelTcpEvent | KernelUdpEvent, epoch: number): boolean {
   const proto = e.type === 'kernel.tcp' ? 'tcp' : 'udp';
   const id = findSocket(model, e.sock, e.local, e.remote) ?? e.sock ?? `w:${e.local}|${e.remote ?? ''}`;
   const known = own(model.sockets, id);
-  const prev = known ?? newSocket(id, proto, false, e.seq);
-  const s: SocketModel = { ...prev, lastSeq: e.seq, sendQueue: e.sendQueue, recvQueue: e.recvQueue };
+  const s = known ? writableSocket(known, epoch) : newSocket(id, proto, false, e.seq, epoch);
+  // what the socket was before this event (s may be changed in place)
+  const prevState = s.state;
+  const prevGone = s.gone;
+  const prevDrops = s.drops;
+  s.lastSeq = e.seq;
+  s.sendQueue = e.sendQueue;
+  s.recvQueue = e.recvQueue;
   if (!s.local) s.local = e.local;
   if (!s.remote && e.remote) s.remote = e.remote;
   if (e.gone) s.gone = true; // F10
@@ -288,17 +308,17 @@ function foldKernel(model: Model, e: KernelTcpEvent | KernelUdpEvent): boolean {
     if (e.acceptQueue !== undefined) s.acceptQueue = e.acceptQueue;
     if (e.backlog !== undefined) s.backlog = e.backlog;
     if (e.info) s.info = e.info;
-    if (!e.gone && prev.state !== e.state) {
-      s.stateHistory = appendBounded(prev.stateHistory, { from: prev.state ?? null, to: e.state, seq: e.seq, ts: e.ts }, STATE_HISTORY);
+    if (!e.gone && prevState !== e.state) {
+      pushBounded(s.stateHistory, { from: prevState ?? null, to: e.state, seq: e.seq, ts: e.ts }, STATE_HISTORY);
       s.state = e.state;
     }
-    if (!prev.owned && s.role === 'unknown') s.role = e.state === 'LISTEN' ? 'listener' : 'unknown';
+    if (!s.owned && s.role === 'unknown') s.role = e.state === 'LISTEN' ? 'listener' : 'unknown';
     if (!s.conn && e.conn) s.conn = e.conn;
-    picture = !known || (e.gone ? !prev.gone : prev.state !== e.state);
+    picture = !known || (e.gone ? !prevGone : prevState !== e.state);
   } else {
     s.drops = e.drops;
-    picture = (prev.drops !== e.drops || prev.gone !== s.gone) && (e.drops > 0 || e.gone === true);
+    picture = (prevDrops !== e.drops || prevGone !== s.gone) && (e.drops > 0 || e.gone === true);
   }
-  put(model, s);
+  put(model, s, known);
   return picture;
 }

@@ -1,5 +1,6 @@
 import type { BytesPreview, ProbeStatus, SocketError, TcpState } from '../protocol/primitives.ts';
 import type { ApiCallName, TcpInfo } from '../protocol/events.ts';
+import { endEpoch } from './fold-store.ts';
 
 export { windowsOf, type Windows } from './query.ts';
 
@@ -243,21 +244,27 @@ export function emptyModel(): Model {
   };
 }
 
-/** A deep copy, for snapshots: the fold updates the model it is given in place. The model is plain JSON. */
+/**
+ * A deep copy, for snapshots: the fold updates the model it is given in place. The model is plain JSON;
+ * the copy shares nothing with the original, and begins its own epoch at its first fold (F13).
+ */
 export function cloneModel(m: Model): Model {
   return JSON.parse(JSON.stringify(m)) as Model;
 }
 
 /**
- * A copy that shares the entities: fold never changes a socket, connection or program it has stored, it
- * stores a new one (F13), and it replaces sources and scenario rather than changing them. What it does
- * write into — the model's own fields, the records sockets, conns, procs, byEndpoints, counts, and the
- * order lists it appends to in place (F23) — is copied here. So this is a snapshot that later folds on either copy cannot change, at the cost of one
- * pointer per entity instead of a deep copy: on a model of 4,000 sockets and 2,000 connections (5 MB as
- * JSON) bench/seek.ts measured 0.9 MB per snapshot instead of 3.3 MB, and seeking p95 32 ms instead of
- * 107 ms. Use it for snapshots that are kept or folded on; the JSON of both copies is the same.
+ * A copy that shares the entities. It ends the original's epoch (F13), and the copy begins its own at its
+ * first fold: from now on neither changes a socket, connection or program (or one of their lists) that the
+ * other holds — each copies an entity on its next change. Fold replaces sources and scenario rather than
+ * changing them. What it does write into — the model's own fields, the records sockets, conns, procs,
+ * byEndpoints, counts, and the order lists it appends to in place (F23) — is copied here. So this is a
+ * snapshot that later folds on either copy cannot change, at the cost of one pointer per entity instead of
+ * a deep copy: on a model of 4,000 sockets and 2,000 connections (5 MB as JSON) bench/seek.ts measured
+ * 0.9 MB per snapshot instead of 3.3 MB, and seeking p95 32 ms instead of 107 ms. Use it for snapshots
+ * that are kept or folded on, and before holding an entity across a fold; the JSON of both is the same.
  */
 export function shareModel(m: Model): Model {
+  endEpoch(m);
   return {
     ...m, counts: { ...m.counts }, sockets: { ...m.sockets }, conns: { ...m.conns }, byEndpoints: { ...m.byEndpoints }, procs: { ...m.procs },
     socketOrder: m.socketOrder.slice(), connOrder: m.connOrder.slice(), procOrder: m.procOrder.slice(),
