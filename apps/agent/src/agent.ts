@@ -7,6 +7,7 @@ import { createEngine } from './engine/index.ts';
 import { CommandError, type EngineCommand, type Limits, type SocketEngine } from './engine/types.ts';
 import { KernelLayer } from './kernel/ebpf-kernel.ts';
 import { Programs } from './python/programs.ts';
+import { labStatus } from './lab/status.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
 import { LESSONS, lessonById, type LessonLang } from '@socketscope/shared/lessons/index';
 import { LessonRunner, type LessonResult } from './lessons/lesson-run.ts';
@@ -17,6 +18,7 @@ import { Session, type SessionOptions } from './session/session.ts';
 import type { ObservationSource } from './sources/source.ts';
 import { PortWatcher } from './watch/port-watcher.ts';
 import { CaptureSource } from './wire/capture.ts';
+import type { BundlePackets } from './wire/capture-bundle-read.ts';
 import { WireInference } from './wire/inference.ts';
 
 /** The kernel probe as the agent uses it (kernel/proc-probe.ts). */
@@ -44,6 +46,8 @@ export interface WireSource extends ObservationSource {
   setExcludePorts?(ports: number[]): Promise<void>;
   /** the captured packets still held, as a classic pcap file */
   writePcap?(path: string): Promise<{ packets: number; note: string }>;
+  /** a tcp.bundle's segments, decoded from the capture ring; undefined when that bundle is not held */
+  packets?(bundle: number): BundlePackets | undefined;
   /** a new session began: say again in it what capture is doing (its last source.status) */
   restate?(): void;
 }
@@ -160,6 +164,8 @@ export class Agent implements AgentPort {
       ...(this.kernel?.kernelSource ? { kernelSource: this.kernel.kernelSource() } : {}),
       scenarios: lessonIds(),
       python: this.programs?.status() ?? UNAVAILABLE('running Python programs'),
+      // found once per process (lab/status.ts); as root it spawns nothing
+      lab: labStatus(),
     };
   }
 
@@ -205,6 +211,12 @@ export class Agent implements AgentPort {
         if (!this.wire) throw new CommandError('E_UNAVAILABLE', 'packet capture is not available in this build of the agent');
         await this.wire.setMode(cmd.mode);
         return { mode: cmd.mode, status: this.wire.status() };
+      }
+      case 'capture.packets': {
+        if (!this.wire?.packets) throw new CommandError('E_UNAVAILABLE', 'packet capture is not available in this build of the agent');
+        const r = this.wire.packets(cmd.bundle);
+        if (!r) throw new CommandError('E_INVALID', `no bundle ${cmd.bundle} in this session's capture (the agent keeps its newest bundles)`);
+        return r;
       }
       // the watcher pokes the probe and capture on every change (its onChange)
       case 'watch.add': return { watching: this.watcher.add(cmd.port) };

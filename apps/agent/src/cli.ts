@@ -12,6 +12,7 @@
  *    IPv4, or ADDR) and prints a second, read-only link with its own viewer token, on its own line.
  *    The teacher's listener stays on loopback: `--share` with a non-loopback `--host` is a usage error.
  *    Without an address to share on it fails clearly (exit 2) instead of sharing nothing.
+ * C6 `run` and `trace` take the lab's flags (`--lab --delay --jitter --loss --rate`): see labOption().
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -31,6 +32,8 @@ import { DEFAULT_PORT, startServer, type RunningServer, type ShareOptions } from
 import { pickShareHost, shareHostProblem } from './server/share.ts';
 import { formatEvent, formatSummary } from './session/format.ts';
 import { trace, TraceUsageError } from './python/trace-command.ts';
+import { LAB_FLAG_HELP, labFromFlags, LabFlagError, labUnavailable, takeLabFlags, type LabFlagValues } from './lab/flags.ts';
+import { labStatus } from './lab/status.ts';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -170,10 +173,31 @@ async function start(flags: StartFlags): Promise<void> {
   }
 }
 
-interface RunFlags { json?: boolean; port?: unknown; capture?: unknown; pcap?: unknown }
+/**
+ * C6 `--lab [--delay MS] [--jitter MS] [--loss PCT] [--rate KBIT]` on `run` and `trace` (lab/flags.ts):
+ * checked, and the lab's availability with it (exit 2 saying why and how to fix it). This version cannot
+ * yet place a lesson's or a trace's programs on the lab's hosts, so --lab ends there (exit 2, saying so)
+ * rather than run them on loopback while the teacher believes they cross a slow, lossy link.
+ */
+function labOption(flags: LabFlagValues, command: 'run' | 'trace'): void {
+  let conditions;
+  try {
+    conditions = labFromFlags(flags);
+  } catch (e) {
+    if (e instanceof LabFlagError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (!conditions) return;
+  const st = labStatus();
+  if (!st.available) throw new UsageError(labUnavailable(st));
+  throw new UsageError(`--lab: the lab can be made here (${st.how}), but this version of ${command} cannot yet run programs on its hosts; run without --lab`);
+}
+
+interface RunFlags extends LabFlagValues { json?: boolean; port?: unknown; capture?: unknown; pcap?: unknown }
 
 async function run(name: string, flags: RunFlags): Promise<number> {
   if (!lessonById(name)) throw new UsageError(`no lesson "${name}"; there are: ${lessonIds().join(', ')}`);
+  labOption(flags, 'run');
   const port = portOption(flags.port);
   const capture = captureOption(flags.capture);
   const pcap = flags.pcap === undefined ? undefined : String(flags.pcap);
@@ -288,8 +312,17 @@ async function dispatch(argv: string[]): Promise<number> {
   // `trace` reads its own arguments: a program's arguments after its file are the program's, not ours
   if (argv[0] === 'trace') {
     const out = stdoutWriter();
+    let rest: string[];
     try {
-      return await trace(argv.slice(1), { write: out.write, drain: out.drain, err, onSignals });
+      const taken = takeLabFlags(argv.slice(1));
+      rest = taken.rest;
+      labOption(taken.flags, 'trace');
+    } catch (e) {
+      if (e instanceof LabFlagError) throw new UsageError(e.message);
+      throw e;
+    }
+    try {
+      return await trace(rest, { write: out.write, drain: out.drain, err, onSignals });
     } catch (e) {
       if (e instanceof TraceUsageError) throw new UsageError(e.message);
       throw e;
@@ -305,11 +338,12 @@ async function dispatch(argv: string[]): Promise<number> {
     .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
     .option('--share', 'Also give students a read-only link on this machine’s network address')
     .option('--share-host <address>', 'The address for --share (default: the first non-internal IPv4)');
-  cli.command('run <lesson>', `Run a lesson's Python programs headless: ${lessonIds().join(', ')}`)
+  const runCommand = cli.command('run <lesson>', `Run a lesson's Python programs headless: ${lessonIds().join(', ')}`)
     .option('--json', 'Print every event as one JSON line (NDJSON) and nothing else')
     .option('--port <port>', "Move the lesson's port (e.g. 8888) to this one")
     .option('--capture <mode>', 'Packet capture: auto or off (default auto)')
     .option('--pcap <file>', 'Also write the captured packets to a .pcap file');
+  for (const [flag, help] of LAB_FLAG_HELP) runCommand.option(flag, help);
   cli.command('watch', "Observe another program's port (kernel states and packets)")
     .option('--port <port>', 'The port to watch')
     .option('--json', 'Print events as NDJSON')
@@ -317,7 +351,7 @@ async function dispatch(argv: string[]): Promise<number> {
     .option('--for <seconds>', 'Stop after this many seconds');
   cli.command('import <file>', 'Read a .pcap/.pcapng and print it as events')
     .option('--json', 'Print events as NDJSON');
-  cli.command('trace', 'Run Python programs traced: trace [--json] [--capture auto|off] [--timeout S] [--idle MS] <file.py> [args…] [--then <file.py> [args…]]…');
+  cli.command('trace', 'Run Python programs traced: trace [--json] [--capture auto|off] [--timeout S] [--idle MS] [--lab [--delay MS] [--jitter MS] [--loss PCT] [--rate KBIT]] <file.py> [args…] [--then <file.py> [args…]]…');
   cli.command('list', 'List the lessons');
   cli.help();
   cli.version(AGENT_VERSION);

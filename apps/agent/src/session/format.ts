@@ -39,8 +39,17 @@ export function formatEvent(e: SessionEvent): string {
       return `${head} ${e.local}${e.gone ? ' gone' : ''} send-q ${e.sendQueue} recv-q ${e.recvQueue} drops ${e.drops}`;
     case 'tcp.segment':
       return `${head} ${e.src} → ${e.dst} [${e.flags.join(',')}]${e.seqNo !== null ? ` seq ${e.relSeq ?? e.seqNo}` : ''}${e.ackNo !== null ? ` ack ${e.relAck ?? e.ackNo}` : ''} len ${e.len}${e.inferred ? ' (inferred)' : ''}`;
+    case 'tcp.bundle': {
+      // bytes 0: the receiver's pure ACKs during a run of data (capture-bundle.ts B4)
+      const what = e.bytes > 0 ? `${e.count} segments, ${e.bytes} bytes, seq ${e.relFirstSeq ?? e.firstSeq}–${e.relEndSeq ?? e.endSeq}` : `${e.count} ACKs`;
+      const retrans = e.retransmissions > 0 ? `, ${e.retransmissions} retransmitted` : '';
+      const span = `${((e.wireEndTs - e.wireTs) / 1000).toFixed(1)} ms`;
+      return `${head} ${e.src} → ${e.dst} bundle #${e.bundle} [${e.flags.join(',')}] ${what}${retrans} in ${span}${e.open ? ' (growing)' : ''}`;
+    }
     case 'udp.datagram':
       return `${head} ${e.src} → ${e.dst} len ${e.len}${e.inferred ? ' (inferred)' : ''}`;
+    case 'link.drop':
+      return `${head} ${e.src} → ${e.dst} ${e.proto}${e.flags ? ` [${e.flags.join(',')}]` : ''}${e.seqNo !== undefined ? ` seq ${e.seqNo}` : ''} len ${e.len} dropped by the link (${e.reason})`;
     case 'source.status':
       return `${head} ${e.source} ${e.status.running ? 'running' : 'not running'}${e.status.reason ? `: ${e.status.reason}` : ''}`;
     case 'scenario.step':

@@ -1,21 +1,27 @@
 /**
  * Captured bytes → session events: the pipe's chunks go through the shared streaming reader, the
  * session's packets (capture-match.ts) through the shared TcpTracker and toWireEvents, then out with
- * their socket id and capture time; their raw frames go into the export ring. Each capture process gets
- * its own reader (its output starts with a pcap header); the tracker lives as long as the session.
+ * their socket id and capture time, one event each or, in a long run of data, summarised in a
+ * tcp.bundle (capture-bundle.ts); every packet's raw frame goes into the ring either way. Each capture
+ * process gets its own reader (its output starts with a pcap header); the tracker lives as long as the
+ * session.
  */
 import type { EventInput } from '@socketscope/shared';
 import { CaptureReader, type CaptureRecord, type DecodedPacket } from '@socketscope/shared/pcap/index';
 import { TcpTracker, toWireEvents } from '@socketscope/shared/wire/index';
 import type { Emit } from '../sources/source.ts';
+import { Bundler, type BundlerOptions } from './capture-bundle.ts';
+import { readBundle, type BundlePackets } from './capture-bundle-read.ts';
 import { LIMBO_MS, type PacketMatcher } from './capture-match.ts';
 import { frameBytes, type FrameRing } from './capture-ring.ts';
 
 export interface CaptureStats {
   /** TCP/UDP packets decoded from the pipe */
   decoded: number;
-  /** of those, the session's (events emitted) */
+  /** of those, the session's (kept in the ring; an event each, or in a bundle) */
   emitted: number;
+  /** of those, summarised in a tcp.bundle rather than an event of their own */
+  bundled: number;
   /** never claimed by the session (left limbo) */
   ignored: number;
   kernelDrops: number;
@@ -34,6 +40,8 @@ export interface PipelineDeps {
   /** capture time (µs since the epoch) at which the session started */
   tsOrigin: () => number;
   log: (line: string) => void;
+  /** false: every packet its own event, as before bundles; otherwise how runs are summarised */
+  bundles?: false | BundlerOptions;
 }
 
 export class PacketPipeline {
@@ -45,8 +53,20 @@ export class PacketPipeline {
   private processing: NodeJS.Immediate | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly bundler: Bundler | null;
+  private readonly send = (e: EventInput): void => {
+    const emit = this.d.emit();
+    if (!emit) return;
+    try {
+      emit(e);
+    } catch (err) {
+      this.d.log(`capture: emit failed: ${(err as Error).message}`);
+    }
+  };
 
-  constructor(private readonly d: PipelineDeps) {}
+  constructor(private readonly d: PipelineDeps) {
+    this.bundler = d.bundles === false ? null : new Bundler(this.send, d.bundles);
+  }
 
   /** A new capture process: its bytes start a new stream. Returns the handler for its chunks. */
   newStream(): (chunk: Buffer) => void {
@@ -89,25 +109,40 @@ export class PacketPipeline {
   }
 
   private deliver(packets: DecodedPacket[]): void {
-    const emit = this.d.emit();
-    if (emit) {
+    if (this.d.emit()) {
       const tsOrigin = this.d.tsOrigin();
+      const bundler = this.bundler;
+      // with bundles, a TCP segment's payload preview is made by the bundler, only for segments it emits
+      const tcpOpts = bundler ? { tsOrigin, previewBytes: 0 } : { tsOrigin };
       for (const p of packets) {
-        const e: EventInput = toWireEvents(p, this.tracker, { tsOrigin });
+        const e = toWireEvents(p, this.tracker, p.proto === 'tcp' ? tcpOpts : { tsOrigin });
         const sock = this.d.matcher.sockFor(p);
         if (sock) e.sock = sock;
         this.d.ring.linkType = p.linkType;
-        this.d.ring.push({ tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen });
+        const index = this.d.ring.push({ tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen });
         this.d.stats.emitted++;
-        try {
-          emit(e);
-        } catch (err) {
-          this.d.log(`capture: emit failed: ${(err as Error).message}`);
+        if (!bundler) this.send(e);
+        else if (p.proto === 'tcp' && e.type === 'tcp.segment') bundler.tcp(p, e, index);
+        else {
+          bundler.udp(p.src, p.dst);
+          this.send(e);
         }
       }
+      if (bundler) this.d.stats.bundled = bundler.bundled;
     }
     packets.length = 0;
     this.d.stats.ignored = this.d.matcher.limboDropped;
+  }
+
+  /** A bundle's segments from the ring (`capture.packets`); undefined when the bundle is not known. */
+  bundlePackets(id: number): BundlePackets | undefined {
+    const rec = this.bundler?.record(id);
+    return rec ? readBundle(rec, this.d.ring, this.d.tsOrigin()) : undefined;
+  }
+
+  /** Every open run ends now: its bundles' last events (open: false) go out. */
+  endRuns(): void {
+    this.bundler?.endAll();
   }
 
   /** Limbo packets a change now claims go out at once, not with the next captured packet. */
@@ -127,9 +162,10 @@ export class PacketPipeline {
     this.process();
   }
 
-  /** Delivers what was read and stops every timer (capture turned off or stopping). */
+  /** Delivers what was read, ends the open runs and stops every timer (capture turned off or stopping). */
   quiesce(): void {
     this.drain();
+    this.endRuns();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.flushTimer = null;
@@ -138,6 +174,7 @@ export class PacketPipeline {
 
   /** A new session: connections, limbo and kept frames belong to the old one. */
   reset(): void {
+    this.bundler?.reset();
     this.tracker.clear();
     this.d.matcher.clear();
     this.d.ring.clear();

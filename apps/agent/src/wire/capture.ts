@@ -12,12 +12,16 @@
  *   Kernel drops are reported by the tool when it exits (stop, restart, death) and carried cumulatively
  *   in every later source.status.
  * - W4 No capture process outlives the agent (capture-process.ts P1, P2).
+ * - W5 A long run of data segments is summarised in tcp.bundle events (capture-bundle.ts B1–B7); every
+ *   packet stays in the ring for the .pcap export and `capture.packets`.
  */
 import type { ProbeStatus, SessionEvent } from '@socketscope/shared';
 import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
 import { defaultInterface, probeCapture, type ProbeResult, type ToolName } from './capture-probe.ts';
 import { CaptureProcess, type ExitInfo } from './capture-process.ts';
 import { PacketMatcher } from './capture-match.ts';
+import type { BundlerOptions } from './capture-bundle.ts';
+import type { BundlePackets } from './capture-bundle-read.ts';
 import { PacketPipeline, type CaptureStats } from './capture-pipeline.ts';
 import { FrameRing, type PcapExport } from './capture-ring.ts';
 
@@ -50,6 +54,8 @@ export interface CaptureOptions {
   /** raw frames kept for --pcap export */
   ringPackets?: number;
   ringBytes?: number;
+  /** false: one event per packet, never a tcp.bundle (W5); default: bundles as capture-bundle.ts says */
+  bundles?: false | BundlerOptions;
   log?: (line: string) => void;
 }
 
@@ -67,7 +73,7 @@ export class CaptureSource implements ObservationSource {
   readonly iface: string;
   readonly snaplen: number;
   readonly ring: FrameRing;
-  readonly stats: CaptureStats = { decoded: 0, emitted: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0, busyUs: 0 };
+  readonly stats: CaptureStats = { decoded: 0, emitted: 0, bundled: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0, busyUs: 0 };
   private probe: ProbeResult;
   private readonly probeKey: string;
   private readonly matcher: PacketMatcher;
@@ -102,6 +108,7 @@ export class CaptureSource implements ObservationSource {
     this.pipeline = new PacketPipeline({
       matcher: this.matcher, ring: this.ring, stats: this.stats, log: this.log,
       emit: () => this.emitFn, tsOrigin: () => this.startWallMs() * 1000,
+      ...(opts.bundles !== undefined ? { bundles: opts.bundles } : {}),
     });
     this.probeKey = `${this.iface}|${(opts.tools ?? []).join(',')}`;
     this.probe = probeCache.get(this.probeKey) ?? probeCapture(this.iface, opts.tools);
@@ -149,6 +156,7 @@ export class CaptureSource implements ObservationSource {
       this.unsubscribe = null;
       await this.proc?.stop();
       this.pipeline.drain();
+      this.pipeline.endRuns();
       if (this.lastStatus?.startsWith('true')) this.report(false, 'capture stopped: the agent is stopping');
     } finally {
       this.emitFn = null;
@@ -197,6 +205,11 @@ export class CaptureSource implements ObservationSource {
     if (this.proc) {
       await this.proc.stop(); // its exit handler restarts it with the new filter
     }
+  }
+
+  /** A tcp.bundle's segments, decoded from the ring (`capture.packets`); undefined for a bundle not held. */
+  packets(bundle: number): BundlePackets | undefined {
+    return this.pipeline.bundlePackets(bundle);
   }
 
   /** Writes the captured packets still in the ring as a classic pcap file. */

@@ -245,3 +245,26 @@ export const F = {
   finAck: ['ACK', 'FIN'] as TcpFlag[],
   rstAck: ['ACK', 'RST'] as TcpFlag[],
 };
+
+/**
+ * Captured bundles are re-emitted as they grow (capture-bundle.ts B6): what each event adds is its bytes
+ * less those of the same bundle's previous event. Bounded: a bundle whose last event never came is
+ * forgotten, oldest first.
+ */
+export class BundleDeltas {
+  private readonly seen = new Map<number, number>();
+
+  added(e: { bundle: number; bytes: number; open: boolean }): number {
+    const before = this.seen.get(e.bundle) ?? 0;
+    if (!e.open) this.seen.delete(e.bundle);
+    else {
+      if (!this.seen.has(e.bundle) && this.seen.size >= 1024) this.seen.delete(this.seen.keys().next().value!);
+      this.seen.set(e.bundle, e.bytes);
+    }
+    return Math.max(0, e.bytes - before);
+  }
+
+  clear(): void {
+    this.seen.clear();
+  }
+}

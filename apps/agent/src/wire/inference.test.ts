@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionEvent, type EventInput, type TcpState } from '@socketscope/shared';
 import { WireInference } from './inference.ts';
+import { dirOf } from './inference-book.ts';
 
 type Seg = Extract<SessionEvent, { type: 'tcp.segment' }>;
 
@@ -88,6 +89,23 @@ describe('captured and inferred', () => {
     expect(r.inf.enabled).toBe(true);
     r.feed(k(S, 'CLOSE_WAIT'));
     expect(r.show()).toEqual(['C>S ACK+FIN', 'S>C ACK']); // no second handshake
+  });
+
+  it('counts a captured bundle’s bytes once, however often it is re-sent as it grows (I4)', () => {
+    const r = rig();
+    r.feed({ layer: 'session', type: 'source.status', source: 'wire', status: { available: true, running: true } });
+    r.feed(k(C, 'ESTABLISHED'));
+    const bundle = (bytes: number, open: boolean, id = 7, src = C): EventInput => ({
+      layer: 'wire', type: 'tcp.bundle', conn: CONN, bundle: id, src, dst: src === C ? S : C, count: 4, bytes, firstSeq: 1, endSeq: 1 + bytes,
+      flags: ['ACK', 'PSH'], retransmissions: 0, win: 100, wireTs: 1, wireEndTs: 2, open,
+    });
+    r.feed(bundle(1000, true));
+    r.feed(bundle(3000, true));
+    r.feed(bundle(3000, true)); // the newest state sent again adds nothing
+    r.feed(bundle(5000, false));
+    r.feed(bundle(0, false, 8, S)); // the receiver's ACKs
+    expect(dirOf(r.inf.book.conn(CONN)!, C).delivered).toBe(5000);
+    expect(dirOf(r.inf.book.conn(CONN)!, S).delivered).toBe(0);
   });
 
   it('forgets the old session when seq starts again', () => {

@@ -9,21 +9,23 @@
  * - I3 Each packet is inferred once: a handshake, a FIN per direction, a RST per connection; evidence
  *   that comes later (the peer's accept, a kernel state, the capture itself) finds it already there.
  * - I4 It emits only while `enabled`: until a wire source.status says capture is running, and again
- *   whenever one says it stopped. Captured segments keep its bookkeeping right across the switch.
+ *   whenever one says it stopped. Captured segments keep its bookkeeping right across the switch, and so
+ *   do captured bundles (each event of a bundle counts the bytes it added since that bundle's last one).
  * Rules on kernel states live in inference-kernel.ts.
  */
 import {
   bsdCall, endpoint, isLoopbackHost, type ApiCallEvent, type ApiNoticeEvent, type EventInput, type SessionEvent,
-  type TcpFlag, type TcpSegmentEvent,
+  type TcpBundleEvent, type TcpFlag, type TcpSegmentEvent,
 } from '@socketscope/shared';
 import type { Emit } from '../sources/source.ts';
-import { Book, dirOf, F, peerOf, wireSource, type ConnBook } from './inference-book.ts';
+import { Book, BundleDeltas, dirOf, F, peerOf, wireSource, type ConnBook } from './inference-book.ts';
 import { kernelRules } from './inference-kernel.ts';
 
 export class WireInference {
   readonly book = new Book();
   private captureRunning = false;
   private lastSeq = -1;
+  private readonly bundles = new BundleDeltas();
 
   constructor(private readonly emitFn: Emit) {}
 
@@ -35,7 +37,10 @@ export class WireInference {
   /** Feed every session event here (session.subscribe). Never throws. */
   observe(e: SessionEvent): void {
     // a new session (seq starts again): forget the old one's sockets and connections
-    if (e.seq <= this.lastSeq) this.book.clear();
+    if (e.seq <= this.lastSeq) {
+      this.book.clear();
+      this.bundles.clear();
+    }
     this.lastSeq = e.seq;
     switch (e.type) {
       case 'source.status':
@@ -45,6 +50,7 @@ export class WireInference {
       case 'api.notice': this.notice(e); return;
       case 'kernel.tcp': kernelRules(this, e); return;
       case 'tcp.segment': if (!e.inferred) this.captured(e); return;
+      case 'tcp.bundle': this.bundled(e); return;
       case 'udp.datagram': if (!e.inferred) this.book.flow(e.src, e.dst).sent++; return;
       default: return;
     }
@@ -251,6 +257,13 @@ export class WireInference {
     const other = dirOf(c, peerOf(c, e.src));
     if (ack && other.fin) other.finAcked = true;
     if (e.flags.includes('RST')) c.rst = true;
+  }
+
+  /** A captured run of data, summarised (capture-bundle.ts): only its new bytes count (I4). */
+  private bundled(e: TcpBundleEvent): void {
+    const added = this.bundles.added(e);
+    const c = e.conn ? this.book.conn(e.conn) : null;
+    if (c && added > 0) dirOf(c, e.src).delivered += added;
   }
 
   // ---- what the rules put on the wire ---------------------------------------------------------------

@@ -77,15 +77,15 @@ export async function saveRecording(store: AppStore): Promise<void> {
  * Exports the captured wire layer as a classic .pcap that Wireshark and tshark open. Inferred
  * packets did not happen on a wire, so they are left out; the counts say how many of each.
  */
-export async function exportWirePcap(): Promise<{ packets: number; inferred: number; skipped: number }> {
+export async function exportWirePcap(): Promise<{ packets: number; inferred: number; skipped: number; unexpanded: number }> {
   const link = currentLink();
-  if (!link) return { packets: 0, inferred: 0, skipped: 0 };
+  if (!link) return { packets: 0, inferred: 0, skipped: 0, unexpanded: 0 };
   const r = await link.query({ q: 'pcap' });
   if (r.bytes) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
     download(`socketscope-wire-${stamp}.pcap`, new Blob([new Uint8Array(r.bytes)], { type: 'application/vnd.tcpdump.pcap' }));
   }
-  return { packets: r.packets, inferred: r.inferred, skipped: r.skipped };
+  return { packets: r.packets, inferred: r.inferred, skipped: r.skipped, unexpanded: r.unexpanded };
 }
 
 function download(name: string, blob: Blob): void {

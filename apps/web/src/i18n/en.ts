@@ -12,6 +12,7 @@ import { predictEn } from './parts/predict.en.ts';
 import { programsEn } from './parts/programs.en.ts';
 import { lessonsLiveEn } from './parts/lessons-live.en.ts';
 import { kernelSourceEn } from './parts/kernel-source.en.ts';
+import { roomEn } from './parts/room.en.ts';
 
 const messages = {
   'lang.name': 'English',
@@ -137,6 +138,7 @@ const messages = {
   'pcap.hint': 'Saves the captured packets as a .pcap file that Wireshark and tshark open. Inferred packets are left out: they were not seen on the wire.',
   'pcap.done': '{packets} captured packets exported; {inferred} inferred packets left out.',
   'pcap.none': 'No captured packets to export ({inferred} inferred packets are never exported).',
+  'pcap.unexpanded': '{count} packets of bulk transfers were summarised and are not in the file: the agent no longer holds them (or this is an opened file; export from the live session).',
   'save.button': 'Save recording',
   'save.hint': 'Saves every event of this session to a file that opens later without the agent.',
 
@@ -368,6 +370,7 @@ const messages = {
   ...programsEn,
   ...lessonsLiveEn,
   ...kernelSourceEn,
+  ...roomEn,
 } as const;
 
 export type MessageKey = keyof typeof messages;

@@ -7,6 +7,7 @@ import { predictZhCN } from './parts/predict.zh-CN.ts';
 import { programsZhCN } from './parts/programs.zh-CN.ts';
 import { lessonsLiveZhCN } from './parts/lessons-live.zh-CN.ts';
 import { kernelSourceZhCN } from './parts/kernel-source.zh-CN.ts';
+import { roomZhCN } from './parts/room.zh-CN.ts';
 
 /** 简体中文. Technical terms (SYN, ACK, LISTEN, Send-Q …) stay in English; the course's Chinese names stand beside them. */
 const messages: Messages = {
@@ -133,6 +134,7 @@ const messages: Messages = {
   'pcap.hint': '把抓到的报文保存为 Wireshark 和 tshark 能打开的 .pcap 文件。推断出的报文不导出：它们并没有在线路上被看到。',
   'pcap.done': '已导出 {packets} 个抓到的报文；{inferred} 个推断报文未导出。',
   'pcap.none': '没有抓到的报文可导出（推断报文从不导出，共 {inferred} 个）。',
+  'pcap.unexpanded': '批量传输中有 {count} 个数据包只以汇总形式记录，未写入文件：代理已不再保存它们（或这是打开的文件；请在实时会话中导出）。',
   'save.button': '保存录制',
   'save.hint': '把本次会话的全部事件保存为文件，以后不需要代理也能打开。',
 
@@ -364,6 +366,7 @@ const messages: Messages = {
   ...programsZhCN,
   ...lessonsLiveZhCN,
   ...kernelSourceZhCN,
+  ...roomZhCN,
 };
 
 export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN, ...safetyZhCN, ...predictZhCN };

@@ -7,6 +7,7 @@ import { predictZhTW } from './parts/predict.zh-TW.ts';
 import { programsZhTW } from './parts/programs.zh-TW.ts';
 import { lessonsLiveZhTW } from './parts/lessons-live.zh-TW.ts';
 import { kernelSourceZhTW } from './parts/kernel-source.zh-TW.ts';
+import { roomZhTW } from './parts/room.zh-TW.ts';
 
 /**
  * 繁體中文. The course's names (客戶端, 服務端, 三次握手, 四次揮手, 發送緩衝區, 接收緩衝區) are kept in
@@ -136,6 +137,7 @@ const messages: Messages = {
   'pcap.hint': '把擷取到的封包儲存為 Wireshark 和 tshark 能開啟的 .pcap 檔案。推斷出的封包不匯出：它們並沒有在線路上被看到。',
   'pcap.done': '已匯出 {packets} 個擷取到的封包；{inferred} 個推斷封包未匯出。',
   'pcap.none': '沒有擷取到的封包可匯出（推斷封包從不匯出，共 {inferred} 個）。',
+  'pcap.unexpanded': '大量傳輸中有 {count} 個封包只以彙總形式記錄，未寫入檔案：代理程式已不再保存它們（或這是開啟的檔案；請在即時工作階段中匯出）。',
   'save.button': '儲存錄製',
   'save.hint': '把本次工作階段的全部事件儲存為檔案，以後不需要代理程式也能開啟。',
 
@@ -367,6 +369,7 @@ const messages: Messages = {
   ...programsZhTW,
   ...lessonsLiveZhTW,
   ...kernelSourceZhTW,
+  ...roomZhTW,
 };
 
 export const zhTW: Dictionary = { ...messages, ...ladderZhTW, ...machineZhTW, ...buffersZhTW, ...safetyZhTW, ...predictZhTW };

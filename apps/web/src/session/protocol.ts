@@ -155,7 +155,8 @@ export type Answer =
   | { q: 'step'; at: number | null }
   | { q: 'visible'; at: number[] }
   | { q: 'recording'; name: string; text: string }
-  | { q: 'pcap'; bytes: Uint8Array | null; packets: number; inferred: number; skipped: number }
+  /** unexpanded: packets the agent summarised that it could not give back (counted, not in the file) */
+  | { q: 'pcap'; bytes: Uint8Array | null; packets: number; inferred: number; skipped: number; unexpanded: number }
   | { q: 'stats'; stats: Stats };
 
 // ── the messages ────────────────────────────────────────────────────────────────────────────────

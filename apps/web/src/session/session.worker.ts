@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { exportPcap, type SessionEvent } from '@socketscope/shared';
+import { exportPcap, parseEvent, type SessionEvent } from '@socketscope/shared';
 import { LESSONS } from '@socketscope/shared/lessons/index';
 import { parseModel } from '@socketscope/shared/model/model-schema';
 import { AgentClient } from '../connection/client.ts';
@@ -161,6 +161,45 @@ function lessonOf(events: readonly SessionEvent[]): string | undefined {
   return undefined;
 }
 
+/**
+ * The .pcap of the session's captured packets. A bulk run the agent summarised (tcp.bundle) is asked of the
+ * agent's capture ring (`capture.packets`), so the file has every packet; one it can no longer give (an opened
+ * file, or packets the ring dropped) is counted, never invented.
+ */
+async function pcapAnswer(q: Extract<Query, { q: 'pcap' }>): Promise<Answer> {
+  const events = core.tl.agentEvents();
+  const bundles = new Map<number, SessionEvent>();
+  for (const e of events) if (e.type === 'tcp.bundle') bundles.set(e.bundle, e);
+  const expanded = new Map<number, SessionEvent[]>();
+  let unexpanded = 0;
+  for (const [id, b] of bundles) {
+    if (b.type !== 'tcp.bundle') continue;
+    const r = client ? await client.request({ op: 'capture.packets', bundle: id }) : null;
+    const segs: SessionEvent[] = [];
+    const result = r?.ok ? (r.result as { segments?: unknown; count?: unknown }) : null;
+    for (const raw of Array.isArray(result?.segments) ? result.segments : []) {
+      const seg = raw as Record<string, unknown>;
+      const parsed = parseEvent({ ...seg, v: 1, seq: b.seq, ts: typeof seg['wireTs'] === 'number' ? seg['wireTs'] : b.ts, layer: 'wire', type: 'tcp.segment' });
+      if (parsed.ok) segs.push(parsed.event);
+    }
+    unexpanded += Math.max(0, b.count - segs.length);
+    expanded.set(id, segs);
+  }
+  // each bundle's packets where its last summary stands (the order of the capture within a run is kept)
+  const out: SessionEvent[] = [];
+  const last = new Map<number, SessionEvent>();
+  for (const e of events) if (e.type === 'tcp.bundle') last.set(e.bundle, e);
+  for (const e of events) {
+    if (e.type !== 'tcp.bundle') { out.push(e); continue; }
+    if (last.get(e.bundle) === e) out.push(...(expanded.get(e.bundle) ?? []));
+  }
+  out.sort((a, b) => ((a.type === 'tcp.segment' || a.type === 'udp.datagram') && a.wireTs !== undefined ? a.wireTs : a.ts)
+    - ((b.type === 'tcp.segment' || b.type === 'udp.datagram') && b.wireTs !== undefined ? b.wireTs : b.ts));
+  const started = session?.startedAt ? Date.parse(session.startedAt) : NaN;
+  const r = exportPcap(out, q.startUs !== undefined ? { startUs: q.startUs } : Number.isFinite(started) ? { startUs: started * 1000 } : {});
+  return { q: 'pcap', bytes: r.packets > 0 ? new Uint8Array(r.pcap) : null, packets: r.packets, inferred: r.inferred, skipped: r.skipped, unexpanded };
+}
+
 function answer(q: Query): Answer {
   const tl = core.tl;
   switch (q.q) {
@@ -180,11 +219,7 @@ function answer(q: Query): Answer {
       const stamp = q.savedAt.replace(/[:.]/g, '-').slice(0, 19);
       return { q: 'recording', name: `socketscope-${lesson ?? 'session'}-${stamp}.jsonl`, text: serializeSession(header, tl.agentEvents()) };
     }
-    case 'pcap': {
-      const started = session?.startedAt ? Date.parse(session.startedAt) : NaN;
-      const r = exportPcap(tl.agentEvents(), q.startUs !== undefined ? { startUs: q.startUs } : Number.isFinite(started) ? { startUs: started * 1000 } : {});
-      return { q: 'pcap', bytes: r.packets > 0 ? new Uint8Array(r.pcap) : null, packets: r.packets, inferred: r.inferred, skipped: r.skipped };
-    }
+    case 'pcap': throw new Error('pcap is answered by pcapAnswer');
     case 'stats': {
       const seqs = tl.agentSeqs();
       return {
@@ -225,8 +260,11 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     }
     case 'query': {
       flushDiff();
-      const a = answer(m.query);
-      post({ t: 'answer', id: m.id, answer: a }, a.q === 'pcap' && a.bytes ? [a.bytes.buffer] : []);
+      if (m.query.q === 'pcap') {
+        void pcapAnswer(m.query).then((a) => post({ t: 'answer', id: m.id, answer: a }, a.q === 'pcap' && a.bytes ? [a.bytes.buffer] : []));
+        return;
+      }
+      post({ t: 'answer', id: m.id, answer: answer(m.query) });
       return;
     }
     case 'retry': client?.retryNow(); return;

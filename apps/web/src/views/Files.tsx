@@ -37,7 +37,7 @@ export function SaveButton() {
 export function ExportPcapButton() {
   const t = useT();
   const empty = useApp((s) => s.headSeq < 0);
-  const [done, setDone] = useState<{ packets: number; inferred: number } | null>(null);
+  const [done, setDone] = useState<{ packets: number; inferred: number; unexpanded: number } | null>(null);
   return (
     <>
       <button type="button" data-testid="export-pcap" disabled={empty} title={t('pcap.hint')} onClick={() => void exportWirePcap().then(setDone)}>
@@ -46,6 +46,7 @@ export function ExportPcapButton() {
       {done && (
         <span role="status" data-testid="export-pcap-result" className="muted">
           {t(done.packets > 0 ? 'pcap.done' : 'pcap.none', { packets: done.packets, inferred: done.inferred })}
+          {done.unexpanded > 0 ? ` ${t('pcap.unexpanded', { count: done.unexpanded })}` : null}
         </span>
       )}
     </>
