@@ -34,6 +34,9 @@ import { formatEvent, formatSummary } from './session/format.ts';
 import { trace, TraceUsageError } from './python/trace-command.ts';
 import { LAB_FLAG_HELP, labFromFlags, LabFlagError, labUnavailable, takeLabFlags, type LabFlagValues } from './lab/flags.ts';
 import { labStatus } from './lab/status.ts';
+import { Lab } from './lab/lab.ts';
+import { attachLab } from './lab/attach.ts';
+import type { LinkConditions } from './lab/conditions.ts';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -179,7 +182,7 @@ async function start(flags: StartFlags): Promise<void> {
  * yet place a lesson's or a trace's programs on the lab's hosts, so --lab ends there (exit 2, saying so)
  * rather than run them on loopback while the teacher believes they cross a slow, lossy link.
  */
-function labOption(flags: LabFlagValues, command: 'run' | 'trace'): void {
+function labOption(flags: LabFlagValues, command: 'run' | 'trace'): LinkConditions | null {
   let conditions;
   try {
     conditions = labFromFlags(flags);
@@ -187,9 +190,10 @@ function labOption(flags: LabFlagValues, command: 'run' | 'trace'): void {
     if (e instanceof LabFlagError) throw new UsageError(e.message);
     throw e;
   }
-  if (!conditions) return;
+  if (!conditions) return null;
   const st = labStatus();
   if (!st.available) throw new UsageError(labUnavailable(st));
+  if (command === 'run') return conditions;
   throw new UsageError(`--lab: the lab can be made here (${st.how}), but this version of ${command} cannot yet run programs on its hosts; run without --lab`);
 }
 
@@ -197,12 +201,13 @@ interface RunFlags extends LabFlagValues { json?: boolean; port?: unknown; captu
 
 async function run(name: string, flags: RunFlags): Promise<number> {
   if (!lessonById(name)) throw new UsageError(`no lesson "${name}"; there are: ${lessonIds().join(', ')}`);
-  labOption(flags, 'run');
+  const conditions = labOption(flags, 'run');
   const port = portOption(flags.port);
   const capture = captureOption(flags.capture);
   const pcap = flags.pcap === undefined ? undefined : String(flags.pcap);
   if (pcap === '' || flags.pcap === true) throw new UsageError('--pcap needs a file name');
-  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}) });
+  // the lab's hosts are sampled from their /proc tables (lab/attach.ts A2): no tracepoints there
+  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}), ...(conditions ? { tracepoints: false } : {}) });
   const out = stdoutWriter();
   const events: SessionEvent[] = [];
   agent.session.subscribe((e) => {
@@ -212,10 +217,16 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   onSignals(async () => { abort.abort(); await agent.stop(); await out.drain(); }, 130);
   agent.start();
-  const result = await agent.runScenario(name, port, abort.signal);
-  // let the probe report what the last step did (e.g. the socket leaving LAST_ACK) before stopping
-  agent.kernel?.poke();
-  await new Promise((r) => setTimeout(r, 100));
+  const lab = conditions ? await labUp(agent, name, conditions) : null;
+  let result;
+  try {
+    result = await agent.runScenario(name, port, abort.signal);
+    // let the probe report what the last step did (e.g. the socket leaving LAST_ACK) before stopping
+    agent.kernel?.poke();
+    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await lab?.down();
+  }
   await agent.stop();
   if (pcap !== undefined) await savePcap(agent, pcap);
   if (!flags.json) {
@@ -225,6 +236,24 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   await out.drain();
   if (!result.ok) err(`${name}: step ${result.failedStep} failed: ${result.error?.code} ${result.error?.message}`);
   return result.ok ? 0 : 1;
+}
+
+/**
+ * C6 `run --lab`: the lab up with the flags' conditions, the agent attached to it (lab/attach.ts): the
+ * lesson's server listing runs on the server host, every other program on the client host.
+ */
+async function labUp(agent: Agent, name: string, conditions: LinkConditions): Promise<{ down(): Promise<void> }> {
+  const lab = new Lab({ emit: (e) => agent.session.emit(e), tsAt: (ns) => agent.session.tsAtMonotonicNs(BigInt(Math.round(ns))), log: err });
+  try {
+    await lab.up(conditions);
+  } catch (e) {
+    await agent.stop();
+    throw new UsageError(`--lab: ${(e as Error).message}`);
+  }
+  const serverFile = lessonById(name)?.listings.server?.file;
+  const attached = attachLab(agent, lab, (_cmd, file) => (serverFile !== undefined && path.basename(file) === serverFile ? 'server' : 'client'));
+  err(`lab up (${lab.how}): client ${lab.hosts.client.address}, server ${lab.hosts.server.address}; delay ${conditions.delayMs} ms, loss ${conditions.lossPct} %${conditions.rateKbit ? `, rate ${conditions.rateKbit} kbit/s` : ''}`);
+  return { async down() { await attached.detach(); await lab.down(); } };
 }
 
 /** `run --pcap FILE`: the captured packets (not inferred ones: those never existed as bytes). */

@@ -95,6 +95,14 @@ export class KernelLayer {
     await this.ebpf?.stop();
   }
 
+  /**
+   * The lab: sample these hosts' tables (KernelProbe.useHosts). The tracepoints see every namespace but
+   * know nothing of the hosts: an agent that runs a lab is made with tracepoints off (cli.ts).
+   */
+  useHosts(dirs: string[] | null): void {
+    this.probe.useHosts(dirs);
+  }
+
   poke(): void {
     this.probe.poke();
     this.ebpf?.poke();

@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import type { ProbeStatus } from '@socketscope/shared';
 import { parseProcNet, type ProcProto } from './proc-parse.ts';
-import { PROC_FILES, readProcAsync, readRows } from './proc-read.ts';
+import { PROC_FILES, readProc, readProcAsync, readRows } from './proc-read.ts';
 import { targetKey, type Look } from './look.ts';
 
 /** Can /proc/net be read here (opening the file does not make the kernel walk its table; reading does)? */
@@ -37,8 +37,32 @@ function need6(look: Look, proto: ProcProto, followed6: Followed6): boolean {
     || followed6(proto);
 }
 
-/** Reads the files synchronously (tests and the cost figures). */
-export function readLookSync(look: Look, followed6: Followed6): void {
+/**
+ * The lab's hosts (lab/lab.ts procNet): each host's /proc/<pid>/net, read instead of the agent's own.
+ * Their addresses differ (10.77.0.1, 10.77.0.2), so the hosts' rows go into one look without clashing.
+ */
+function hostFile(dir: string, proto: ProcProto, fam: 4 | 6): string {
+  return `${dir}/${proto}${fam === 6 ? '6' : ''}`;
+}
+
+/** a lab host's rows also by their remote port: a connect() still in SYN_SENT goes to a followed listener */
+function hostFilter(look: Look): { ports: (l: number, rp: number) => boolean } {
+  return { ports: (l, rp) => look.filter.ports(l, rp) || look.ports.has(rp) };
+}
+
+/** Reads the files synchronously (tests and the cost figures); `dirs`: the lab's hosts' /proc/<pid>/net. */
+export function readLookSync(look: Look, followed6: Followed6, dirs?: readonly string[]): void {
+  if (dirs) {
+    for (const proto of look.protos) {
+      for (const dir of dirs) {
+        for (const fam of [4, 6] as const) {
+          const text = readProc(hostFile(dir, proto, fam));
+          if (text) look.add(parseProcNet(text, proto, hostFilter(look)));
+        }
+      }
+    }
+    return;
+  }
   for (const proto of look.protos) {
     look.add(readRows(proto, look.filter, [4]));
     if (need6(look, proto, followed6)) look.add(readRows(proto, look.filter, [6]));
@@ -51,18 +75,23 @@ export function readLookSync(look: Look, followed6: Followed6): void {
  * the rows of ports we follow is left on the event loop. Returns that part's time and the reads' wall time
  * (which stands for the thread pool's CPU: an upper bound).
  */
-export async function readLookAsync(look: Look, followed6: Followed6): Promise<{ mainUs: number; readUs: number }> {
+export async function readLookAsync(look: Look, followed6: Followed6, dirs?: readonly string[]): Promise<{ mainUs: number; readUs: number }> {
   let mainUs = 0;
   let readUs = 0;
-  const read = async (proto: ProcProto, fam: 4 | 6) => {
+  const read = async (proto: ProcProto, fam: 4 | 6, dir?: string) => {
     const r0 = process.hrtime.bigint();
-    const text = await readProcAsync(PROC_FILES[proto][fam === 4 ? 0 : 1]);
+    const text = await readProcAsync(dir ? hostFile(dir, proto, fam) : PROC_FILES[proto][fam === 4 ? 0 : 1]);
     readUs += Number(process.hrtime.bigint() - r0) / 1000;
     const p0 = process.hrtime.bigint();
-    if (text) look.add(parseProcNet(text, proto, look.filter));
+    if (text) look.add(parseProcNet(text, proto, dir ? hostFilter(look) : look.filter));
     mainUs += Number(process.hrtime.bigint() - p0) / 1000;
   };
   const protos = [...look.protos];
+  if (dirs) {
+    // a lab host has only the lab's sockets: both families, every time (IPv6 is off there: tiny files)
+    await Promise.all(protos.flatMap((proto) => dirs.flatMap((dir) => [read(proto, 4, dir), read(proto, 6, dir)])));
+    return { mainUs, readUs };
+  }
   await Promise.all(protos.map((proto) => read(proto, 4)));
   await Promise.all(protos.filter((proto) => need6(look, proto, followed6)).map((proto) => read(proto, 6)));
   return { mainUs, readUs };

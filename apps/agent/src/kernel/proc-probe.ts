@@ -104,6 +104,8 @@ export class KernelProbe implements ObservationSource {
   private polling = false;
   private again = false;
   /** cost of the last polls, for the bench and diagnostics; `rows`: what the last look decoded */
+  /** the lab's hosts' /proc/<pid>/net (useHosts); null: the agent's own /proc/net */
+  private hostDirs: string[] | null = null;
   readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0, rows: 0, source: 'proc' as Source };
 
   constructor(private readonly opts: KernelProbeOptions) {
@@ -113,6 +115,17 @@ export class KernelProbe implements ObservationSource {
     this.infoIntervalMs = Math.max(100, opts.tcpInfoIntervalMs ?? 500);
     this.diag = new SockDiag(opts.sockDiag === false ? 'turned off for this probe' : undefined);
     this.diagReader = new DiagReader(this.diag);
+  }
+
+  /**
+   * The lab (lab/lab.ts): read these hosts' tables (lab.procNet(host) each) instead of the agent's own.
+   * sock_diag and ss answer for the agent's namespace only, so while hosts are set the look reads /proc,
+   * and TCP_INFO is not asked for. null goes back to the agent's own namespace.
+   */
+  useHosts(dirs: string[] | null): void {
+    this.hostDirs = dirs && dirs.length > 0 ? [...dirs] : null;
+    if (this.hostDirs) this.diag.stop();
+    this.poke();
   }
 
   /** K9: available where /proc/net can be read (the fallback); the tool is the source in use now. */
@@ -218,7 +231,7 @@ export class KernelProbe implements ObservationSource {
     const t0 = process.hrtime.bigint();
     const look = this.plan();
     if (!look) return false;
-    readLookSync(look, (proto) => this.followed6(proto));
+    readLookSync(look, (proto) => this.followed6(proto), this.hostDirs ?? undefined);
     return this.apply(look, Number(process.hrtime.bigint() - t0) / 1000, 'proc');
   }
 
@@ -229,7 +242,7 @@ export class KernelProbe implements ObservationSource {
    */
   async pollAsync(): Promise<boolean> {
     if (!this.emitFn) return false;
-    if (!this.diag.ready && this.diag.usable) {
+    if (!this.hostDirs && !this.diag.ready && this.diag.usable) {
       // the first look waits for the helper (it starts in tens of ms) rather than pay /proc's walks
       this.diag.start();
       await this.diag.whenReady(DIAG_START_WAIT_MS);
@@ -237,7 +250,7 @@ export class KernelProbe implements ObservationSource {
     let look = this.plan();
     if (!look) return false;
     const wantInfo = this.opts.tcpInfo !== false && Date.now() - this.lastInfoAt >= this.infoIntervalMs;
-    if (this.diag.ready) {
+    if (!this.hostDirs && this.diag.ready) {
       const got = await this.diagReader.read(look, diagContext(this.followed), wantInfo);
       if (got) {
         if (this.emitFn !== look.emit) return false; // stopped meanwhile: nothing more to say
@@ -250,7 +263,7 @@ export class KernelProbe implements ObservationSource {
       look = this.plan(); // this look's question failed: /proc answers it, from scratch
       if (!look) return false;
     }
-    const { mainUs, readUs } = await readLookAsync(look, (proto) => this.followed6(proto));
+    const { mainUs, readUs } = await readLookAsync(look, (proto) => this.followed6(proto), this.hostDirs ?? undefined);
     if (this.emitFn !== look.emit) return false;
     const t0 = process.hrtime.bigint();
     const live = this.apply(look, 0, 'proc');
@@ -305,6 +318,21 @@ export class KernelProbe implements ObservationSource {
         seen.add(id);
         used.add(k);
         this.follow(emit, id, row, () => ({ conn: connKey(row.remote!, row.local) }));
+      }
+    }
+    // the lab: a connect() still waiting for its SYN-ACK (a delayed link holds SYN_SENT for a round trip).
+    // The connecting socket's own address comes only when connect() returns, so it is found by where it
+    // goes: one of the listeners followed here. Then it is the client's socket, as K8's row is the server's.
+    if (this.hostDirs) {
+      const listeners = new Set(wanted.filter((t) => t.role === 'listener' && t.proto === 'tcp' && !t.closed).map((t) => t.local!));
+      for (const [k, rows] of index) {
+        if (used.has(k) || listeners.size === 0) continue;
+        const row = rows[0]!;
+        if (row.proto !== 'tcp' || row.state !== 'SYN_SENT' || !row.remote || !listeners.has(row.remote)) continue;
+        const id = `q|c|${k}`;
+        seen.add(id);
+        used.add(k);
+        this.follow(emit, id, row, () => ({ conn: connKey(row.local, row.remote!) }));
       }
     }
     if (watched.size > 0) {
@@ -388,7 +416,7 @@ export class KernelProbe implements ObservationSource {
 
   /** K6 without the helper: at most every infoIntervalMs, ask ss (async; the results apply next look). */
   private maybeQueryInfo(): void {
-    if (this.opts.tcpInfo === false || !this.ss.usable || Date.now() - this.lastInfoAt < this.infoIntervalMs) return;
+    if (this.hostDirs || this.opts.tcpInfo === false || !this.ss.usable || Date.now() - this.lastInfoAt < this.infoIntervalMs) return;
     const ports = connectedPorts([...this.followed.values()].map((f) => f.last));
     if (ports.length === 0) return;
     this.lastInfoAt = Date.now();

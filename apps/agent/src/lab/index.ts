@@ -4,3 +4,4 @@ export { applyConditions, ConditionError, CONDITION_LIMITS, NO_CONDITIONS, type 
 export { LAB_ADDRESSES, LAB_IFACES, LAB_MTU, labNames, parseLabName, type HostName, type LabNames } from './names.ts';
 export { labStatus, type LabStatus } from './status.ts';
 export type { ForwarderStats } from './forwarder.ts';
+export { attachLab, onLabText, type LabbedAgent } from './attach.ts';

@@ -11,7 +11,7 @@
  *     agent's exit, crash included, every group is killed synchronously (process 'exit').
  * PR5 Without a usable python3 (interpreter.ts), py.run fails with E_UNAVAILABLE and says why.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,18 @@ export interface ProgramsOptions {
   limits?: Pick<RunSpec, 'maxRunMs' | 'maxOutput'>;
 }
 
+/**
+ * The lab (lab/lab.ts): where a program runs. `place` names how its argv is started on a host
+ * (lab.wrap(host, …)) and, optionally, how its text changes there (the lessons' listings name 127.0.0.1;
+ * on the lab the server is at another address): the changed text is run from a private copy, the file
+ * given is never written.
+ */
+export interface ProgramPlace {
+  wrap: (argv: string[]) => string[];
+  text?: (code: string) => string;
+}
+export type ProgramHosts = (cmd: CommandOf<'py.run'>, file: string) => ProgramPlace | null;
+
 const live = new Set<PythonRun>();
 let exitHooked = false;
 
@@ -51,6 +63,7 @@ export class Programs {
   private readonly runs = new Map<string, PythonRun>();
   private ended: PythonRun[] = [];
   private next = 1;
+  private hosts: ProgramHosts | null = null;
 
   constructor(private readonly opts: ProgramsOptions) {
     hookExit();
@@ -58,6 +71,11 @@ export class Programs {
 
   status(): PythonStatus {
     return (this.opts.python ?? python)();
+  }
+
+  /** The lab: every later py.run goes where `hosts` says (null: back to this machine). */
+  useHosts(hosts: ProgramHosts | null): void {
+    this.hosts = hosts;
   }
 
   get(run: string): PythonRun {
@@ -81,9 +99,12 @@ export class Programs {
     if (!py.available || !py.path) throw new CommandError('E_UNAVAILABLE', py.reason ?? 'python3 is not available');
     if (this.running().length >= MAX_RUNS) throw new CommandError('E_LIMIT', `at most ${MAX_RUNS} programs run at once; stop one first`);
     const run = `p${this.next++}`;
-    const where = await this.place(run, cmd);
+    let where = await this.place(run, cmd);
+    const host = this.hosts?.(cmd, where.file) ?? null;
+    if (host?.text) where = this.copyFor(run, where, host.text);
     const spec: RunSpec = {
       run, python: py.path, pythonVersion: py.version ?? '', args: cmd.args, step: cmd.step, ...where, ...this.opts.limits,
+      ...(host ? { wrap: host.wrap } : {}),
     };
     const r = new PythonRun(spec, { emit: this.opts.emit, tsAt: this.opts.tsAt, changed: this.opts.changed, log: this.opts.log });
     if (!r.pid) {
@@ -120,6 +141,15 @@ export class Programs {
     const file = path.join(dir, name);
     writeFileSync(file, code ?? '', { mode: 0o600 });
     return { file, shownAs: name, cwd: dir, tempDir: dir };
+  }
+
+  /** the lab's changed text, in a new private folder under the same name (its lines stay where they were) */
+  private copyFor(run: string, where: Pick<RunSpec, 'file' | 'shownAs' | 'cwd' | 'tempDir'>, text: (code: string) => string): Pick<RunSpec, 'file' | 'shownAs' | 'cwd' | 'tempDir'> {
+    const code = text(readFileSync(where.file, 'utf8'));
+    const dir = where.tempDir ?? mkdtempSync(path.join(os.tmpdir(), `socketscope-${run}-`));
+    const file = path.join(dir, path.basename(where.file));
+    writeFileSync(file, code, { mode: 0o600 });
+    return { file, shownAs: where.shownAs, cwd: dir, tempDir: dir };
   }
 
   async stopAll(reason: EndReason): Promise<void> {

@@ -54,6 +54,11 @@ export interface RunSpec {
   tempDir?: string;
   maxRunMs?: number;
   maxOutput?: number;
+  /**
+   * The lab (lab/lab.ts): the argv that starts the program on one of its hosts (`lab.wrap(host, argv)`,
+   * which execs in place: the pid, process group, watchdog and exit status are the program's own).
+   */
+  wrap?: (argv: string[]) => string[];
 }
 
 export interface RunHooks {
@@ -130,7 +135,9 @@ export class PythonRun {
     };
     if (spec.step) env['SOCKETSCOPE_STEP'] = '1';
     else delete env['SOCKETSCOPE_STEP'];
-    this.child = spawn(spec.python, ['-u', spec.file, ...spec.args], {
+    const argv = [spec.python, '-u', spec.file, ...spec.args];
+    const [exe, ...rest] = spec.wrap ? spec.wrap(argv) : argv;
+    this.child = spawn(exe!, rest, {
       cwd: spec.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     });
     this.pid = this.child.pid ?? 0;

@@ -36,6 +36,8 @@ export interface CaptureArgs {
   iface: string;
   snaplen: number;
   filter: string;
+  /** the lab: the tool's argv as run on one of its hosts (lab.wrap, which execs in place), inside WATCHDOG */
+  wrap?: (argv: string[]) => string[];
 }
 
 export function toolArgs(tool: CaptureTool, a: CaptureArgs): string[] {
@@ -89,7 +91,8 @@ export class CaptureProcess {
   }
 
   start(): void {
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'socketscope-capture', this.tool.path, ...toolArgs(this.tool, this.args)], {
+    const argv = [this.tool.path, ...toolArgs(this.tool, this.args)];
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'socketscope-capture', ...(this.args.wrap ? this.args.wrap(argv) : argv)], {
       // its own process group, so stop() can signal the watchdog and the tool together (P2)
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -70,7 +70,9 @@ const probeCache = new Map<string, ProbeResult>();
 
 export class CaptureSource implements ObservationSource {
   readonly name = 'wire' as const;
-  readonly iface: string;
+  private ifaceNow: string;
+  /** the lab: the tool runs on this host (useHost) */
+  private wrap: ((argv: string[]) => string[]) | undefined;
   readonly snaplen: number;
   readonly ring: FrameRing;
   readonly stats: CaptureStats = { decoded: 0, emitted: 0, bundled: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0, busyUs: 0 };
@@ -95,7 +97,7 @@ export class CaptureSource implements ObservationSource {
   private readonly startWallMs: () => number;
 
   constructor(private readonly opts: CaptureOptions = {}) {
-    this.iface = opts.iface ?? defaultInterface();
+    this.ifaceNow = opts.iface ?? defaultInterface();
     this.snaplen = Math.max(68, Math.min(opts.snaplen ?? DEFAULT_SNAPLEN, 262144));
     this.modeNow = opts.mode ?? 'auto';
     this.exclude = normalisePorts([...(opts.excludePorts ?? []), ...(opts.excludePort ? [opts.excludePort] : [])]);
@@ -113,6 +115,24 @@ export class CaptureSource implements ObservationSource {
     this.probeKey = `${this.iface}|${(opts.tools ?? []).join(',')}`;
     this.probe = probeCache.get(this.probeKey) ?? probeCapture(this.iface, opts.tools);
     probeCache.set(this.probeKey, this.probe);
+  }
+
+  /** the interface captured on (loopback unless told otherwise, or the lab host's eth0: useHost) */
+  get iface(): string {
+    return this.ifaceNow;
+  }
+
+  /**
+   * The lab: capture on a host's interface (`eth0`), the tool started there by `wrap` (lab.wrap(host, …))
+   * inside the same watchdog. The tool found for loopback is kept (it is the same binary; the host's
+   * interface exists only in its namespace, so it cannot be probed from here). null: back to loopback.
+   * A running capture is restarted on the new interface.
+   */
+  async useHost(host: { iface: string; wrap: (argv: string[]) => string[] } | null): Promise<void> {
+    this.ifaceNow = host?.iface ?? this.opts.iface ?? defaultInterface();
+    this.wrap = host?.wrap;
+    if (this.proc) await this.proc.stop(); // its exit handler starts it again, here
+    else this.evaluate();
   }
 
   get mode(): CaptureMode {
@@ -174,7 +194,7 @@ export class CaptureSource implements ObservationSource {
     } else {
       // the teacher may have just run the fix command: look again rather than repeat the old answer
       if (!this.probe.status.available) {
-        this.probe = probeCapture(this.iface, this.opts.tools);
+        this.probe = probeCapture(this.opts.iface ?? defaultInterface(), this.opts.tools);
         probeCache.set(this.probeKey, this.probe);
       }
       this.evaluate();
@@ -238,7 +258,7 @@ export class CaptureSource implements ObservationSource {
     const data = this.pipeline.newStream();
     this.stats.starts++;
     this.startedAt = Date.now();
-    const proc = new CaptureProcess(tool, { iface: this.iface, snaplen: this.snaplen, filter: this.filter() }, {
+    const proc = new CaptureProcess(tool, { iface: this.iface, snaplen: this.snaplen, filter: this.filter(), ...(this.wrap ? { wrap: this.wrap } : {}) }, {
       data,
       ready: () => {
         this.report(true);

@@ -1,0 +1,51 @@
+/**
+ * The agent on the lab (lab.ts): its programs, its kernel probe and its packet capture follow the lab's
+ * hosts instead of this machine. Nothing changes until attachLab() is called (`--lab`), and detach()
+ * puts everything back. Rules:
+ * A1 A program runs on the host `hostOf` names (lab.wrap: the same pid, group, watchdog and exit status);
+ *    its text is run from a private copy where the address literal '127.0.0.1' / "127.0.0.1" becomes the
+ *    server host's address (10.77.0.2), on both hosts: the server binds it, the client connects to it.
+ *    Nothing else in the text changes (its lines stay where they were, printed text is left alone).
+ * A2 The kernel probe reads both hosts' tables (lab.procNet); sock_diag and TCP_INFO are not asked there.
+ * A3 Capture runs on the client host's eth0 (lab.wrap), in the same watchdog as on loopback.
+ */
+import type { CommandOf } from '@socketscope/shared';
+import type { ProgramHosts } from '../python/programs.ts';
+import type { Lab } from './lab.ts';
+import { LAB_ADDRESSES, LAB_IFACES, type HostName } from './names.ts';
+
+/** the parts of the agent the lab reaches (agent.ts: kernel is a KernelLayer, wire a CaptureSource) */
+export interface LabbedAgent {
+  programs?: { useHosts(h: ProgramHosts | null): void } | undefined;
+  kernel?: object | undefined;
+  wire?: object | undefined;
+}
+
+interface HostKernel { useHosts(dirs: string[] | null): void }
+interface HostWire { useHost(h: { iface: string; wrap: (argv: string[]) => string[] } | null): Promise<void> }
+
+const LOOPBACK_LITERAL = /(['"])127\.0\.0\.1\1/g;
+
+/** A1: the listing's loopback literal as the server host's address */
+export function onLabText(code: string, server = LAB_ADDRESSES.server): string {
+  return code.replace(LOOPBACK_LITERAL, (_m, q: string) => `${q}${server}${q}`);
+}
+
+export function attachLab(agent: LabbedAgent, lab: Lab, hostOf: (cmd: CommandOf<'py.run'>, file: string) => HostName): { detach(): Promise<void> } {
+  const kernel = agent.kernel && 'useHosts' in agent.kernel ? (agent.kernel as HostKernel) : null;
+  const wire = agent.wire && 'useHost' in agent.wire ? (agent.wire as HostWire) : null;
+  agent.programs?.useHosts((cmd, file) => {
+    const host = hostOf(cmd, file);
+    return { wrap: (argv) => lab.wrap(host, argv), text: (code) => onLabText(code) };
+  });
+  kernel?.useHosts([lab.procNet('client'), lab.procNet('server')]);
+  const captured = wire?.useHost({ iface: LAB_IFACES.host, wrap: (argv) => lab.wrap('client', argv) });
+  return {
+    async detach() {
+      agent.programs?.useHosts(null);
+      kernel?.useHosts(null);
+      await captured;
+      await wire?.useHost(null);
+    },
+  };
+}
