@@ -24,6 +24,9 @@
  * P11 `share.payloads` is answered here, never by the agent: only a teacher's page may turn the hiding of
  *    payload bytes from read-only pages on or off (P7 refuses it from a viewer like any command); without
  *    sharing it is E_UNAVAILABLE.
+ * AN1 A student's `answer` and the teacher's `poll` (questions put to the class) go to the server's class
+ *    poll (answers/class-poll.ts AN1–AN8) and nowhere else; they get one reply each. An answer is the only
+ *    message a viewer may send besides `sync`. Without sharing there is no poll: E_UNAVAILABLE.
  */
 import type { WebSocket } from 'ws';
 import {
@@ -34,6 +37,7 @@ import { CommandError } from '../engine/types.ts';
 import { Outbound, type EventStream, type OutboundOptions } from '../session/outbound.ts';
 import type { ViewerPool } from '../session/viewer-pool.ts';
 import type { Session } from '../session/session.ts';
+import type { ClassPoll, PollPeer } from './answers/class-poll.ts';
 import { DEFAULT_RATE, TokenBucket, type RateOptions } from './rate.ts';
 import type { Role } from './security.ts';
 
@@ -58,6 +62,9 @@ export interface ConnectionOptions {
   share?: () => ShareInfo | undefined;
   /** P10: while sharing, the pool that serves read-only pages (and holds the payload switch, P11) */
   pool?: ViewerPool | undefined;
+  /** AN1: while sharing, the class poll, and this page's remote address (for AN4) */
+  poll?: ClassPoll | undefined;
+  address?: string;
   log?: (line: string) => void;
 }
 
@@ -65,6 +72,8 @@ export class ClientConnection {
   readonly out: EventStream;
   readonly role: Role;
   private readonly pool: ViewerPool | undefined;
+  private readonly poll: ClassPoll | undefined;
+  private readonly peer: PollPeer;
   private inFlight = 0;
   private readonly bucket: TokenBucket;
   private readonly share: () => ShareInfo | undefined;
@@ -79,11 +88,14 @@ export class ClientConnection {
     this.share = opts.share ?? (() => undefined);
     this.bucket = new TokenBucket(opts.rate ?? DEFAULT_RATE);
     this.pool = opts.pool;
+    this.poll = opts.poll;
+    this.peer = { role: this.role, address: opts.address ?? '', send: (m) => this.reply(m) };
     this.out = this.role === 'viewer' && opts.pool ? opts.pool.open(ws) : new Outbound(agent.session, ws, opts.outbound ?? {}); // P10
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.dispose());
     ws.on('error', (err) => this.log(`websocket error: ${err.message}`));
     this.sendHello(); // P1
+    this.poll?.join(this.peer); // where the class poll stands, right after the hello
   }
 
   /** P1, P6, P7: the hello this role gets. */
@@ -148,8 +160,17 @@ export class ClientConnection {
       this.out.sync(msg.since);
       return;
     }
+    if (msg.t === 'answer' || msg.t === 'poll') return this.onPoll(msg); // AN1
     if (this.role !== 'full') return this.replyError(msg.id, 'E_READ_ONLY', 'this page only watches the session; commands come from the teacher’s page'); // P7
     this.onCommand(msg.id, msg.cmd);
+  }
+
+  /** AN1: to the class poll, never to the agent. */
+  private onPoll(msg: Extract<ClientMessage, { t: 'answer' | 'poll' }>): void {
+    if (!this.poll) return this.replyError(msg.id, 'E_UNAVAILABLE', 'the session is not shared (start the agent with --share), so there is no class to ask');
+    const r = msg.t === 'answer' ? this.poll.answer(this.peer, msg) : this.poll.act(this.peer, msg.act);
+    if (r.ok) this.reply({ t: 'reply', re: msg.id, ok: true, result: r.result });
+    else this.replyError(msg.id, r.code, r.message);
   }
 
   private onCommand(id: string, body: unknown): void {
@@ -194,6 +215,7 @@ export class ClientConnection {
 
   dispose(): void {
     this.closed = true;
+    this.poll?.leave(this.peer);
     this.out.dispose();
   }
 

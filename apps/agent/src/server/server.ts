@@ -26,6 +26,9 @@
  *    are hidden from them by default (`hidePayloads`; the teacher's `share.payloads` switch, P11).
  * N10 A port already in use is reported with who holds it (port-holder.ts; never its command line, S6),
  *    so a stale agent left behind by a killed launcher is named with the pid to stop.
+ * N11 While sharing, one class poll (answers/class-poll.ts AN1–AN8) takes the teacher's questions and the
+ *    students' answers; every connection is told where it stands after its hello. Its per-address bound is
+ *    N7's (maxPerAddress).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -33,6 +36,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ShareInfo } from '@socketscope/shared';
 import type { OutboundOptions } from '../session/outbound.ts';
 import { ViewerPool, type ViewerPoolOptions } from '../session/viewer-pool.ts';
+import { ClassPoll, type ClassPollOptions } from './answers/class-poll.ts';
 import { ClientConnection, MAX_FRAME, type AgentPort } from './connection.ts';
 import type { RateOptions } from './rate.ts';
 import {
@@ -80,6 +84,8 @@ export interface ServerOptions {
   viewerPool?: ViewerPoolOptions;
   /** N7: how long a connection may take to send its request headers (tests shorten it) */
   headersTimeoutMs?: number;
+  /** N11: the class poll's bounds (answers/class-poll.ts); tests change them */
+  classPoll?: ClassPollOptions;
   log?: (line: string) => void;
 }
 
@@ -112,6 +118,8 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
   let viewerUrl: string | null = null;
   // N9: read-only pages are served together, within budgets of their own, after the teacher
   const pool = share ? new ViewerPool(agent.session, { hidePayloads: share.hidePayloads ?? true, ...opts.viewerPool }) : undefined;
+  // N11: questions to the class and their answers, beside the session (never in it)
+  const classPoll = share ? new ClassPoll({ log, perAddress: share.maxPerAddress ?? MAX_PER_ADDRESS, ...opts.classPoll }) : undefined;
 
   // ws's own limit sits above ours, so an over-long frame gets an error reply (P3) rather than a
   // bare close; only a frame beyond 4 × MAX_FRAME is cut off by ws itself.
@@ -167,7 +175,7 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
     socket.once('close', release); // a handshake ws refuses (bad key …) never reaches the callback
     wss[role].handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const conn = new ClientConnection(ws, agent, {
-        role, log, share: shareInfo, pool,
+        role, log, share: shareInfo, pool, poll: classPoll, address: plainAddress(req.socket.remoteAddress),
         ...(opts.outbound ? { outbound: opts.outbound } : {}),
         ...(opts.rate ? { rate: opts.rate } : {}),
       });
@@ -240,10 +248,17 @@ export async function startServer(agent: AgentPort, opts: ServerOptions): Promis
         wss.full.close();
         wss.viewer.close();
         pool?.close();
+        classPoll?.close();
       })();
       return closing;
     },
   };
+}
+
+/** A remote address as one machine is counted: an IPv4-mapped IPv6 address as the IPv4 one. */
+function plainAddress(raw: string | undefined): string {
+  const a = raw ?? '?';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 /** N7: a connection beyond `max` from one address is closed as it arrives (logged once while that lasts). */
@@ -251,8 +266,7 @@ function limitPerAddress(server: Server, max: number, log: (line: string) => voi
   const held = new Map<string, number>();
   const told = new Set<string>();
   server.on('connection', (socket) => {
-    const raw = socket.remoteAddress ?? '?';
-    const addr = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
+    const addr = plainAddress(socket.remoteAddress);
     const n = held.get(addr) ?? 0;
     if (n >= max) {
       socket.destroy();

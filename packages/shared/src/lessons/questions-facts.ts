@@ -72,10 +72,11 @@ export function textOf(c: ApiCallEvent): string | undefined {
 }
 
 /** Calls of these names that began in the step and had not returned by its end (blocked, or paused before). */
+const callKey = (e: { proc?: { run: string } | undefined; callId?: number | undefined }) => `${e.proc?.run ?? ''}|${e.callId ?? -1}`;
+
 export function unfinished(events: readonly SessionEvent[], names: readonly string[]): ApiBeginEvent[] {
-  const key = (e: { proc?: { run: string } | undefined; callId?: number | undefined }) => `${e.proc?.run ?? ''}|${e.callId ?? -1}`;
-  const done = new Set(events.filter((e) => e.type === 'api.call').map((e) => key(e as ApiCallEvent)));
-  return events.filter((e): e is ApiBeginEvent => e.type === 'api.begin' && names.includes(e.call) && e.paused !== true && !done.has(key(e)));
+  const done = new Set(events.filter((e) => e.type === 'api.call').map((e) => callKey(e as ApiCallEvent)));
+  return events.filter((e): e is ApiBeginEvent => e.type === 'api.begin' && names.includes(e.call) && e.paused !== true && !done.has(callKey(e)));
 }
 
 /** Which end of its connection a kernel observation is: the client's (the conn key's first half) or the server's. */

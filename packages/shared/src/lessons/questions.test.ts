@@ -12,7 +12,11 @@ import { eventsOfStep, MAX_CHOICES, questionBefore, questionById, QUESTIONS, que
  */
 interface ReadFile { (p: string, enc: 'utf8'): string }
 const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; cwd(): string } };
-const readFileSync = (host.process?.getBuiltinModule?.('node:fs') as { readFileSync: ReadFile }).readFileSync;
+const fs = host.process?.getBuiltinModule?.('node:fs') as { readFileSync: ReadFile } | undefined;
+const readFileSync: ReadFile = (p, enc) => {
+  if (!fs) throw new Error('this test reads the recordings with Node');
+  return fs.readFileSync(p, enc);
+};
 /** vitest runs from the repository's root (vitest.config.ts) */
 const RECORDINGS = `${host.process!.cwd()}/apps/web/recordings`;
 
@@ -108,9 +112,10 @@ describe('questions for the class', () => {
   }
 });
 
+const step = (id: string) => stepOf(questionById(id)!);
+const verdict = (id: string, ev: SessionEvent[]) => questionById(id)!.verdict(ev);
+
 describe('the answer is read from the run, not written into the question', () => {
-  const step = (id: string) => stepOf(questionById(id)!);
-  const verdict = (id: string, ev: SessionEvent[]) => questionById(id)!.verdict(ev);
 
   it('a SYN answered by RST instead of SYN+ACK makes RST the answer; no answer at all makes it "nothing"', () => {
     const ev = step('tcp-hello/syn-reply');
