@@ -3,7 +3,7 @@ import { windowsOf, type SocketModel } from '@socketscope/shared';
 import { useT } from '../i18n/useT.ts';
 import { appStore, useApp } from '../store/store.ts';
 import { Buffers } from './buffers/Buffers.tsx';
-import { StateMachine } from './machine/StateMachine.tsx';
+import { MachineZoom } from './machine/MachineZoom.tsx';
 
 /**
  * A socket card's kernel views at the cursor: the RFC 793 state machine with this socket's path, and
@@ -29,7 +29,7 @@ export function CardKernelViews({ sock }: { sock: SocketModel }) {
     <div className="card-kernel">
       {sock.proto === 'tcp' ? (
         <div className="card-machine" data-testid="sock-machine">
-          <StateMachine state={sock.state} history={sock.stateHistory} t={t} compact projector={projector} />
+          <MachineZoom sock={sock.id} state={sock.state} history={sock.stateHistory} t={t} projector={projector} />
         </div>
       ) : null}
       <div className="card-buffers" data-testid="sock-buffers">

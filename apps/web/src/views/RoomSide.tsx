@@ -24,7 +24,8 @@ export function useRoomMode(withPlayground: boolean): RoomMode {
   const width = useViewportWidth();
   const projector = useApp((s) => s.projector);
   const lanes = useApp((s) => s.ladder.lanes.length);
-  return roomMode({ width, projector, lanes, withPlayground });
+  const programs = useApp((s) => s.model.procOrder.length > 0);
+  return roomMode({ width, projector, lanes, withPlayground, programs });
 }
 
 /**

@@ -42,4 +42,7 @@ export const machineEn: Record<string, string> = {
   'machine.desc.TIME_WAIT': 'closed first: waits 2MSL before the port is free again',
   'machine.desc.CLOSE_WAIT': 'the peer closed; waiting for this program to call close()',
   'machine.desc.LAST_ACK': 'sent our FIN after the peer’s; waiting for the last ACK',
+  'machine.enlarge': 'Enlarge the state machine (for the back of the room)',
+  'machine.close': 'Close',
+  'machine.of': 'Socket {sock}',
 };

@@ -39,4 +39,7 @@ export const machineZhCN: Record<string, string> = {
   'machine.desc.TIME_WAIT': '先关闭的一方停在 TIME_WAIT：等待 2MSL 后端口才可再用',
   'machine.desc.CLOSE_WAIT': '对方已关闭，等待本程序调用 close()',
   'machine.desc.LAST_ACK': '在对方之后发出了 FIN，等待最后一个 ACK',
+  'machine.enlarge': '放大状态机（让后排也看得清）',
+  'machine.close': '关闭',
+  'machine.of': '套接字 {sock}',
 };

@@ -39,4 +39,7 @@ export const machineZhTW: Record<string, string> = {
   'machine.desc.TIME_WAIT': '先關閉的一方停在 TIME_WAIT：等待 2MSL 後埠號才可再用',
   'machine.desc.CLOSE_WAIT': '對方已關閉，等待本程式呼叫 close()',
   'machine.desc.LAST_ACK': '在對方之後送出了 FIN，等待最後一個 ACK',
+  'machine.enlarge': '放大狀態機（讓後排也看得清）',
+  'machine.close': '關閉',
+  'machine.of': '套接字 {sock}',
 };

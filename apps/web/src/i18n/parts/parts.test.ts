@@ -48,7 +48,7 @@ describe('locale parts of the ladder, state machine and buffer views', () => {
 
   it('every key the views build from data exists', () => {
     const built = [
-      ...['client', 'listener', 'accepted', 'udp', 'unknown', 'endpoint', 'closedPort'].map((r) => `ladder.role.${r}`),
+      ...['client', 'listener', 'accepted', 'udp', 'unknown', 'endpoint', 'closedPort'].flatMap((r) => [`ladder.role.${r}`, `ladder.roleShort.${r}`]),
       ...TCP_ANALYSIS.map((a) => `ladder.analysis.${a}`),
       ...['incoming', 'peer-closed', 'error', 'closed', 'writable', 'blocked'].map((w) => `ladder.notice.${w}`),
       ...['kernel', 'wire'].flatMap((s) => ['on', 'off', 'stopped'].map((st) => `ladder.note.${s}.${st}`)),

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { SessionEvent } from '@socketscope/shared';
 import { laneSubtitle, laneTitle, type T } from './format.ts';
 import { ROW_MAX, ROW_MIN, contentWidth, defaultRowHeight, laneX, metrics } from './geometry.ts';
@@ -71,6 +71,8 @@ export function Ladder(props: LadderProps): ReactElement {
   const sel = selectedSeq ?? localSel;
   const m = metrics(projector, rowH, width, layout.lanes.length);
   const contentW = contentWidth(m, layout.lanes.length);
+  // a lane too narrow for its role in words: a word, and loopback addresses by their ports (format.ts)
+  const narrow = m.laneW < m.font * 12;
   const detailW = projector ? 480 : 380;
   const viewH = Math.max(m.rowH * 2, box.height - m.headerH);
   const total = layout.rows.length * m.rowH;
@@ -249,14 +251,14 @@ export function Ladder(props: LadderProps): ReactElement {
       </div>
       <div className="ll-body">
         <div className="ll-scroll" ref={scroller} onScroll={onScroll} onWheel={(ev) => { if (ev.deltaY < 0) leaveFollow(ev.deltaY); }}>
-          <div className="ll-header" style={{ width: contentW, height: m.headerH }}>
+          <div className="ll-header" style={{ width: contentW, height: m.headerH, '--ll-font': `${m.font}px` } as CSSProperties}>
             <div className="ll-header-time" style={{ width: m.gutter }}>{t('ladder.time')}</div>
             {layout.lanes.map((l) => {
               return (
                 <div key={l.id} className={`ll-lane-head ll-role-${l.role}${l.synthetic ? ' ll-synthetic' : ''}`}
                   style={{ left: laneX(m, l.column) - m.laneW / 2 + 6, width: m.laneW - 12 }}>
-                  <div className="ll-lane-title">{laneTitle(l, t)}</div>
-                  <div className="ll-lane-sub">{laneSubtitle(l, t)}</div>
+                  <div className="ll-lane-title">{laneTitle(l, t, narrow)}</div>
+                  <div className="ll-lane-sub">{laneSubtitle(l, t, narrow)}</div>
                   <div className="ll-lane-state">{stateAtTop(l)}</div>
                 </div>
               );

@@ -59,6 +59,14 @@ describe('ladder words', () => {
     expect(laneTitle({ ...lane, sock: 'w:127.0.0.1:12000|127.0.0.1:40000' }, t)).toBe('server · socket from accept()');
     expect(laneSubtitle(refused, t)).toBe('127.0.0.1:8888 (nobody listening)');
   });
+
+  it('a narrow lane says its role in a word and its loopback addresses by their ports (others in full)', () => {
+    const lane: LaneView = { id: 3, column: 2, role: 'accepted', sock: 's3', parent: 's1', endpoint: '127.0.0.1:8888', peer: '127.0.0.1:51234', synthetic: false, ended: false, firstRow: 0, lastRow: 5 };
+    expect(laneTitle(lane, t, true)).toBe('accept() s3');
+    expect(laneSubtitle(lane, t, true)).toBe(':8888 ↔ :51234 from s1');
+    expect(laneSubtitle({ ...lane, endpoint: '0.0.0.0:9998', peer: '10.0.0.2:5000' }, t, true)).toBe(':9998 ↔ 10.0.0.2:5000 from s1');
+    expect(laneSubtitle({ ...lane, endpoint: '[::1]:8888', peer: undefined }, t, true)).toBe(':8888 from s1');
+  });
 });
 
 describe('payload', () => {

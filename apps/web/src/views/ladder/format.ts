@@ -59,18 +59,32 @@ export function markLabel(m: MarkInfo, t: T): string {
   }
 }
 
-export function laneTitle(l: LaneView, t: T): string {
-  const role = t(l.listenerEvidence === 'refused' ? 'ladder.role.closedPort' : `ladder.role.${l.role}`);
+/**
+ * `compact`: a lane too narrow for the role in words (five sockets on a projector's 1024 px) says it in
+ * a word (ladder.roleShort.*) and its addresses without the host where that is this machine's own
+ * (127.0.0.1, ::1, 0.0.0.0): the ports are what tells the lanes apart there.
+ */
+export function laneTitle(l: LaneView, t: T, compact = false): string {
+  const kind = l.listenerEvidence === 'refused' ? 'closedPort' : l.role;
+  const role = t(compact ? `ladder.roleShort.${kind}` : `ladder.role.${kind}`);
   // a socket only the kernel shows (a watched port's, a connection waiting for accept()) has no program's
   // id worth reading, only the key the fold made of its addresses, which the subtitle already shows
   return l.sock && !l.sock.startsWith('w:') ? `${role} ${l.sock}` : role;
 }
 
 /** Second header line: where the socket is, and what it is known from. */
-export function laneSubtitle(l: LaneView, t: T): string {
+const LOCAL_HOST = /^(127\.0\.0\.1|0\.0\.0\.0|\[::1?\]):(\d+)$/;
+
+/** "127.0.0.1:8888" → ":8888" in a compact header; any other host stays. */
+function shortEndpoint(ep: string, compact: boolean): string {
+  const m = compact ? LOCAL_HOST.exec(ep) : null;
+  return m ? `:${m[2]}` : ep;
+}
+
+export function laneSubtitle(l: LaneView, t: T, compact = false): string {
   const parts: string[] = [];
-  if (l.endpoint) parts.push(l.endpoint);
-  if (l.peer) parts.push(`↔ ${l.peer}`);
+  if (l.endpoint) parts.push(shortEndpoint(l.endpoint, compact));
+  if (l.peer) parts.push(`↔ ${shortEndpoint(l.peer, compact)}`);
   if (l.parent) parts.push(t('ladder.lane.from', { parent: l.parent }));
   if (l.listenerEvidence === 'refused') parts.push(t('ladder.lane.nobodyListening'));
   else if (l.listenerEvidence === 'synack') parts.push(t('ladder.lane.inferredListener'));

@@ -49,7 +49,7 @@ describe('metrics: every lane in view (G1), projector type shrinking before a la
 
   it('so many lanes that one would be unreadably narrow: the lanes keep a floor and the diagram scrolls', () => {
     const m = metrics(false, 46, 560, 8);
-    expect(m.laneW).toBeGreaterThanOrEqual(m.font * 6.5);
+    expect(m.laneW).toBeGreaterThanOrEqual(m.font * 6.2);
     expect(lanesFit(560, 8, false)).toBe(false);
   });
 });

@@ -14,8 +14,9 @@ export interface Metrics {
 export const ROW_MIN = 24;
 export const ROW_MAX = 120;
 
+/** Rows tall enough for a label, the arrow and its second line (rowLines) at the type's size, and no taller. */
 export function defaultRowHeight(projector: boolean): number {
-  return projector ? 68 : 46;
+  return projector ? 60 : 46;
 }
 
 /** The time column: the row's time (up to "12.345678 s" at 0.85 em) and the 三次握手 bracket with its name. */
@@ -30,7 +31,7 @@ export const PROJECTOR_MIN_FONT = 15;
 /** a lane this many ems wide holds an arrow's flags and numbers between two neighbours */
 const ROOMY_LANE_EM = 12.5;
 /** narrower than this many ems, lanes stop shrinking and the diagram scrolls sideways (many sockets) */
-const MIN_LANE_EM = 6.5;
+const MIN_LANE_EM = 6.2;
 
 /**
  * G1  Every lane is in view: the lanes share the width left of the time column, whatever it is, until a

@@ -1,18 +1,24 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emptyModel, fold, type Model, type SessionEvent } from '@socketscope/shared';
 import { parseSession } from '../../recording/format.ts';
+import { shippedText } from '../player/shipped.ts';
+import { LESSONS } from '@socketscope/shared/lessons/index';
 import { LadderBuilder, layoutLadder } from './layout.ts';
 import type { ArrowRow, LadderLayout } from './types.ts';
 
 /**
- * L2 for UDP, on the udp-echo lesson as it really ran (the page's shipped recording): the client's
- * socket is bound to 0.0.0.0:<port> by its first sendto(), while its datagrams carry 127.0.0.1:<port>.
- * Both are one socket, so one lane — the datagrams go from the client's lane to the server's and back,
- * not to a "seen on the wire only" twin beside it.
+ * L2, one lane per socket, on the lessons as they really ran (the page's shipped recordings), laid out
+ * with the whole session known and event by event as the page does live. The udp-echo client's socket
+ * is bound to 0.0.0.0:<port> by its first sendto() while its datagrams carry 127.0.0.1:<port>; the
+ * tcp-refused client is known as 0.0.0.0:<port> while its SYN names 127.0.0.1:<port>; a connection
+ * waiting in the accept queue is a kernel placeholder until accept() names it. Each is one socket, one
+ * lane — not a "seen on the wire only" twin beside it.
  */
-function recording(): SessionEvent[] {
-  const text = readFileSync(new URL('../../../recordings/udp-echo.jsonl', import.meta.url), 'utf8');
+const TEXTS = new Map(await Promise.all(LESSONS.map(async (l) => [l.id, await shippedText(l.id)] as const)));
+
+function recording(lesson = 'udp-echo'): SessionEvent[] {
+  const text = TEXTS.get(lesson);
+  if (!text) throw new Error(`no shipped recording of ${lesson}`);
   const parsed = parseSession(text);
   if (!parsed.ok) throw new Error(parsed.problem.key);
   return parsed.events;
@@ -70,5 +76,61 @@ describe('UDP lanes (L2): one lane per socket, whatever address its datagrams na
     } as SessionEvent;
     const layout = layoutLadder([stray], emptyModel());
     expect(layout.lanes.map((l) => [l.endpoint, l.synthetic])).toEqual([['127.0.0.1:40001', true], ['127.0.0.1:40002', true]]);
+  });
+});
+
+/** The layout as the page builds it live: one event at a time, with the model as it was then. */
+function incremental(events: readonly SessionEvent[]): { layout: LadderLayout; model: Model } {
+  const b = new LadderBuilder();
+  let m = emptyModel();
+  const seen: SessionEvent[] = [];
+  for (const e of events) {
+    m = fold(m, e);
+    seen.push(e);
+    b.update(seen, m);
+  }
+  return { layout: b.snapshot(m), model: m };
+}
+
+describe('every lesson: one lane per socket (L2), whole or live', () => {
+  for (const lesson of LESSONS) {
+    const events = recording(lesson.id);
+    const model = events.reduce((m, e) => fold(m, e), emptyModel());
+    for (const [how, layout, m] of [['whole', layoutLadder(events, model), model], ['live', ...Object.values(incremental(events))]] as const) {
+      it(`${lesson.id}, ${how}: every lane names a socket the model has, no socket has two lanes, a lane without one has no socket at all`, () => {
+        const l = layout as LadderLayout;
+        const mm = m as Model;
+        const socks = l.lanes.flatMap((x) => (x.sock ? [x.sock] : []));
+        expect(socks.filter((id) => !mm.sockets[id])).toEqual([]);
+        expect(socks.length).toBe(new Set(socks).size);
+        // a synthetic lane is an address nobody of ours had: no socket of the model sits there
+        const owned = new Set(Object.values(mm.sockets).flatMap((s) => (s.local ? [s.local.replace(/^0\.0\.0\.0:/, '127.0.0.1:')] : [])));
+        expect(l.lanes.filter((x) => x.synthetic && x.role !== 'listener' && x.endpoint && owned.has(x.endpoint)).map((x) => x.endpoint)).toEqual([]);
+      });
+    }
+  }
+});
+
+describe('a connection the kernel showed before accept() named it (live, with the kernel\'s tracepoints)', () => {
+  // the tcp-teardown lesson live: /proc shows the finished connection in the accept queue before accept()
+  // returns it, so the fold holds it as a placeholder ("w:…") until accept() gives it the program's id
+  const C = '127.0.0.1:50696';
+  const S = '127.0.0.1:8989';
+  const conn = `${C}>${S}`;
+  const events = [
+    { seq: 1, ts: 1, layer: 'api', type: 'api.call', call: 'socket', sock: 'p3.s1', args: {}, durationUs: 1, proto: 'tcp' },
+    { seq: 2, ts: 2, layer: 'api', type: 'api.call', call: 'listen', sock: 'p3.s1', args: { backlog: 128 }, durationUs: 1, proto: 'tcp', local: S },
+    { seq: 3, ts: 3, layer: 'api', type: 'api.call', call: 'socket', sock: 'p4.s1', args: {}, durationUs: 1, proto: 'tcp' },
+    { seq: 4, ts: 4, layer: 'api', type: 'api.call', call: 'connect', sock: 'p4.s1', conn, args: { host: '127.0.0.1', port: 8989 }, durationUs: 1, proto: 'tcp', local: C, remote: S },
+    { seq: 5, ts: 5, layer: 'kernel', type: 'kernel.tcp', conn, local: S, remote: C, state: 'ESTABLISHED', sendQueue: 0, recvQueue: 0 },
+    { seq: 6, ts: 6, layer: 'api', type: 'api.call', call: 'accept', sock: 'p3.s1', conn, args: {}, durationUs: 1, proto: 'tcp', local: S, remote: C, newSock: 'p3.s2' },
+    { seq: 7, ts: 7, layer: 'kernel', type: 'kernel.tcp', sock: 'p3.s2', conn, local: S, remote: C, state: 'FIN_WAIT1', sendQueue: 0, recvQueue: 0 },
+  ].map((e) => ({ v: 1, ...e }) as unknown as SessionEvent);
+
+  it('the placeholder\'s lane becomes the accepted socket\'s: one lane, named by the program\'s id, not drawn as seen on the wire only', () => {
+    const { layout, model } = incremental(events);
+    expect(Object.keys(model.sockets).toSorted()).toEqual(['p3.s1', 'p3.s2', 'p4.s1']);
+    const accepted = layout.lanes.filter((l) => l.endpoint === S && l.peer === C);
+    expect(accepted.map((l) => [l.sock, l.synthetic])).toEqual([['p3.s2', false]]);
   });
 });

@@ -28,6 +28,14 @@ interface LaneRec {
   drops?: number;
 }
 
+/**
+ * A socket the fold knows only from the kernel (a connection in the accept queue, a watched program's):
+ * its id is made of its addresses ("w:local|remote") until a call names it (accept() returns it).
+ */
+export function isPlaceholder(sock: string): boolean {
+  return sock.startsWith('w:');
+}
+
 const ROLE_RANK: Record<LaneRole, number> = { listener: 4, accepted: 4, client: 4, udp: 3, endpoint: 1, unknown: 0 };
 
 export class LaneRegistry {
@@ -78,7 +86,8 @@ export class LaneRegistry {
     const k = this.recs[keep]!;
     const g = this.recs[gone]!;
     g.parent = keep;
-    k.sock ??= g.sock;
+    // the program's socket wins over the kernel's placeholder for it (the fold renames one into the other)
+    if (!k.sock || (isPlaceholder(k.sock) && g.sock && !isPlaceholder(g.sock))) k.sock = g.sock;
     if (ROLE_RANK[g.hint] > ROLE_RANK[k.hint]) k.hint = g.hint;
     k.proto ??= g.proto;
     k.endpoint ??= g.endpoint;

@@ -1,6 +1,6 @@
 import type { KernelTcpEvent, KernelUdpEvent, Model, TcpSegmentEvent } from '@socketscope/shared';
 import { parseEndpoint, splitConnKey } from '@socketscope/shared';
-import { LaneRegistry, WILDCARD_HOSTS, findListener, listenersByPort, type ListenerIndex } from './lanes.ts';
+import { LaneRegistry, WILDCARD_HOSTS, findListener, isPlaceholder, listenersByPort, type ListenerIndex } from './lanes.ts';
 import { FLAG_BIT, flagBits } from './marks.ts';
 
 /**
@@ -49,6 +49,8 @@ export class LaneResolver {
   private byPair = new Map<string, Map<string, ConnScan>>();
   /** UDP lanes made from datagrams, by port: a socket bound to every address on that port claims them */
   private udpByPort = new Map<number, number[]>();
+  /** TCP client lanes made from SYNs no socket was known for, by port (the same, for a failed connect()) */
+  private tcpClientByPort = new Map<number, number[]>();
 
   /** A refused connect() that did not report its local port takes the SYN's lane aimed at the same server. */
   takePendingClient(remote: string): number | undefined {
@@ -69,21 +71,28 @@ export class LaneResolver {
     if (!s?.local) return lane;
     if (s.role === 'listener') return this.lanes.union(lane, this.lanes.lane(`listen:${s.local}`, { hint: 'listener', proto: 'tcp', endpoint: s.local }));
     if (s.proto === 'udp') {
-      let merged = this.lanes.union(lane, this.lanes.lane(`udp:${s.local}`, { hint: 'udp', proto: 'udp', endpoint: s.local }));
-      const ep = parseEndpoint(s.local);
+      const merged = this.lanes.union(lane, this.lanes.lane(`udp:${s.local}`, { hint: 'udp', proto: 'udp', endpoint: s.local }));
       // bound to every address: the lanes its datagrams made before it was known (by their address) are its own
-      if (ep && WILDCARD_HOSTS.has(ep.host)) {
-        for (const other of this.udpByPort.get(ep.port) ?? []) {
-          const r = this.lanes.rec(other);
-          if (!r.sock || r.sock === sock) merged = this.lanes.union(merged, other);
-        }
-      }
-      return merged;
+      return this.claimByPort(this.udpByPort, sock, s.local, merged);
     }
-    if (s.remote && (s.role === 'client' || s.role === 'accepted')) {
+    // a TCP client known by its port on every address (its connect() failed): the SYN's lane is its own
+    if (!s.remote) return this.claimByPort(this.tcpClientByPort, sock, s.local, lane);
+    if (s.role === 'client' || s.role === 'accepted') {
       return this.lanes.union(lane, this.lanes.lane(`ep:${s.local}|${s.remote}`, { hint: s.role, proto: 'tcp', endpoint: s.local, peer: s.remote }));
     }
     return lane;
+  }
+
+  /** For a socket bound to every address on a port: merges the lanes `index` filed under that port that no other socket has. */
+  private claimByPort(index: Map<number, number[]>, sock: string, local: string, lane: number): number {
+    const ep = parseEndpoint(local);
+    if (!ep || !WILDCARD_HOSTS.has(ep.host)) return lane;
+    let merged = lane;
+    for (const other of index.get(ep.port) ?? []) {
+      const r = this.lanes.rec(other);
+      if (!r.sock || r.sock === sock) merged = this.lanes.union(merged, other);
+    }
+    return merged;
   }
 
   private listenerIndex(): ListenerIndex {
@@ -136,11 +145,14 @@ export class LaneResolver {
     }
     if (!c.clientSock && c.clientTried !== this.model.version) {
       c.clientTried = this.model.version;
-      const sock = this.model.conns[c.key]?.clientSock ?? this.model.byEndpoints[`${c.client}|${c.server}`];
+      const sock = this.model.conns[c.key]?.clientSock ?? this.model.byEndpoints[`${c.client}|${c.server}`] ?? this.wildcardClient(c.client);
       if (sock) {
-        c.clientSock = true;
+        c.clientSock = !isPlaceholder(sock);
         c.clientLane = this.lanes.union(c.clientLane, this.sockLane(sock));
-      } else this.pendingClient.set(c.server, c.clientLane);
+      } else {
+        this.pendingClient.set(c.server, c.clientLane);
+        this.remember(this.tcpClientByPort, c.client, c.clientLane);
+      }
     }
     return this.lanes.find(c.clientLane);
   }
@@ -153,7 +165,7 @@ export class LaneResolver {
       c.listenTried = this.model.version;
       const sock = findListener(this.listenerIndex(), c.server, seq);
       if (sock) {
-        c.listenSock = true;
+        c.listenSock = !isPlaceholder(sock);
         c.listenLane = this.lanes.union(c.listenLane, this.sockLane(sock));
       }
     }
@@ -168,7 +180,9 @@ export class LaneResolver {
       c.dataTried = this.model.version;
       const sock = this.model.conns[c.key]?.serverSock ?? this.model.byEndpoints[`${c.server}|${c.client}`];
       if (sock) {
-        c.dataSock = true;
+        // a socket only the kernel has shown so far (waiting in the accept queue) is looked for again:
+        // accept() gives it the program's id, and the lane must follow it there
+        c.dataSock = !isPlaceholder(sock);
         c.dataLane = this.lanes.union(c.dataLane, this.sockLane(sock));
       }
     }
@@ -185,18 +199,31 @@ export class LaneResolver {
     const key = `udp:${ep}`;
     const fresh = !this.lanes.has(key);
     const lane = this.lanes.lane(key, { hint: 'udp', proto: 'udp', endpoint: ep });
-    if (fresh) this.rememberUdp(ep, lane);
+    if (fresh) this.remember(this.udpByPort, ep, lane);
     if (this.lanes.rec(lane).sock) return lane;
     const sock = this.model.byEndpoints[`${ep}|${other}`] ?? this.model.byEndpoints[`${ep}|`] ?? this.wildcardUdp(ep);
     return sock ? this.lanes.union(lane, this.sockLane(sock)) : lane;
   }
 
-  private rememberUdp(ep: string, lane: number): void {
+  /** Files a lane made from a packet's address under its port, for a socket bound to every address to claim. */
+  private remember(index: Map<number, number[]>, ep: string, lane: number): void {
     const parsed = parseEndpoint(ep);
     if (!parsed || WILDCARD_HOSTS.has(parsed.host)) return;
-    const list = this.udpByPort.get(parsed.port) ?? [];
-    list.push(lane);
-    this.udpByPort.set(parsed.port, list);
+    const list = index.get(parsed.port) ?? [];
+    if (!list.includes(lane)) list.push(lane);
+    index.set(parsed.port, list);
+  }
+
+  /**
+   * A TCP client whose connect() failed may be known only by the port the kernel gave it on every
+   * address (0.0.0.0:37284) while its SYN names 127.0.0.1:37284: the same socket (tcp-refused).
+   */
+  private wildcardClient(ep: string): string | undefined {
+    const parsed = parseEndpoint(ep);
+    if (!parsed || parsed.host.includes(':')) return undefined;
+    const id = this.model.byEndpoints[`0.0.0.0:${parsed.port}|`];
+    const s = id ? this.model.sockets[id] : undefined;
+    return s && s.proto === 'tcp' && (s.role === 'client' || s.role === 'unknown') ? id : undefined;
   }
 
   /** The UDP socket bound to every address on ep's port (IPv4's for an IPv4 address, IPv6's otherwise). */

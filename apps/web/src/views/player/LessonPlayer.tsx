@@ -6,6 +6,7 @@ import { seek, setStops } from '../../store/playback.ts';
 import { latestRun, stepAt, stopsOf } from '../../store/steps.ts';
 import { appStore, useApp } from '../../store/store.ts';
 import { LadderPanel } from '../LadderPanel.tsx';
+import { PredictPanel } from '../predict/PredictPanel.tsx';
 import { CodePanel, StepExplain } from './CodePanel.tsx';
 import { stopLive } from '../../app/lessonRun.ts';
 import { LessonBar } from './LessonBar.tsx';
@@ -93,6 +94,8 @@ function Player({ lesson }: { lesson: Lesson }) {
         {show('ladder') ? <LadderPanel /> : null}
         {show('lower') ? <LowerPanel since={runStep?.start} {...(compact ? { code } : {})} /> : null}
       </div>
+      {/* "Ask first": the class predicts before a step is shown (floats above the views) */}
+      <PredictPanel lesson={lesson} />
     </main>
   );
 }
