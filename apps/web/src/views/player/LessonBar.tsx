@@ -57,6 +57,8 @@ export function LessonBar({ lesson, hasRun }: { lesson: Lesson; hasRun: boolean 
           )}
         </>
       ) : null}
+      {/* the class's "Ask first" switch is put here by views/predict (a place that covers no listing) */}
+      <span className="ask-first-slot" data-slot="ask-first" />
       {status ? (
         <span className={`run-status ${run?.status ?? ''}${run?.live ? ' live-state' : ''}`} data-testid="run-status" data-status={run?.status ?? (fromFile ? 'recording' : 'none')}
           data-live={run?.live ? 'true' : undefined} role="status">

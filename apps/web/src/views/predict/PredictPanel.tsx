@@ -1,4 +1,5 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useState } from 'react';
+import { createPortal } from 'react-dom';
 import type { Lesson } from '@socketscope/shared/lessons/index';
 import { questionById, questionsOf } from '@socketscope/shared/lessons/questions';
 import { useT } from '../../i18n/useT.ts';
@@ -53,8 +54,10 @@ function TeacherQuestion({ lesson }: { lesson: Lesson }) {
   const q = asking ? questionById(asking.question) : undefined;
   const mine = poll && asking?.pollId === poll.id ? poll : null;
   const stepIndex = q ? lesson.steps.findIndex((s) => s.id === q.step) : -1;
-  return (
-    <>
+  // the switch sits in the lesson bar (LessonBar's slot), where it covers no listing's lit line
+  const [slot, setSlot] = useState<Element | null>(null);
+  useLayoutEffect(() => setSlot(document.querySelector('[data-slot="ask-first"]')), []);
+  const toggle = (
       <div className="pq-switch" data-testid="ask-first-bar">
         <label title={t('predict.askFirstHint')}>
           <input type="checkbox" data-testid="ask-first" checked={askFirst} onChange={(e) => setAskFirst(e.target.checked)} />
@@ -62,6 +65,10 @@ function TeacherQuestion({ lesson }: { lesson: Lesson }) {
         </label>
         {upcoming ? <span className="pq-upcoming" data-testid="ask-upcoming">{t('predict.upcoming', { question: upcoming.ask[locale] })}</span> : null}
       </div>
+  );
+  return (
+    <>
+      {slot ? createPortal(toggle, slot) : toggle}
       {asking && q ? (
         <QuestionCard question={q} testId="predict-question" className={asking.phase === 'asking' ? 'pq-asking' : 'pq-revealed'}
           phase={asking.phase === 'asking' ? 'asking' : 'revealed'} counts={mine?.counts} correct={asking.phase === 'revealed' ? asking.verdict?.correct : undefined}
