@@ -182,6 +182,10 @@ export class StreamClient {
         if (w) { this.pending.delete(r.re); w(r); } else this.unclaimed.push(r);
         break;
       }
+      // the class poll (while sharing) and the viewer count are the protocol's too; nothing to check here
+      case 'poll':
+      case 'viewers':
+        break;
       default:
         this.violations.push(`unknown message t=${String(m.t)}`);
     }

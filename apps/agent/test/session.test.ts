@@ -67,6 +67,24 @@ describe('Session.emit', () => {
   });
 });
 
+describe('Session.reset', () => {
+  it('drops a late kernel or wire event about a socket the last session made, and keeps everything else', () => {
+    const s = new Session({ log: () => {} });
+    s.emit({ layer: 'api', type: 'api.call', sock: 's5', call: 'listen', args: {}, durationUs: 1, proto: 'tcp', local: '127.0.0.1:4000' });
+    s.reset();
+    const seen: string[] = [];
+    s.subscribe((e) => seen.push(`${e.type}:${e.sock ?? ''}`));
+    // the old listener's CLOSE, heard after the reset: not the new session's
+    s.emit({ layer: 'kernel', type: 'kernel.tcp', sock: 's5', local: '127.0.0.1:4000', state: 'CLOSE', sendQueue: 0, recvQueue: 0 });
+    // the new session's own socket, and a watched one, go on as ever
+    s.emit({ layer: 'api', type: 'api.call', sock: 's6', call: 'listen', args: {}, durationUs: 1, proto: 'tcp', local: '127.0.0.1:4000' });
+    s.emit({ layer: 'kernel', type: 'kernel.tcp', sock: 's6', local: '127.0.0.1:4000', state: 'LISTEN', sendQueue: 0, recvQueue: 0 });
+    expect(seen).toEqual(['api.call:s6', 'kernel.tcp:s6']);
+    expect(s.model.socketOrder).toEqual(['s6']);
+    expect(s.lateDropped).toBe(1);
+  });
+});
+
 describe('Session recorder', () => {
   it('validates its events in tests (so a producer that drifts from the schema fails them)', () => {
     expect(new Session().validate).toBe(true);

@@ -150,6 +150,10 @@ export class Session {
   private startNs = process.hrtime.bigint();
 
   private nextSeq = 0;
+  /** the sockets of the session before this one (reset), whose late kernel and wire events are dropped */
+  private previousSockets = new Set<string>();
+  /** late events about the last session's sockets, dropped (see emit) */
+  lateDropped = 0;
   private ring: Ring<SessionEventT>;
   private model: Model = emptyModel();
   /** oldest first; only snapshots a client could still use (atSeq >= ring.first - 1) are kept */
@@ -205,6 +209,13 @@ export class Session {
    * stamped object itself in both modes, so tests see exactly what production sends.
    */
   emit(input: EventInput): SessionEventT {
+    // a kernel's or a capture's late word about a socket the last session closed (its CLOSE from
+    // bpftrace, the probe's last look, a FIN captured after the reset) is not this session's story: it
+    // would start it with a socket nobody made in it. Socket ids are never reused, so only those match.
+    if (input.layer !== 'api' && input.layer !== 'session' && input.sock !== undefined && this.previousSockets.has(input.sock)) {
+      this.lateDropped++;
+      return { v: 1, seq: -1, ts: input.ts ?? this.nowUs(), ...input } as SessionEventT;
+    }
     // Envelope first, then the producer's fields, then ts set once: `{ ...input, v, seq, ts }` (three keys
     // added after a spread) made V8 give every event a slow property store, 776 bytes live for a 1-byte
     // send against 360 this way (measured, heap after gc) — most of what the ring held. The input itself is
@@ -330,6 +341,9 @@ export class Session {
 
   /** Starts a new session: new id, seq from 0, clock from now, empty model. Subscribers stay. */
   reset(): void {
+    // only sockets the agent or its programs made: a watched socket's id comes from its addresses and may
+    // well be seen again in the new session
+    this.previousSockets = new Set(Object.values(this.model.sockets).filter((x) => x.owned).map((x) => x.id));
     this.id = randomUUID();
     this.startWallMs = preciseWallMs();
     this.startNs = process.hrtime.bigint();
