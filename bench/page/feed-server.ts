@@ -1,9 +1,11 @@
 /**
- * The bench-owned feed for the page's fold-rate and heap lines: it serves a built page (dist/) with the
- * agent's own static handler (same CSP) and speaks the real protocol on /ws: hello, the page's
- * sync {since}, history after `since`, synced, then pre-encoded `events` messages about once a frame, as
- * the agent's outbound does, holding back while the socket's buffer is over 8 MB (the agent's high-water
- * mark does the same). The page cannot tell it from an agent; what is measured is the page.
+ * The bench-owned feed for the page's lines that need more events than the agent can emit (≈ 16 µs per
+ * event in the agent, inference included): it serves a built page (dist/) with the agent's own static
+ * handler (same CSP) and speaks the real protocol on /ws: hello, the page's sync {since}, history after
+ * `since`, synced, then pre-encoded `events` messages about once a frame, as the agent's outbound does,
+ * holding back while the socket's buffer is over 8 MB (the agent's high-water mark does the same). The
+ * page cannot tell it from an agent; what is measured is the page. It also serves a one-line page at
+ * BLANK_PATH (the first-paint line's baseline).
  * Loopback only (127.0.0.1, an ephemeral port); every loop is bounded by the events it was given and a time.
  */
 import { randomUUID } from 'node:crypto';
@@ -21,6 +23,8 @@ type WssLike = { on(ev: 'connection', f: (ws: WsLike) => void): void; handleUpgr
 /** `ws` is the agent's dependency (not hoisted to the root): load it the way the agent does */
 const { WebSocketServer } = createRequire(path.join(ROOT, 'apps/agent/package.json'))('ws') as { WebSocketServer: new (o: { noServer: true }) => WssLike };
 const HIGH_WATER = 8 * 2 ** 20;
+export const BLANK_PATH = '/bench-blank';
+const BLANK = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>blank</title></head><body><p>SocketScope</p></body></html>';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FeedServer {
@@ -33,7 +37,10 @@ export class FeedServer {
   private session = randomUUID();
 
   private constructor(private readonly encoded: string[], dist: string) {
-    this.http = createServer((req, res) => void serveStatic(req, res, dist, req.headers.host ?? '127.0.0.1'));
+    this.http = createServer((req, res) => {
+      if (req.url === BLANK_PATH) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(BLANK);
+      else void serveStatic(req, res, dist, req.headers.host ?? '127.0.0.1');
+    });
     this.http.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== '/ws' || url.searchParams.get('token') !== KIT_TOKEN) { socket.destroy(); return; }
@@ -81,12 +88,20 @@ export class FeedServer {
         ws.send(JSON.stringify(reply));
         return;
       }
+      if (m.data.t !== 'sync') return; // a class poll's messages: the feed has no class
       // history after `since`, in batches, then synced
       for (let i = (m.data.since ?? -1) + 1; i < this.sent; i += 2000) ws.send(this.batch(i, Math.min(this.sent, i + 2000)));
       ws.send(JSON.stringify({ t: 'synced', lastSeq: this.sent - 1 } satisfies ServerMessage));
       this.synced = true;
     });
     ws.on('close', () => { if (this.ws === ws) this.ws = null; });
+  }
+
+  /** The events [from, to) as the page receives them: `events` messages of at most `per` events. */
+  texts(from: number, to: number, per: number): string[] {
+    const out: string[] = [];
+    for (let i = from; i < to; i += per) out.push(this.batch(i, Math.min(to, i + per)));
+    return out;
   }
 
   private batch(from: number, to: number): string {
