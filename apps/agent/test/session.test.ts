@@ -80,7 +80,7 @@ describe('Session.reset', () => {
     s.emit({ layer: 'api', type: 'api.call', sock: 's6', call: 'listen', args: {}, durationUs: 1, proto: 'tcp', local: '127.0.0.1:4000' });
     s.emit({ layer: 'kernel', type: 'kernel.tcp', sock: 's6', local: '127.0.0.1:4000', state: 'LISTEN', sendQueue: 0, recvQueue: 0 });
     expect(seen).toEqual(['api.call:s6', 'kernel.tcp:s6']);
-    expect(s.model.socketOrder).toEqual(['s6']);
+    expect(s.current().socketOrder).toEqual(['s6']);
     expect(s.lateDropped).toBe(1);
   });
 });
