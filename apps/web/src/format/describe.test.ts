@@ -22,6 +22,14 @@ describe('describeEvent', () => {
     expect(describeEvent(e, zh).badge).toBe('三次握手 1/3');
   });
 
+  it('says an agent bundle of data what it carried, and a bundle of the receiver’s pure ACKs that it carried none', () => {
+    const base = { layer: 'wire', type: 'tcp.bundle', bundle: 3, src: '127.0.0.1:5', dst: '127.0.0.1:6', firstSeq: 1, endSeq: 1, flags: ['ACK'], retransmissions: 0, win: 100, wireTs: 1, wireEndTs: 2, open: false };
+    expect(describeEvent(ev({ ...base, count: 40, bytes: 2_000_000, endSeq: 2_000_001 }), en).text).toContain('40 data segments, 2000000 bytes');
+    const acks = describeEvent(ev({ ...base, count: 12, bytes: 0 }), en).text;
+    expect(acks).toBe('127.0.0.1:5 → 127.0.0.1:6 12 pure ACKs, no data');
+    expect(acks).not.toContain('data segments');
+  });
+
   it('shows relative sequence numbers of a captured segment', () => {
     const e = ev({ layer: 'wire', type: 'tcp.segment', src: 'a:1', dst: 'b:2', flags: ['ACK'], seqNo: 1000, ackNo: 2000, relSeq: 1, relAck: 1, win: 512, len: 5, options: {}, inferred: false, bytes: '' });
     const d = describeEvent(e, en);

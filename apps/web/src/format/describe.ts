@@ -79,7 +79,9 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
       return { text: t('ev.kernel.udp', { local: e.local, recvQueue: e.recvQueue, drops: e.drops }), inferred: false };
     case 'link.drop':
       return { text: t('ev.drop', { src: e.src, dst: e.dst, proto: e.proto.toUpperCase(), len: e.len, flags: e.flags ? ` [${e.flags.join(',')}]` : '', reason: e.reason }), inferred: false };
+    // the receiver's pure ACKs during a bulk run are summarised too (bytes 0): they carry no data
     case 'tcp.bundle':
+      if (e.bytes === 0) return { text: t('ev.bundle.acks', { src: e.src, dst: e.dst, count: e.count, more: e.open ? t('ev.bundle.open') : '' }), inferred: false };
       return {
         text: t('ev.bundle', {
           src: e.src, dst: e.dst, count: e.count, bytes: e.bytes, first: e.relFirstSeq ?? e.firstSeq, end: e.relEndSeq ?? e.endSeq,

@@ -309,6 +309,7 @@ const messages = {
   'ev.bundle': '{src} → {dst} {count} data segments, {bytes} bytes (seq {first}–{end}){retx}{more}',
   'ev.bundle.retx': ', {n} retransmitted',
   'ev.bundle.open': ' …',
+  'ev.bundle.acks': '{src} → {dst} {count} pure ACKs, no data{more}',
   'ev.source': '{source}: {status}',
   'ev.source.running': 'running',
   'ev.source.stopped': 'not running',

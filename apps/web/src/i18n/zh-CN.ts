@@ -305,6 +305,7 @@ const messages: Messages = {
   'ev.bundle': '{src} → {dst} {count} 个数据报文段，共 {bytes} 字节（seq {first}–{end}）{retx}{more}',
   'ev.bundle.retx': '，其中 {n} 个重传',
   'ev.bundle.open': ' …',
+  'ev.bundle.acks': '{src} → {dst} {count} 个纯 ACK，不带数据{more}',
   'ev.source': '{source}：{status}',
   'ev.source.running': '运行中',
   'ev.source.stopped': '未运行',

@@ -308,6 +308,7 @@ const messages: Messages = {
   'ev.bundle': '{src} → {dst} {count} 個資料區段，共 {bytes} 位元組（seq {first}–{end}）{retx}{more}',
   'ev.bundle.retx': '，其中 {n} 個重傳',
   'ev.bundle.open': ' …',
+  'ev.bundle.acks': '{src} → {dst} {count} 個純 ACK，不帶資料{more}',
   'ev.source': '{source}：{status}',
   'ev.source.running': '執行中',
   'ev.source.stopped': '未執行',
