@@ -1,4 +1,5 @@
-import type { Lesson, LessonLang, LessonRun, LessonStep, Listing, ListingLine, StepRole, Text } from './types.ts';
+import type { Lesson, LessonLang, LessonRun, LessonShot, LessonStep, Listing, ListingLine, StepRole, Text } from './types.ts';
+import { LAB_SERVER_ADDRESS } from './types.ts';
 
 /**
  * Small builders so a lesson file reads like the listing it describes. Steps name listing lines by
@@ -36,9 +37,11 @@ export interface MovedPort {
 
 function movePort(line: string, moved?: MovedPort): string {
   if (!moved || moved.from === moved.to) return line;
-  return line
-    .replaceAll(`'127.0.0.1', ${moved.from})`, `'127.0.0.1', ${moved.to})`)
-    .replaceAll(`127.0.0.1:${moved.from}`, `127.0.0.1:${moved.to}`);
+  let out = line;
+  for (const host of ['127.0.0.1', LAB_SERVER_ADDRESS]) {
+    out = out.replaceAll(`'${host}', ${moved.from})`, `'${host}', ${moved.to})`).replaceAll(`${host}:${moved.from}`, `${host}:${moved.to}`);
+  }
+  return out;
 }
 
 /** The listing as text lines in one language (line i+1 of the file is element i). */
@@ -81,6 +84,8 @@ export interface StepSource {
   /** the order the step's runs go in (default: the lesson's run order) */
   order?: string[];
   explain: Text;
+  /** lab lessons: the link's one-shots armed before the step's calls */
+  link?: LessonShot[];
 }
 
 export interface LessonSource extends Omit<Lesson, 'steps' | 'runs'> {
@@ -99,7 +104,7 @@ export function defineLesson(src: LessonSource): Lesson {
     if (s.server) lines['server'] = linesOf(listingOf('server'), s.server);
     if (s.client) lines['client'] = linesOf(listingOf('client'), s.client);
     for (const [run, marks] of Object.entries(s.runs ?? {})) lines[run] = linesOf(listingOf(run), marks);
-    return { id: s.id, role: s.role, lines, ...(s.order ? { order: s.order } : {}), explain: s.explain };
+    return { id: s.id, role: s.role, lines, ...(s.order ? { order: s.order } : {}), explain: s.explain, ...(s.link ? { link: s.link } : {}) };
   });
   return { ...src, runs, steps };
 }

@@ -55,7 +55,35 @@ export interface LessonStep {
   readonly order?: readonly string[];
   /** what just happened, in the kernel and on the wire */
   readonly explain: Text;
+  /**
+   * lab lessons: before the step's calls, arm the link's one-shots (lab.oneshot): lose the next data
+   * segment / datagram / SYN from one host, or hold it back `holdMs` so a later one overtakes it
+   */
+  readonly link?: readonly LessonShot[];
 }
+
+export interface LessonShot {
+  readonly from: 'client' | 'server';
+  readonly match: 'data' | 'syn' | 'any';
+  readonly proto?: 'tcp' | 'udp';
+  readonly holdMs?: number;
+}
+
+/**
+ * A lesson on the lab network (shared/LESSONS.md): its programs run on two hosts joined by a link with these
+ * conditions (each way). Its listings name the server host's address (LAB_SERVER_ADDRESS) themselves, so the
+ * listing on the page is still the file that runs.
+ */
+export interface LessonLab {
+  readonly delayMs: number;
+  readonly jitterMs?: number;
+  readonly lossPct?: number;
+  readonly rateKbit?: number;
+}
+
+/** the lab's two hosts (apps/agent/src/lab/names.ts uses these) */
+export const LAB_CLIENT_ADDRESS = '10.77.0.1';
+export const LAB_SERVER_ADDRESS = '10.77.0.2';
 
 export interface Lesson {
   /** the lesson id (LESSONS.md), also `scenario.run`'s name */
@@ -73,4 +101,6 @@ export interface Lesson {
   /** the programs run, in the order their first steps come (default: server, then client) */
   readonly runs: readonly LessonRun[];
   readonly steps: readonly LessonStep[];
+  /** runs on the lab network with this link (absent: on loopback) */
+  readonly lab?: LessonLab;
 }

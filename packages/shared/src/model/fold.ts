@@ -75,6 +75,9 @@ import { RECENT_DATA, type BindFacts, type CallSummary, type ConnModel, type Dat
  *     its flags as F11's, its window (F18), its retransmissions. A newer event with the same bundle id
  *     replaces what the earlier one added (the connection keeps its newest BUNDLES_KEPT bundles' totals).
  *     A captured segment the analysis calls a retransmission counts in retransmissions too.
+ * F25 link.state sets model.link (up, conditions, hosts; the drop counts carry over while the link is up and
+ *     start at zero when it comes up again); link.drop counts in model.link.drops by its reason and changes
+ *     the picture (an arrow that leaves and never arrives).
  */
 export function fold(model: Model, e: SessionEvent): Model {
   // F1
@@ -106,6 +109,17 @@ export function fold(model: Model, e: SessionEvent): Model {
     case 'proc.output': foldOutput(model, e, epoch); break;
     case 'proc.input': foldInput(model, e, epoch); break;
     case 'proc.exit': foldExit(model, e, epoch); break;
+    case 'link.state': { // F25
+      const kept = model.link?.up && e.up ? model.link.drops : { loss: 0, oneshot: 0, queue: 0 };
+      model.link = { up: e.up, conditions: { ...e.conditions }, ...(e.hosts ? { hosts: { ...e.hosts } } : {}), drops: kept };
+      break;
+    }
+    case 'link.drop': { // F25
+      const link = model.link ?? { up: true, conditions: { delayMs: 0, jitterMs: 0, lossPct: 0, rateKbit: null }, drops: { loss: 0, oneshot: 0, queue: 0 } };
+      model.link = { ...link, drops: { ...link.drops, [e.reason]: link.drops[e.reason] + 1 } };
+      picture = true;
+      break;
+    }
     default: break;
   }
   if (picture) model.pictureVersion++;

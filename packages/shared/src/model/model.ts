@@ -234,6 +234,17 @@ export interface Model {
   /** traced programs, by run id, in the order they started */
   procs: Record<string, ProcModel>;
   procOrder: string[];
+  /** F25: the lab link, once a link.state came (absent: loopback only) */
+  link?: LinkModel;
+}
+
+/** F25: the lab link's state and what it dropped */
+export interface LinkModel {
+  up: boolean;
+  conditions: { delayMs: number; jitterMs: number; lossPct: number; rateKbit: number | null };
+  hosts?: { client: string; server: string };
+  /** packets the link dropped, by reason (link.drop) */
+  drops: { loss: number; oneshot: number; queue: number };
 }
 
 export function emptyModel(): Model {

@@ -9,6 +9,18 @@ const SockId = z.string().min(1).max(64);
 const RunId = z.string().min(1).max(32);
 const Max = z.number().int().min(1).max(1 << 20);
 
+/**
+ * A change to the lab link's conditions (each applies to both directions; the agent's lab/conditions.ts
+ * checks the rest: jitter ≤ delay). rateKbit null: no rate limit.
+ */
+export const LinkConditionsInput = z.object({
+  delayMs: z.number().min(0).max(10_000).optional(),
+  jitterMs: z.number().min(0).max(10_000).optional(),
+  lossPct: z.number().min(0).max(100).optional(),
+  rateKbit: z.number().int().min(8).max(10_000_000).nullable().optional(),
+}).strict();
+export type LinkConditionsInput = z.infer<typeof LinkConditionsInput>;
+
 export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('tcp.listen'), host: Host.default('127.0.0.1'), port: Port, backlog: z.number().int().min(0).max(4096).default(128), reuseAddr: z.boolean().default(false) }),
   z.object({ op: z.literal('tcp.connect'), host: Host.default('127.0.0.1'), port: Port.refine((p) => p > 0, 'port must be 1–65535'), localPort: Port.optional() }),
@@ -70,6 +82,24 @@ export const Command = z.discriminatedUnion('op', [
   z.object({ op: z.literal('py.input'), run: RunId, line: z.string().max(4096) }),
   /** end the program and every process it started */
   z.object({ op: z.literal('py.stop'), run: RunId }),
+  /**
+   * The lab network (apps/agent/src/lab): two hosts joined by a link with delay, loss and rate. lab.up makes
+   * it (or changes the conditions of the one that is up) and from then on programs and lessons that ask for
+   * it run on its hosts; lab.set changes the link's conditions; lab.oneshot arms the link to lose (or, with
+   * holdMs, to hold back) the next matching packet from one host; lab.down removes it. Each change is a
+   * link.state event.
+   */
+  z.object({ op: z.literal('lab.up'), conditions: LinkConditionsInput.default({}) }),
+  z.object({ op: z.literal('lab.set'), conditions: LinkConditionsInput }),
+  z.object({
+    op: z.literal('lab.oneshot'),
+    from: z.enum(['client', 'server']),
+    match: z.enum(['data', 'syn', 'any']).default('data'),
+    proto: z.enum(['tcp', 'udp']).optional(),
+    /** hold the packet this many ms beyond the link's delay instead of losing it: it arrives after later ones */
+    holdMs: z.number().int().min(1).max(5000).optional(),
+  }),
+  z.object({ op: z.literal('lab.down') }),
   /** while sharing: hide payload bytes from read-only pages (hide), or just ask whether they are hidden (no hide) */ z.object({ op: z.literal('share.payloads'), hide: z.boolean().optional() }),
 ]);
 export type Command = z.infer<typeof Command>;

@@ -206,6 +206,14 @@ export const TCP_ANALYSIS = [
 ] as const;
 
 /** A TCP segment on the wire; captured, or inferred (then without sequence numbers). */
+/**
+ * On the lab network both hosts are captured: `host` says whose capture saw a packet ('client' or
+ * 'server'), so the same packet seen leaving one host and arriving at the other is two events. Absent:
+ * loopback, or a single capture.
+ */
+export const WireHost = z.enum(['client', 'server']);
+export type WireHost = z.infer<typeof WireHost>;
+
 export const TcpSegmentEvent = z.object({
   ...envelope,
   layer: z.literal('wire'),
@@ -231,6 +239,8 @@ export const TcpSegmentEvent = z.object({
   analysis: z.array(z.enum(TCP_ANALYSIS)).optional(),
   /** capture timestamp (µs since session start) when captured; ts is when the agent saw it */
   wireTs: z.number().optional(),
+  /** the lab host whose capture saw it (WireHost) */
+  host: WireHost.optional(),
 });
 export type TcpSegmentEvent = z.infer<typeof TcpSegmentEvent>;
 
@@ -269,8 +279,31 @@ export const TcpBundleEvent = z.object({
   wireEndTs: z.number(),
   /** whether more segments may still join it (false once another kind of packet ended the run) */
   open: z.boolean(),
+  /** the lab host whose capture saw it (WireHost) */
+  host: WireHost.optional(),
 });
 export type TcpBundleEvent = z.infer<typeof TcpBundleEvent>;
+
+/**
+ * The lab link came up, changed or went away (apps/agent/src/lab). conditions are the ones in force
+ * (each way); hosts are the two hosts' addresses. A recording holds them, so a replay can say what the
+ * link was.
+ */
+export const LinkStateEvent = z.object({
+  ...envelope,
+  layer: z.literal('session'),
+  type: z.literal('link.state'),
+  up: z.boolean(),
+  conditions: z.object({
+    delayMs: z.number().nonnegative(),
+    jitterMs: z.number().nonnegative(),
+    lossPct: z.number().min(0).max(100),
+    rateKbit: z.number().int().positive().nullable(),
+  }),
+  hosts: z.object({ client: z.string().max(64), server: z.string().max(64) }).optional(),
+  how: z.enum(['root', 'userns']).optional(),
+});
+export type LinkStateEvent = z.infer<typeof LinkStateEvent>;
 
 export const LINK_DROP_REASONS = ['loss', 'oneshot', 'queue'] as const;
 
@@ -309,6 +342,8 @@ export const UdpDatagramEvent = z.object({
   inferredFrom: z.string().max(200).optional(),
   bytes: z.string().max(4096),
   wireTs: z.number().optional(),
+  /** the lab host whose capture saw it (WireHost) */
+  host: WireHost.optional(),
 });
 export type UdpDatagramEvent = z.infer<typeof UdpDatagramEvent>;
 
@@ -400,7 +435,7 @@ export const ProcExitEvent = z.object({
 export type ProcExitEvent = z.infer<typeof ProcExitEvent>;
 
 export const SessionEvent = z.discriminatedUnion('type', [
-  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, KernelNoticeEvent, TcpSegmentEvent, TcpBundleEvent, LinkDropEvent, UdpDatagramEvent,
+  ApiCallEvent, ApiBeginEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, KernelNoticeEvent, TcpSegmentEvent, TcpBundleEvent, LinkDropEvent, UdpDatagramEvent, LinkStateEvent,
   SourceStatusEvent, ScenarioStepEvent, ProcStartEvent, ProcOutputEvent, ProcInputEvent, ProcExitEvent,
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
