@@ -31,7 +31,6 @@ const BOUNDS: Record<string, number> = {
   'concurrent.ts': 5 * MIN, // ~5 s for 1,000 connections
   'fuzz.ts': 20 * MIN, // stops itself at 15 min
   'kernel-source.ts': 6 * MIN, // a 60 s cap per transfer, two sources, bpftrace's start
-  'page.ts': 15 * MIN, // its longest line is bounded at 6 min, the packing wait at 2 min
   'pcap-decode.ts': 10 * MIN, // tshark's baseline is cut at 60 s
   'reliability.ts': 25 * MIN, // the 10,000-cycle leak child is killed at 20 min
   'rss.ts': 20 * MIN, // three agents to 1,000,000 events each
