@@ -1,77 +1,28 @@
 import { createRequire } from 'node:module';
 import {
   PROTOCOL_VERSION,
-  type Capabilities, type Command, type ProbeStatus, type SessionEvent,
+  type Capabilities, type Command, type ProbeStatus,
 } from '@socketscope/shared';
 import { createEngine } from './engine/index.ts';
-import { CommandError, type EngineCommand, type Limits, type SocketEngine } from './engine/types.ts';
+import { CommandError, type EngineCommand, type SocketEngine } from './engine/types.ts';
 import { KernelLayer } from './kernel/ebpf-kernel.ts';
 import { Programs } from './python/programs.ts';
 import { labStatus } from './lab/status.ts';
+import { AgentLab, type LabCommand } from './lab/agent-lab.ts';
 import type { AgentPort, HelloMessage } from './server/connection.ts';
-import { LESSONS, lessonById, type LessonLang } from '@socketscope/shared/lessons/index';
+import { LESSONS, lessonById, type Lesson } from '@socketscope/shared/lessons/index';
 import { LessonRunner, type LessonResult } from './lessons/lesson-run.ts';
 
 export type RunResult = LessonResult;
 const lessonIds = (): string[] => LESSONS.map((l) => l.id);
-import { Session, type SessionOptions } from './session/session.ts';
+import { Session } from './session/session.ts';
 import type { ObservationSource } from './sources/source.ts';
 import { PortWatcher } from './watch/port-watcher.ts';
 import { CaptureSource } from './wire/capture.ts';
-import type { BundlePackets } from './wire/capture-bundle-read.ts';
 import { WireInference } from './wire/inference.ts';
 
-/** The kernel probe as the agent uses it (kernel/proc-probe.ts). */
-export interface KernelSource extends ObservationSource {
-  /** look now instead of at the next tick (a step just changed something) */
-  poke(): void;
-  /** whether TCP_INFO details (ss -tin) are available; absent means unknown */
-  tcpInfoStatus?(): ProbeStatus;
-  /** resolves after a look that began after the call (K7) */
-  settled?(): Promise<void>;
-  /** which kernel source is active (tracepoints or /proc sampling) and why not the other */
-  kernelSource?(): Capabilities['kernelSource'];
-  /** resolves once the kernel's tracepoints are attached, or could not be, or after ms */
-  ready?(ms: number, signal?: AbortSignal): Promise<unknown>;
-}
-
-/** Packet capture as the agent uses it (wire/capture.ts). */
-export interface WireSource extends ObservationSource {
-  setMode(mode: 'auto' | 'off'): unknown;
-  poke(): void;
-  readonly mode?: 'auto' | 'off';
-  /** the capture tool is running now */
-  readonly running?: boolean;
-  /** the agent's own page/WebSocket port is never captured */
-  setExcludePorts?(ports: number[]): Promise<void>;
-  /** the captured packets still held, as a classic pcap file */
-  writePcap?(path: string): Promise<{ packets: number; note: string }>;
-  /** a tcp.bundle's segments, decoded from the capture ring; undefined when that bundle is not held */
-  packets?(bundle: number): BundlePackets | undefined;
-  /** a new session began: say again in it what capture is doing (its last source.status) */
-  restate?(): void;
-}
-
-/** Wire inference (wire/inference.ts): sees every event, emits inferred wire events while capture is off. */
-export interface InferenceSink {
-  observe(e: SessionEvent): void;
-}
-
-export interface AgentParts {
-  session: Session;
-  engine: SocketEngine;
-  kernel?: KernelSource | undefined;
-  wire?: WireSource | undefined;
-  inference?: InferenceSink | undefined;
-  /** ports of other programs to observe (the probe and capture read watcher.ports()) */
-  watcher: PortWatcher;
-  /** Python programs run under the tracer (py.* commands) */
-  programs?: Programs | undefined;
-  allowRemote: boolean;
-  /** where scenario.run puts a scenario when the command names no port */
-  scenarioPort?: number | undefined;
-  log?: (line: string) => void;
-}
+export type { AgentParts, CreateAgentOptions, InferenceSink, KernelSource, LessonRunOptions, WireSource } from './agent-parts.ts';
+import type { AgentParts, CreateAgentOptions, InferenceSink, KernelSource, LessonRunOptions, WireSource } from './agent-parts.ts';
 
 /** how long a lesson waits for packet capture to come up before it starts anyway */
 export const CAPTURE_READY_MS = 3000;
@@ -95,10 +46,13 @@ export class Agent implements AgentPort {
   readonly watcher: PortWatcher;
   readonly programs: Programs | undefined;
   readonly allowRemote: boolean;
+  /** the lab network: lab.* commands, lab lessons (lab/agent-lab.ts G1–G5) */
+  readonly lab: AgentLab;
   private readonly inference: InferenceSink | undefined;
   private readonly scenarioPort: number | undefined;
   private readonly log: (line: string) => void;
-  private running: { name: string; abort: AbortController; done: Promise<RunResult>; lesson: LessonRunner | null } | null = null;
+  /** started: resolves once its LessonRunner exists (a lab lesson's lab is up and attached by then) */
+  private running: { name: string; abort: AbortController; done: Promise<RunResult>; started: Promise<void>; lesson: LessonRunner | null } | null = null;
   private cleanups: (() => void)[] = [];
   private started = false;
   private uiPorts: number[] = [];
@@ -117,6 +71,11 @@ export class Agent implements AgentPort {
     this.allowRemote = parts.allowRemote;
     this.scenarioPort = parts.scenarioPort;
     this.log = parts.log ?? ((line) => process.stderr.write(`socketscope: ${line}\n`));
+    const session = this.session;
+    this.lab = new AgentLab({
+      agent: this, emit: (e) => session.emit(e), log: this.log,
+      tsAt: (ns) => session.tsAtMonotonicNs(BigInt(Math.round(ns))),
+    });
   }
 
   /** Starts the sources and wires them to the engine's changes. */
@@ -137,6 +96,8 @@ export class Agent implements AgentPort {
     // the new session says how its wire layer was observed
     const wire = this.wire;
     if (wire?.restate) this.cleanups.push(this.session.onReset(() => wire.restate?.()));
+    // and whether the lab's link is up, and how (G2): the lab outlives a reset
+    this.cleanups.push(this.session.onReset(() => this.lab.restate()));
     for (const src of this.sources()) {
       try {
         src.start(emit);
@@ -188,6 +149,9 @@ export class Agent implements AgentPort {
         const done = this.runScenario(cmd.name, cmd.port, undefined, { live: cmd.live, ...(cmd.lang ? { lang: cmd.lang } : {}) });
         if (cmd.live) {
           done.catch(() => {}); // the steps report themselves (scenario.step); lesson.next answers for each
+          // but a lesson that could not start (busy, or its lab could not be made) is this command's error
+          const mine = this.running?.done === done ? this.running : null;
+          await (mine ? Promise.race([mine.started, done]) : done);
           return { scenario: cmd.name, live: true, steps: lessonById(cmd.name)?.steps.length ?? 0 };
         }
         const r = await done;
@@ -225,6 +189,8 @@ export class Agent implements AgentPort {
         return this.reset();
       // the sharing server answers it before it reaches the agent (server/connection.ts)
       case 'share.payloads': throw new CommandError('E_UNAVAILABLE', 'share.payloads is answered by the server that shares the session');
+      case 'lab.up': case 'lab.set': case 'lab.oneshot': case 'lab.down':
+        return this.lab.exec(cmd satisfies LabCommand);
       case 'py.run': return this.needPrograms().start(cmd);
       case 'py.go': this.needPrograms().get(cmd.run).go(); return { run: cmd.run };
       case 'py.step': this.needPrograms().get(cmd.run).setStep(cmd.on); return { run: cmd.run, step: cmd.on };
@@ -247,9 +213,19 @@ export class Agent implements AgentPort {
    * Runs a lesson as its Python programs (one lesson at a time): to its end, or live (lessons/lesson-run.ts
    * L5), when the promise resolves at its end too.
    */
-  runScenario(name: string, port?: number, signal?: AbortSignal, opts: { live?: boolean; lang?: LessonLang } = {}): Promise<RunResult> {
+  runScenario(name: string, port?: number, signal?: AbortSignal, opts: LessonRunOptions = {}): Promise<RunResult> {
     const lesson = lessonById(name);
     if (!lesson) return Promise.reject(new CommandError('E_INVALID', `no lesson "${name}"; there are: ${lessonIds().join(', ')}`));
+    return this.runLesson(lesson, port, signal, opts);
+  }
+
+  /**
+   * runScenario's lesson given whole. A lesson with `lab` runs on the lab (G4): brought up with its
+   * conditions (opts.link instead, when given) or set on the one up, the agent on its hosts for the run,
+   * its steps' one-shots armed on its link; after the run the lab stays up and the agent is back here.
+   */
+  runLesson(lesson: Lesson, port?: number, signal?: AbortSignal, opts: LessonRunOptions = {}): Promise<RunResult> {
+    const name = lesson.id;
     if (this.running) return Promise.reject(new CommandError('E_BUSY', `lesson ${this.running.name} is still running`));
     const programs = this.needPrograms();
     const py = programs.status();
@@ -258,18 +234,26 @@ export class Agent implements AgentPort {
     signal?.addEventListener('abort', () => abort.abort(), { once: true });
     const movedPort = port ?? this.scenarioPort;
     const kernel = this.kernel;
-    const running: NonNullable<Agent['running']> = { name, abort, lesson: null, done: Promise.resolve({ scenario: name, ok: false, steps: 0 }) };
-    running.done = this.captureReady(CAPTURE_READY_MS, abort.signal)
-      .then(() => {
+    const begun: { resolve?: () => void } = {};
+    const started = new Promise<void>((resolve) => { begun.resolve = resolve; });
+    const running: NonNullable<Agent['running']> = { name, abort, lesson: null, done: Promise.resolve({ scenario: name, ok: false, steps: 0 }), started };
+    running.done = (async () => {
+      const onLab = lesson.lab ? await this.lab.attachLesson(name, lesson.lab, lesson.listings.server?.file, opts.link) : null;
+      try {
+        await this.captureReady(CAPTURE_READY_MS, abort.signal);
         if (abort.signal.aborted) throw new CommandError('E_ABORTED', 'the lesson was stopped');
         running.lesson = new LessonRunner(lesson, {
           programs, emit: (e) => this.session.emit(e), log: this.log,
           ...(kernel?.settled && kernel.status().available ? { settled: () => kernel.settled!() } : {}),
           quiet: (ms, maxMs) => this.quiet(ms, maxMs),
+          ...(onLab ? { oneshot: (shot) => onLab.oneshot(shot) } : {}),
         }, { live: opts.live === true, signal: abort.signal, ...(movedPort !== undefined ? { port: movedPort } : {}), ...(opts.lang ? { lang: opts.lang } : {}) });
-        return running.lesson.done;
-      })
-      .finally(() => { if (this.running === running) this.running = null; });
+        begun.resolve?.();
+        return await running.lesson.done;
+      } finally {
+        await onLab?.detach();
+      }
+    })().finally(() => { if (this.running === running) this.running = null; });
     this.running = running;
     return running.done;
   }
@@ -340,6 +324,7 @@ export class Agent implements AgentPort {
         await this.running.done.catch(() => {});
       }
       await this.programs?.stopAll('agent-exit');
+      await this.lab.close();
       await this.engine.closeAll().catch((err: unknown) => this.log(`closing sockets: ${(err as Error).message}`));
       await Promise.all(this.sources().map(async (s) => {
         try {
@@ -354,20 +339,6 @@ export class Agent implements AgentPort {
   }
 }
 
-export interface CreateAgentOptions {
-  allowRemote?: boolean;
-  capture?: 'auto' | 'off';
-  scenarioPort?: number;
-  session?: SessionOptions;
-  /**
-   * The engine's safety limits (engine/types.ts DEFAULT_LIMITS: 256 sockets, 32 listeners, 64 KiB per
-   * command, 10 s waits). The classroom runs with the defaults; load tests and benchmarks raise them here.
-   */
-  limits?: Partial<Limits>;
-  /** observe the kernel layer through its tracepoints where they can run (default true; /proc otherwise) */
-  tracepoints?: boolean;
-  log?: (line: string) => void;
-}
 
 /** The agent with the real engine, /proc probe, packet capture and wire inference. */
 export function createAgent(opts: CreateAgentOptions = {}): Agent {

@@ -12,7 +12,8 @@
  *    IPv4, or ADDR) and prints a second, read-only link with its own viewer token, on its own line.
  *    The teacher's listener stays on loopback: `--share` with a non-loopback `--host` is a usage error.
  *    Without an address to share on it fails clearly (exit 2) instead of sharing nothing.
- * C6 `run` and `trace` take the lab's flags (`--lab --delay --jitter --loss --rate`): see labOption().
+ * C6 `run` and `trace` take the lab's flags (`--lab --delay --jitter --loss --rate`; lab/cli-lab.ts); a
+ *    lesson with `lab` runs on the lab without them (their conditions, given, replace the lesson's).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -32,11 +33,8 @@ import { DEFAULT_PORT, startServer, type RunningServer, type ShareOptions } from
 import { pickShareHost, shareHostProblem } from './server/share.ts';
 import { formatEvent, formatSummary } from './session/format.ts';
 import { trace, TraceUsageError } from './python/trace-command.ts';
-import { LAB_FLAG_HELP, labFromFlags, LabFlagError, labUnavailable, takeLabFlags, type LabFlagValues } from './lab/flags.ts';
-import { labStatus } from './lab/status.ts';
-import { Lab } from './lab/lab.ts';
-import { attachLab } from './lab/attach.ts';
-import type { LinkConditions } from './lab/conditions.ts';
+import { LAB_FLAG_HELP, LabFlagError, takeLabFlags, type LabFlagValues } from './lab/flags.ts';
+import { labOption, lessonNeedsLab, runLab, traceLab } from './lab/cli-lab.ts';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -176,38 +174,21 @@ async function start(flags: StartFlags): Promise<void> {
   }
 }
 
-/**
- * C6 `--lab [--delay MS] [--jitter MS] [--loss PCT] [--rate KBIT]` on `run` and `trace` (lab/flags.ts):
- * checked, and the lab's availability with it (exit 2 saying why and how to fix it). This version cannot
- * yet place a lesson's or a trace's programs on the lab's hosts, so --lab ends there (exit 2, saying so)
- * rather than run them on loopback while the teacher believes they cross a slow, lossy link.
- */
-function labOption(flags: LabFlagValues, command: 'run' | 'trace'): LinkConditions | null {
-  let conditions;
-  try {
-    conditions = labFromFlags(flags);
-  } catch (e) {
-    if (e instanceof LabFlagError) throw new UsageError(e.message);
-    throw e;
-  }
-  if (!conditions) return null;
-  const st = labStatus();
-  if (!st.available) throw new UsageError(labUnavailable(st));
-  if (command === 'run') return conditions;
-  throw new UsageError(`--lab: the lab can be made here (${st.how}), but this version of ${command} cannot yet run programs on its hosts; run without --lab`);
-}
-
 interface RunFlags extends LabFlagValues { json?: boolean; port?: unknown; capture?: unknown; pcap?: unknown }
 
 async function run(name: string, flags: RunFlags): Promise<number> {
-  if (!lessonById(name)) throw new UsageError(`no lesson "${name}"; there are: ${lessonIds().join(', ')}`);
-  const conditions = labOption(flags, 'run');
+  const lesson = lessonById(name);
+  if (!lesson) throw new UsageError(`no lesson "${name}"; there are: ${lessonIds().join(', ')}`);
+  const conditions = labOption(flags);
+  // a lab lesson runs on the lab with or without --lab (its flags then replace the lesson's link)
+  const onLab = conditions !== null || lesson.lab !== undefined;
+  lessonNeedsLab(lesson, conditions);
   const port = portOption(flags.port);
   const capture = captureOption(flags.capture);
   const pcap = flags.pcap === undefined ? undefined : String(flags.pcap);
   if (pcap === '' || flags.pcap === true) throw new UsageError('--pcap needs a file name');
   // the lab's hosts are sampled from their /proc tables (lab/attach.ts A2): no tracepoints there
-  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}), ...(conditions ? { tracepoints: false } : {}) });
+  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}), ...(onLab ? { tracepoints: false } : {}) });
   const out = stdoutWriter();
   const events: SessionEvent[] = [];
   agent.session.subscribe((e) => {
@@ -217,17 +198,17 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   const abort = new AbortController();
   onSignals(async () => { abort.abort(); await agent.stop(); await out.drain(); }, 130);
   agent.start();
-  const lab = conditions ? await labUp(agent, name, conditions) : null;
+  const lab = conditions && !lesson.lab ? await runLab(agent, name, conditions, err) : null;
   let result;
   try {
-    result = await agent.runScenario(name, port, abort.signal);
+    result = await agent.runScenario(name, port, abort.signal, conditions && lesson.lab ? { link: conditions } : {});
     // let the probe report what the last step did (e.g. the socket leaving LAST_ACK) before stopping
     agent.kernel?.poke();
     await new Promise((r) => setTimeout(r, 100));
   } finally {
-    await lab?.down();
+    await lab?.detach();
   }
-  await agent.stop();
+  await agent.stop(); // removes the lab (agent-lab.ts G5)
   if (pcap !== undefined) await savePcap(agent, pcap);
   if (!flags.json) {
     const model = events.reduce((m, e) => fold(m, e), emptyModel());
@@ -236,24 +217,6 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   await out.drain();
   if (!result.ok) err(`${name}: step ${result.failedStep} failed: ${result.error?.code} ${result.error?.message}`);
   return result.ok ? 0 : 1;
-}
-
-/**
- * C6 `run --lab`: the lab up with the flags' conditions, the agent attached to it (lab/attach.ts): the
- * lesson's server listing runs on the server host, every other program on the client host.
- */
-async function labUp(agent: Agent, name: string, conditions: LinkConditions): Promise<{ down(): Promise<void> }> {
-  const lab = new Lab({ emit: (e) => agent.session.emit(e), tsAt: (ns) => agent.session.tsAtMonotonicNs(BigInt(Math.round(ns))), log: err });
-  try {
-    await lab.up(conditions);
-  } catch (e) {
-    await agent.stop();
-    throw new UsageError(`--lab: ${(e as Error).message}`);
-  }
-  const serverFile = lessonById(name)?.listings.server?.file;
-  const attached = attachLab(agent, lab, (_cmd, file) => (serverFile !== undefined && path.basename(file) === serverFile ? 'server' : 'client'));
-  err(`lab up (${lab.how}): client ${lab.hosts.client.address}, server ${lab.hosts.server.address}; delay ${conditions.delayMs} ms, loss ${conditions.lossPct} %${conditions.rateKbit ? `, rate ${conditions.rateKbit} kbit/s` : ''}`);
-  return { async down() { await attached.detach(); await lab.down(); } };
 }
 
 /** `run --pcap FILE`: the captured packets (not inferred ones: those never existed as bytes). */
@@ -328,7 +291,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (e) {
-    if (e instanceof UsageError || (e as Error)?.name === 'CACError') {
+    // a LabFlagError is a usage error of the lab's flags (lab/flags.ts, lab/cli-lab.ts)
+    if (e instanceof UsageError || e instanceof LabFlagError || (e as Error)?.name === 'CACError') {
       err((e as Error).message);
       return 2;
     }
@@ -341,17 +305,10 @@ async function dispatch(argv: string[]): Promise<number> {
   // `trace` reads its own arguments: a program's arguments after its file are the program's, not ours
   if (argv[0] === 'trace') {
     const out = stdoutWriter();
-    let rest: string[];
+    const { flags, rest } = takeLabFlags(argv.slice(1));
+    const conditions = labOption(flags);
     try {
-      const taken = takeLabFlags(argv.slice(1));
-      rest = taken.rest;
-      labOption(taken.flags, 'trace');
-    } catch (e) {
-      if (e instanceof LabFlagError) throw new UsageError(e.message);
-      throw e;
-    }
-    try {
-      return await trace(rest, { write: out.write, drain: out.drain, err, onSignals });
+      return await trace(rest, { write: out.write, drain: out.drain, err, onSignals, ...(conditions ? { lab: traceLab(conditions, err) } : {}) });
     } catch (e) {
       if (e instanceof TraceUsageError) throw new UsageError(e.message);
       throw e;

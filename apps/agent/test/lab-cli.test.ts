@@ -38,12 +38,12 @@ describe('the lab\'s flags on the command line', () => {
     expect(r.stderr).toMatch(why);
   });
 
-  // `run --lab` runs the lesson on the lab's hosts (lab-run.test.ts); `trace` cannot place programs yet
-  it('trace --lab says whether the lab can be made here, and that programs cannot yet run on it (exit 2)', async () => {
+  // `run --lab` and `trace --lab` run programs on the lab's hosts (lab-run.test.ts, lab-agent-trace.test.ts)
+  it('trace --lab with a program that does not exist: exit 2, saying so (or why the lab cannot be made here)', async () => {
     const st = labStatus();
     const r = await cli(['trace', '--lab', '--delay=50', 'x.py']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(st.available ? /the lab can be made here .* cannot yet run programs on its hosts/ : /^socketscope: --lab: .+/);
+    expect(r.stderr).toMatch(st.available ? /cannot start x\.py: no such file/ : /^socketscope: --lab: .+/);
   });
 });
 

@@ -7,10 +7,12 @@
  *    server host's address (10.77.0.2), on both hosts: the server binds it, the client connects to it.
  *    Nothing else in the text changes (its lines stay where they were, printed text is left alone).
  * A2 The kernel probe reads both hosts' tables (lab.procNet); sock_diag and TCP_INFO are not asked there.
- * A3 Capture runs on the client host's eth0 (lab.wrap), in the same watchdog as on loopback.
+ * A3 Capture runs on both hosts' eth0, one tool each (lab.wrap), in the watchdog as on loopback; every wire
+ *    event carries `host`, the host whose capture saw it: a lost packet is seen leaving and never arriving.
  */
 import type { CommandOf } from '@socketscope/shared';
 import type { ProgramHosts } from '../python/programs.ts';
+import type { CaptureHost } from '../wire/capture.ts';
 import type { Lab } from './lab.ts';
 import { LAB_ADDRESSES, LAB_IFACES, type HostName } from './names.ts';
 
@@ -22,7 +24,7 @@ export interface LabbedAgent {
 }
 
 interface HostKernel { useHosts(dirs: string[] | null): void }
-interface HostWire { useHost(h: { iface: string; wrap: (argv: string[]) => string[] } | null): Promise<void> }
+interface HostWire { useHosts(h: CaptureHost[] | null): Promise<void> }
 
 const LOOPBACK_LITERAL = /(['"])127\.0\.0\.1\1/g;
 
@@ -31,21 +33,23 @@ export function onLabText(code: string, server = LAB_ADDRESSES.server): string {
   return code.replace(LOOPBACK_LITERAL, (_m, q: string) => `${q}${server}${q}`);
 }
 
-export function attachLab(agent: LabbedAgent, lab: Lab, hostOf: (cmd: CommandOf<'py.run'>, file: string) => HostName): { detach(): Promise<void> } {
+export function attachLab(agent: LabbedAgent, lab: Lab, hostOf: (cmd: CommandOf<'py.run'>, file: string) => HostName): { ready: Promise<void>; detach(): Promise<void> } {
   const kernel = agent.kernel && 'useHosts' in agent.kernel ? (agent.kernel as HostKernel) : null;
-  const wire = agent.wire && 'useHost' in agent.wire ? (agent.wire as HostWire) : null;
+  const wire = agent.wire && 'useHosts' in agent.wire ? (agent.wire as HostWire) : null;
   agent.programs?.useHosts((cmd, file) => {
     const host = hostOf(cmd, file);
     return { wrap: (argv) => lab.wrap(host, argv), text: (code) => onLabText(code) };
   });
   kernel?.useHosts([lab.procNet('client'), lab.procNet('server')]);
-  const captured = wire?.useHost({ iface: LAB_IFACES.host, wrap: (argv) => lab.wrap('client', argv) });
+  const captured = wire?.useHosts((['client', 'server'] as const).map((name) => ({ name, iface: LAB_IFACES.host, wrap: (argv: string[]) => lab.wrap(name, argv) })));
   return {
+    /** capture has been moved to the host (its restart begun): wait for it before a lesson's first packets */
+    ready: captured ?? Promise.resolve(),
     async detach() {
       agent.programs?.useHosts(null);
       kernel?.useHosts(null);
       await captured;
-      await wire?.useHost(null);
+      await wire?.useHosts(null);
     },
   };
 }

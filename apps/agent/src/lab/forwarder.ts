@@ -1,5 +1,5 @@
 /**
- * The Node side of link_forwarder.py (its rules F1–F4 are in that file). It runs in the link namespace as
+ * The Node side of link_forwarder.py (its rules F1–F6 are in that file). It runs in the link namespace as
  * the agent's child; its stdin is our pipe, so it ends when the agent does (F4), and the keeper kills what
  * is left in the namespace anyway (keeper.ts K2).
  */
@@ -27,10 +27,28 @@ export interface ForwarderDrop {
   seq?: number;
 }
 
+/** One line of the forwarder's `hold` report (F6): a frame a one-shot holds back, sent holdMs late. */
+export type ForwarderHold = Omit<ForwarderDrop, 'reason'> & { holdMs: number };
+
+/** A one-shot (F2, F6): the next matching frame from that host is lost, or with holdMs held back that long. */
+export interface ForwarderShot {
+  from: 'client' | 'server';
+  match?: 'data' | 'syn' | 'any';
+  proto?: 'tcp' | 'udp';
+  /** hold the frame this many ms beyond the link's delay instead of losing it (1..MAX_HOLD_MS) */
+  holdMs?: number;
+}
+
+/** the forwarder's bound on holdMs (link_forwarder.py MAX_HOLD_MS; the contract's lab.oneshot has the same) */
+export const MAX_HOLD_MS = 5000;
+
 export interface ForwarderStats {
   fwd: { c2s: number; s2c: number };
   drops: { loss: number; oneshot: number; queue: number };
+  /** frames waiting in the forwarder right now */
   held: number;
+  /** frames one-shots held back so far (F6) */
+  holds: number;
 }
 
 export interface ForwarderHooks {
@@ -39,6 +57,8 @@ export interface ForwarderHooks {
   died(why: string): void;
   /** F5: frames the kernel dropped before the forwarder read them, unseen one by one */
   overrun(dir: 'c2s' | 's2c', count: number): void;
+  /** F6: a one-shot held a frame back (it is not lost: it arrives holdMs late) */
+  hold?(h: ForwarderHold): void;
 }
 
 type Waiter = { resolve(v: Record<string, unknown>): void; reject(e: Error): void };
@@ -95,6 +115,18 @@ export class Forwarder {
     await this.reply(p, `to ${String(cmd['op'])}`);
   }
 
+  /** Arms a one-shot (F2; F6 with holdMs); resolves once the forwarder has it. */
+  async oneshot(shot: ForwarderShot): Promise<void> {
+    const hold = shot.holdMs;
+    if (hold !== undefined && !(Number.isFinite(hold) && hold >= 1 && hold <= MAX_HOLD_MS)) {
+      throw new Error(`holdMs is a number of ms from 1 to ${MAX_HOLD_MS} (not ${hold})`);
+    }
+    await this.send({
+      op: 'oneshot', from: shot.from, match: shot.match ?? 'data',
+      ...(shot.proto ? { proto: shot.proto } : {}), ...(hold !== undefined ? { holdMs: hold } : {}),
+    });
+  }
+
   async readStats(): Promise<ForwarderStats> {
     const child = this.child;
     if (!child) throw new Error('the link forwarder is not running');
@@ -149,6 +181,7 @@ export class Forwarder {
   private onMessage(m: Record<string, unknown>): void {
     switch (m['k']) {
       case 'drop': this.hooks.drop(m as unknown as ForwarderDrop); return;
+      case 'hold': this.hooks.hold?.(m as unknown as ForwarderHold); return;
       case 'overrun': this.hooks.overrun(m['dir'] === 's2c' ? 's2c' : 'c2s', Number(m['count']) || 0); return;
       case 'ready': this.readyWaiter?.resolve(m); this.readyWaiter = null; return;
       case 'stats': this.stats.shift()?.resolve(m); return;

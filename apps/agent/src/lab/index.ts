@@ -5,3 +5,4 @@ export { LAB_ADDRESSES, LAB_IFACES, LAB_MTU, labNames, parseLabName, type HostNa
 export { labStatus, type LabStatus } from './status.ts';
 export type { ForwarderStats } from './forwarder.ts';
 export { attachLab, onLabText, type LabbedAgent } from './attach.ts';
+export { AgentLab, LAB_OPS, lessonConditions, type LabAttachment, type LabCommand, type LabState } from './agent-lab.ts';

@@ -58,6 +58,8 @@ export interface OneShot {
   from: HostName;
   match?: 'data' | 'syn' | 'any';
   proto?: 'tcp' | 'udp';
+  /** hold the frame this many ms beyond the link's delay instead of losing it (later ones overtake it) */
+  holdMs?: number;
 }
 
 /** L4: the lab this process has up (a Set, not a variable holding `this`) */
@@ -187,11 +189,14 @@ export class Lab {
     });
   }
 
-  /** Arms a one-shot drop: the next matching frame from that host is lost on the link. */
+  /**
+   * Arms a one-shot: the next matching frame from that host is lost on the link, or with holdMs held back
+   * that long beyond the link's delay (the forwarder's control line {"op":"oneshot","from","match","proto"?,"holdMs"?}).
+   */
   dropNext(shot: OneShot): Promise<void> {
     return this.inTurn(async () => {
       if (this.state !== 'up' || !this.forwarder) throw new LabError('the lab is not up', 'E_INVALID');
-      await this.forwarder.send({ op: 'oneshot', from: shot.from, match: shot.match ?? 'data', ...(shot.proto ? { proto: shot.proto } : {}) });
+      await this.forwarder.send({ op: 'oneshot', from: shot.from, match: shot.match ?? 'data', ...(shot.proto ? { proto: shot.proto } : {}), ...(shot.holdMs !== undefined ? { holdMs: shot.holdMs } : {}) });
     });
   }
 

@@ -14,14 +14,19 @@ F2 Only IPv4 TCP and UDP frames are ever lost; ARP and the rest are only delayed
    (reason oneshot); the kernel refusing the frame on the way out (the rate limit's queue is full: ENOBUFS,
    EAGAIN) is reason queue, as is going over MAX_HELD frames held.
 F3 Every dropped TCP/UDP frame is one JSON line on stdout: {"k":"drop", "t": CLOCK_MONOTONIC ns, "dir":
-   "c2s"|"s2c", "reason", "proto", "src", "dst", "len" (payload bytes), "flags", "seq"}; "ready" once both
-   ends are bound; "stats" when asked; "error" for a control line it cannot use.
+   "c2s"|"s2c", "reason", "proto", "src", "dst", "len" (payload bytes), "flags", "seq"}; a held one (F6)
+   the same with "k":"hold" and "holdMs"; "ready" once both ends are bound; "stats" when asked; "error"
+   for a control line it cannot use.
 F4 Control lines (JSON) on stdin: {"op":"set", "delayMs", "jitterMs", "lossPct", "seed"?},
-   {"op":"oneshot", "from":"client"|"server", "match":"data"|"syn"|"any", "proto"?:"tcp"|"udp"},
-   {"op":"stats"}. EOF on stdin (the agent is gone, however it went) ends the forwarder.
+   {"op":"oneshot", "from":"client"|"server", "match":"data"|"syn"|"any", "proto"?:"tcp"|"udp",
+   "holdMs"?: 1..MAX_HOLD_MS}, {"op":"stats"}. EOF on stdin (the agent is gone, however it went) ends the
+   forwarder.
 F5 Frames the kernel dropped before the forwarder could read them (its receive buffer overran: the machine
    was too busy) cannot be told one by one; once a second their count is one line {"k":"overrun", "dir",
    "count"}, so a loss nobody chose is never silent.
+F6 A one-shot with holdMs does not lose its frame: it is sent holdMs after the link's delay (no jitter),
+   and the frames of its direction behind it keep their own times, so they overtake it (a reordering
+   made on purpose, the same every run). It is not a drop; it is told as a "hold" line.
 Standard library only, Python 3.6 or newer.
 """
 import errno
@@ -42,6 +47,7 @@ PACKET_OUTGOING = 4
 PACKET_STATISTICS = 6
 MAX_HELD = 20000
 MAX_ONESHOTS = 16
+MAX_HOLD_MS = 5000
 BURST = 64
 MS = 1000000
 # in TCP_FLAGS order (packages/shared primitives.ts)
@@ -114,19 +120,25 @@ class Link(object):
         if seed is not None:
             self.rng.seed(seed)
 
-    def arm(self, side, match='data', proto=None):
+    def arm(self, side, match='data', proto=None, hold_ms=None):
         shots = self.shots[DIRS[side]]
         if len(shots) >= MAX_ONESHOTS:
             raise ValueError('at most %d one-shot drops may wait at once' % MAX_ONESHOTS)
-        shots.append({'match': match, 'proto': proto})
+        shot = {'match': match, 'proto': proto}
+        if hold_ms:
+            shot['hold_ns'] = int(hold_ms * 1e6)
+        shots.append(shot)
 
     def decide(self, direction, info, now):
-        """('drop', reason) or ('send', due time in ns)."""
+        """('drop', reason), ('send', due time in ns) or ('hold', due time in ns) (F6)."""
         if info is not None:
             shots = self.shots[direction]
             for i, shot in enumerate(shots):
                 if matches(shot, info):
                     del shots[i]
+                    if 'hold_ns' in shot:
+                        # F6: last_due is left alone, so the frames behind it are not held with it
+                        return ('hold', now + self.delay_ns + shot['hold_ns'])
                     return ('drop', 'oneshot')
             if self.loss > 0 and self.rng.random() < self.loss:
                 return ('drop', 'loss')
@@ -174,6 +186,7 @@ class Forwarder(object):
         self.n = 0
         self.fwd = {'c2s': 0, 's2c': 0}
         self.drops = {'loss': 0, 'oneshot': 0, 'queue': 0}
+        self.holds = 0
         self.control = b''
 
     def drop(self, direction, reason, info, now):
@@ -197,6 +210,9 @@ class Forwarder(object):
             elif len(self.held) >= MAX_HELD:
                 self.drop(direction, 'queue', info, now)
             else:
+                if verdict == 'hold':
+                    self.holds += 1
+                    say(dict(info, k='hold', t=now, dir=direction, holdMs=(value - now - self.link.delay_ns) / 1e6))
                 self.n += 1
                 heapq.heappush(self.held, (value, self.n, direction, frame, info))
 
@@ -221,9 +237,12 @@ class Forwarder(object):
             elif op == 'oneshot':
                 if c.get('from') not in DIRS or c.get('match', 'data') not in ('data', 'syn', 'any') or c.get('proto') not in (None, 'tcp', 'udp'):
                     raise ValueError('oneshot needs from client|server, match data|syn|any, proto tcp|udp')
-                self.link.arm(c['from'], c.get('match', 'data'), c.get('proto'))
+                hold = c.get('holdMs')
+                if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 1 <= hold <= MAX_HOLD_MS):
+                    raise ValueError('holdMs is a number of ms from 1 to %d' % MAX_HOLD_MS)
+                self.link.arm(c['from'], c.get('match', 'data'), c.get('proto'), hold)
             elif op == 'stats':
-                say({'k': 'stats', 'fwd': self.fwd, 'drops': self.drops, 'held': len(self.held)})
+                say({'k': 'stats', 'fwd': self.fwd, 'drops': self.drops, 'held': len(self.held), 'holds': self.holds})
             else:
                 raise ValueError('unknown op %r' % (op,))
             if 'ack' in c:

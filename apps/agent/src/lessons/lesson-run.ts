@@ -21,12 +21,15 @@
  *    as soon as the one before is done. Either way, after the last step the programs run freely to their
  *    end (bounded by FINISH_MS; a server still waiting in a loop is then stopped) and their files are
  *    removed.
+ * L6 Lab lessons: a step's `link` one-shots are armed on the lab's link (deps.oneshot) before any of the
+ *    step's calls is released, live and recorded alike. A step with shots and no lab fails (E_UNAVAILABLE):
+ *    the step would teach a loss that does not happen.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { EventInput } from '@socketscope/shared';
-import { listingText, type Lesson, type LessonLang, type LessonRun, type LessonStep } from '@socketscope/shared/lessons/index';
+import { listingText, type Lesson, type LessonLang, type LessonRun, type LessonShot, type LessonStep } from '@socketscope/shared/lessons/index';
 import { CommandError } from '../engine/types.ts';
 import type { Programs } from '../python/programs.ts';
 import type { PythonRun } from '../python/run.ts';
@@ -61,6 +64,8 @@ export interface LessonDeps {
   settled?: () => Promise<void>;
   /** resolves once no kernel or wire event has come for `ms` (at most `maxMs`) */
   quiet?: (ms: number, maxMs: number) => Promise<void>;
+  /** L6: arms a one-shot on the lab's link (lab lessons only); resolves once the link has it */
+  oneshot?: (shot: LessonShot) => Promise<void>;
   log(line: string): void;
 }
 
@@ -151,6 +156,7 @@ export class LessonRunner {
         if (this.stopped) throw new CommandError('E_ABORTED', 'the lesson was stopped');
         this.emitStep(index, step, 'start');
         try {
+          await this.arm(step);
           await this.runStep(step);
           await this.settle();
         } catch (err) {
@@ -175,6 +181,14 @@ export class LessonRunner {
 
   private emitStep(index: number, step: LessonStep, status: 'start' | 'done' | 'failed'): void {
     this.deps.emit({ layer: 'session', type: 'scenario.step', scenario: this.lesson.id, step: step.id, index, role: step.role, status });
+  }
+
+  /** L6 */
+  private async arm(step: LessonStep): Promise<void> {
+    if (!step.link?.length) return;
+    const oneshot = this.deps.oneshot;
+    if (!oneshot) throw new CommandError('E_UNAVAILABLE', `${this.lesson.id}: step ${step.id} arms the lab's link, and the lesson is not running on the lab`);
+    for (const shot of step.link) await oneshot(shot);
   }
 
   /** L2 */

@@ -14,7 +14,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { SessionEvent } from '@socketscope/shared';
-import { CAPTURE_READY_MS, createAgent } from '../agent.ts';
+import { CAPTURE_READY_MS, createAgent, type Agent } from '../agent.ts';
 import { formatEvent } from '../session/format.ts';
 import type { PythonRun } from './run.ts';
 
@@ -25,6 +25,8 @@ export interface TraceIo {
   drain(): Promise<void>;
   err(line: string): void;
   onSignals(stop: () => Promise<void>, code?: number): void;
+  /** `trace --lab` (cli.ts C6): puts the agent on the lab before the first program starts; the agent's stop() removes it */
+  lab?: { attach(agent: Agent, files: string[]): Promise<void> };
 }
 
 export class TraceUsageError extends Error {
@@ -84,7 +86,8 @@ export async function trace(argv: string[], io: TraceIo): Promise<number> {
       return 2;
     }
   }
-  const agent = createAgent(o.capture ? { capture: o.capture } : {});
+  // the lab's hosts are sampled from their /proc tables (lab/attach.ts A2): no tracepoints there
+  const agent = createAgent({ ...(o.capture ? { capture: o.capture } : {}), ...(io.lab ? { tracepoints: false } : {}) });
   const py = agent.programs!.status();
   if (!py.available) {
     io.err(`cannot run Python programs: ${py.reason ?? 'python3 is not available'}${py.fix?.linux ? `; install it with: ${py.fix.linux}` : ''}`);
@@ -100,6 +103,7 @@ export async function trace(argv: string[], io: TraceIo): Promise<number> {
   const stopAll = async () => { await agent.stop(); await io.drain(); };
   io.onSignals(stopAll, 130);
   agent.start();
+  await io.lab?.attach(agent, o.programs.map((p) => p.file));
   // the first packets are a handshake: let capture come up so they are captured, not inferred
   await agent.captureReady(CAPTURE_READY_MS);
 

@@ -50,6 +50,12 @@ export function formatEvent(e: SessionEvent): string {
       return `${head} ${e.src} → ${e.dst} len ${e.len}${e.inferred ? ' (inferred)' : ''}`;
     case 'link.drop':
       return `${head} ${e.src} → ${e.dst} ${e.proto}${e.flags ? ` [${e.flags.join(',')}]` : ''}${e.seqNo !== undefined ? ` seq ${e.seqNo}` : ''} len ${e.len} dropped by the link (${e.reason})`;
+    case 'link.state': {
+      if (!e.up) return `${head} lab link down`;
+      const c = e.conditions;
+      const hosts = e.hosts ? ` client ${e.hosts.client}, server ${e.hosts.server}` : '';
+      return `${head} lab link up${e.how ? ` (${e.how})` : ''}${hosts}: delay ${c.delayMs} ms${c.jitterMs ? ` ± ${c.jitterMs} ms` : ''}, loss ${c.lossPct} %, rate ${c.rateKbit === null ? 'unlimited' : `${c.rateKbit} kbit/s`}`;
+    }
     case 'source.status':
       return `${head} ${e.source} ${e.status.running ? 'running' : 'not running'}${e.status.reason ? `: ${e.status.reason}` : ''}`;
     case 'scenario.step':

@@ -38,7 +38,7 @@ export function readBundle(rec: BundleRecord, ring: FrameRing, tsOrigin: number,
   let found = 0;
   for (let i = Math.max(rec.firstIndex, ring.firstIndex); i <= rec.lastIndex && found < rec.count; i++) {
     const f = ring.at(i);
-    if (!f) continue;
+    if (!f || f.host !== rec.host) continue; // B8: the other lab host's copies of the same packets
     const p = decoder.decode(f.data, 0, f.data.length, f.origLen, ring.linkType, f.tsUs, i, 0, 0);
     if (p.kind !== 'packet' || p.proto !== 'tcp' || p.src !== rec.src || p.dst !== rec.dst) continue;
     if ((rec.kind === 'data') !== (p.len > 0)) continue;

@@ -1,5 +1,5 @@
 /**
- * Bundles (capture-bundle.ts B1–B7) from conversations built as real pcap bytes with the shared builder,
+ * Bundles (capture-bundle.ts B1–B8) from conversations built as real pcap bytes with the shared builder,
  * decoded by the shared reader and tracked by the shared TcpTracker, as the capture pipeline does; the
  * clock is the test's. Every case checks the invariant that makes the summary honest: each packet is in
  * exactly one event, its own tcp.segment or one bundle's final count.
@@ -263,5 +263,43 @@ describe('Bundler', () => {
     }
     const data = f.finals().find((b) => b.bytes > 0)!;
     expect(readBundle(f.bundler.record(data.bundle)!, f.ring, T0, 5)).toMatchObject({ truncated: true, segments: { length: 5 } });
+  });
+
+  it('B8: the lab\'s two captures of the same packets, interleaved, make each host its own bundles and records', () => {
+    const t = new Talk().handshake().bulk(C, 40).teardown();
+    const packets = readCapture(writePcap(t.specs.map(({ tsUs, spec }) => ({ tsUs, ...ethernetFrame(buildIpPacket(spec)) })), LINKTYPE_ETHERNET))
+      .records.filter((r): r is DecodedPacket => r.kind === 'packet');
+    const events: EventInput[] = [];
+    const bundler = new Bundler((e) => events.push(e), { now: () => 0 });
+    const ring = new FrameRing();
+    const trackers = { client: new TcpTracker(), server: new TcpTracker() };
+    // each packet as the client's capture saw it, then as the server's (the pipeline's order, with a link between)
+    for (const p of packets) {
+      if (p.proto !== 'tcp') throw new Error('tcp only');
+      for (const host of ['client', 'server'] as const) {
+        const index = ring.push({ tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen, host });
+        const e = toWireEvents(p, trackers[host], { tsOrigin: T0, previewBytes: 0 });
+        e.host = host;
+        bundler.tcp(p, e, index);
+      }
+    }
+    bundler.endAll();
+    const last = new Map<number, TcpBundleInput>();
+    for (const e of events) if (e.type === 'tcp.bundle') last.set(e.bundle, e);
+    const finals = [...last.values()];
+    const singles = events.filter((e): e is TcpSegmentInput => e.type === 'tcp.segment');
+    expect(singles.length + finals.reduce((n, b) => n + b.count, 0)).toBe(2 * packets.length);
+    for (const host of ['client', 'server'] as const) {
+      const mine = finals.filter((b) => b.host === host);
+      // the same two bundles as one capture alone would make (B2/B4), not bundles chopped by the other's copies
+      expect(mine.map((b) => [b.bytes, b.retransmissions])).toEqual([[36_000, 0], [0, 0]]);
+      for (const b of mine) {
+        const r = readBundle(bundler.record(b.bundle)!, ring, T0);
+        expect(r).toMatchObject({ count: b.count, missing: 0 });
+        expect(r.segments.reduce((n, x) => n + x.len, 0)).toBe(b.bytes);
+      }
+      expect(singles.filter((e) => e.host === host && e.analysis?.includes('retransmission'))).toEqual([]);
+    }
+    for (const [i, e] of events.entries()) expect(parseEvent({ ...e, v: 1, seq: i, ts: 0 })).toMatchObject({ ok: true });
   });
 });

@@ -32,8 +32,11 @@
  * - B7 Every packet stays in the capture ring (the .pcap export writes them all); a bundle's record names
  *   its frames by ring index (first..last, the direction and the kind), so `capture.packets` can decode
  *   them again. The newest MAX_RECORDS bundles are kept.
+ * - B8 On the lab (both hosts captured), a transfer is one host's view of it: runs are keyed by the host
+ *   whose capture saw the segment (the event's `host`), a bundle carries that host, and its record names
+ *   it, so the other host's copies of the same packets are never in it.
  */
-import type { EventInput } from '@socketscope/shared';
+import type { EventInput, WireHost } from '@socketscope/shared';
 import { FLAG_NAMES, type TcpPacket } from '@socketscope/shared/pcap/index';
 import { bytesToBase64, WIRE_PREVIEW_BYTES, type TcpSegmentInput } from '@socketscope/shared/wire/index';
 
@@ -58,6 +61,8 @@ export interface BundleRecord {
   src: string;
   dst: string;
   sock: string | undefined;
+  /** the lab host whose capture saw its segments (B8); undefined on loopback */
+  host: WireHost | undefined;
   /** ring indexes of its first and last packet (B7) */
   firstIndex: number;
   lastIndex: number;
@@ -97,6 +102,8 @@ interface Bundle {
 
 /** A transfer (B1) and its run's two bundles (B3, B4). */
 interface Run {
+  /** its key in runs: the connection, after the host on the lab (B8) */
+  key: string;
   conn: string;
   /** the direction of the data */
   src: string;
@@ -159,7 +166,7 @@ export class Bundler {
    * the thousands a bulk transfer puts into bundles cost no base64.
    */
   tcp(p: TcpPacket, e: TcpSegmentInput, index: number): void {
-    const key = e.conn ?? `${p.src}>${p.dst}`;
+    const key = runKey(e.host, e.conn ?? `${p.src}>${p.dst}`);
     let run = this.runs.get(key);
     const bits = p.flagBits;
     if ((bits & (SYN | FIN | RST)) !== 0) {
@@ -181,7 +188,7 @@ export class Bundler {
         this.end(run);
         run = undefined;
       }
-      if (!run) run = this.begin(key, p);
+      if (!run) run = this.begin(key, e.conn ?? `${p.src}>${p.dst}`, p);
       const gapUs = p.tsUs - run.lastDataTsUs;
       run.lastDataTsUs = p.tsUs;
       run.heardAt = now;
@@ -209,10 +216,10 @@ export class Bundler {
     this.single(e, p.payload);
   }
 
-  /** B1: a datagram between a transfer's two endpoints ends it. */
-  udp(src: string, dst: string): void {
+  /** B1: a datagram between a transfer's two endpoints ends it (seen by the same host, B8). */
+  udp(src: string, dst: string, host?: WireHost): void {
     if (this.runs.size === 0) return;
-    const run = this.runs.get(`${src}>${dst}`) ?? this.runs.get(`${dst}>${src}`);
+    const run = this.runs.get(runKey(host, `${src}>${dst}`)) ?? this.runs.get(runKey(host, `${dst}>${src}`));
     if (run) this.end(run);
   }
 
@@ -251,9 +258,9 @@ export class Bundler {
     if (this.open.size === 0) this.stopTimer();
   }
 
-  private begin(key: string, p: TcpPacket): Run {
+  private begin(key: string, conn: string, p: TcpPacket): Run {
     if (this.runs.size >= MAX_RUNS) this.end(this.runs.values().next().value!);
-    const run: Run = { conn: key, src: p.src, dst: p.dst, singles: 0, data: null, acks: null, lastDataTsUs: p.tsUs, heardAt: 0, zeroWindow: false };
+    const run: Run = { key, conn, src: p.src, dst: p.dst, singles: 0, data: null, acks: null, lastDataTsUs: p.tsUs, heardAt: 0, zeroWindow: false };
     this.runs.set(key, run);
     return run;
   }
@@ -264,7 +271,7 @@ export class Bundler {
     const retrans = e.analysis?.includes('retransmission') === true;
     if (!b) {
       const rec: BundleRecord = {
-        id: 0, kind, conn: run.conn, src: p.src, dst: p.dst, sock: e.sock, firstIndex: index, lastIndex: index, count: 1,
+        id: 0, kind, conn: run.conn, src: p.src, dst: p.dst, sock: e.sock, host: e.host, firstIndex: index, lastIndex: index, count: 1,
         seqBase: (p.seq - (e.relSeq ?? 0)) >>> 0, ackBase: e.relAck === null || e.relAck === undefined ? null : (p.ack - e.relAck) >>> 0,
         winMul: p.win > 0 && e.win !== null ? e.win / p.win : null, retransmitted: retrans ? [index] : [],
       };
@@ -308,7 +315,7 @@ export class Bundler {
 
   /** B1: the transfer is over, and with it its run. */
   private end(run: Run): void {
-    this.runs.delete(run.conn);
+    this.runs.delete(run.key);
     this.endRun(run);
   }
 
@@ -353,6 +360,7 @@ export class Bundler {
       retransmissions: r.retransmitted.length, win: b.win, wireTs: b.wireTs, wireEndTs: b.wireEndTs, open,
     };
     if (r.sock !== undefined) e.sock = r.sock;
+    if (r.host !== undefined) e.host = r.host;
     this.emit(e);
   }
 
@@ -366,6 +374,11 @@ export class Bundler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+/** B8: a run's key; loopback's are the connection's alone */
+function runKey(host: WireHost | undefined, conn: string): string {
+  return host === undefined ? conn : `${host}|${conn}`;
 }
 
 /** Analysis other than a retransmission (or a window update that reopens nothing) makes a segment worth its own event (B3). */

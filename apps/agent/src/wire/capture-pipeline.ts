@@ -5,8 +5,12 @@
  * tcp.bundle (capture-bundle.ts); every packet's raw frame goes into the ring either way. Each capture
  * process gets its own reader (its output starts with a pcap header); the tracker lives as long as the
  * session.
+ * On the lab both hosts are captured at once (capture.ts useHosts): every packet carries the host whose
+ * capture saw it (`host`), and each host has its own tracker, so the sequence analysis is that host's
+ * view (a segment seen leaving the client and arriving at the server is not a retransmission), and its
+ * own runs in the bundler (a bundle never mixes the two hosts' copies of the same packets).
  */
-import type { EventInput } from '@socketscope/shared';
+import type { EventInput, WireHost } from '@socketscope/shared';
 import { CaptureReader, type CaptureRecord, type DecodedPacket } from '@socketscope/shared/pcap/index';
 import { TcpTracker, toWireEvents } from '@socketscope/shared/wire/index';
 import type { Emit } from '../sources/source.ts';
@@ -44,9 +48,16 @@ export interface PipelineDeps {
   bundles?: false | BundlerOptions;
 }
 
+/** the key of a stream without a lab host (loopback) */
+const NO_HOST = '';
+
 export class PacketPipeline {
-  private readonly tracker = new TcpTracker();
-  private reader: CaptureReader | null = null;
+  /** one per host (NO_HOST on loopback): the sequence analysis is each capture's own view */
+  private readonly trackers = new Map<string, TcpTracker>();
+  /** the current reader of each host's capture; a stopped capture's late bytes are ignored */
+  private readonly readers = new Map<string, CaptureReader>();
+  /** which host's capture each packet of the batch (and of limbo) came from; loopback's are not here */
+  private readonly hostOf = new WeakMap<DecodedPacket, WireHost>();
   private readonly records: CaptureRecord[] = [];
   private readonly batch: DecodedPacket[] = [];
   private readonly claimed: DecodedPacket[] = [];
@@ -68,20 +79,26 @@ export class PacketPipeline {
     this.bundler = d.bundles === false ? null : new Bundler(this.send, d.bundles);
   }
 
-  /** A new capture process: its bytes start a new stream. Returns the handler for its chunks. */
-  newStream(): (chunk: Buffer) => void {
+  /**
+   * A new capture process (of that lab host, or loopback's): its bytes start a new stream, replacing that
+   * host's previous one. Returns the handler for its chunks.
+   */
+  newStream(host?: WireHost): (chunk: Buffer) => void {
     const reader = new CaptureReader();
-    this.reader = reader;
-    return (chunk) => this.onData(reader, chunk);
+    const key = host ?? NO_HOST;
+    this.readers.set(key, reader);
+    return (chunk) => this.onData(reader, key, host, chunk);
   }
 
-  private onData(reader: CaptureReader, chunk: Buffer): void {
-    if (reader !== this.reader) return;
+  private onData(reader: CaptureReader, key: string, host: WireHost | undefined, chunk: Buffer): void {
+    if (reader !== this.readers.get(key)) return;
     const t0 = performance.now();
     const records = reader.push(chunk, this.records);
     for (const r of records) {
-      if (r.kind === 'packet') this.batch.push(r);
-      else if (r.kind === 'error') this.d.stats.decodeErrors++;
+      if (r.kind === 'packet') {
+        if (host) this.hostOf.set(r, host);
+        this.batch.push(r);
+      } else if (r.kind === 'error') this.d.stats.decodeErrors++;
     }
     records.length = 0;
     this.d.stats.busyUs += (performance.now() - t0) * 1000;
@@ -115,16 +132,18 @@ export class PacketPipeline {
       // with bundles, a TCP segment's payload preview is made by the bundler, only for segments it emits
       const tcpOpts = bundler ? { tsOrigin, previewBytes: 0 } : { tsOrigin };
       for (const p of packets) {
-        const e = toWireEvents(p, this.tracker, p.proto === 'tcp' ? tcpOpts : { tsOrigin });
+        const host = this.hostOf.get(p);
+        const e = toWireEvents(p, this.tracker(host), p.proto === 'tcp' ? tcpOpts : { tsOrigin });
         const sock = this.d.matcher.sockFor(p);
         if (sock) e.sock = sock;
+        if (host) e.host = host;
         this.d.ring.linkType = p.linkType;
-        const index = this.d.ring.push({ tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen });
+        const index = this.d.ring.push(host ? { tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen, host } : { tsUs: p.tsUs, data: frameBytes(p), origLen: p.frameLen });
         this.d.stats.emitted++;
         if (!bundler) this.send(e);
         else if (p.proto === 'tcp' && e.type === 'tcp.segment') bundler.tcp(p, e, index);
         else {
-          bundler.udp(p.src, p.dst);
+          bundler.udp(p.src, p.dst, host);
           this.send(e);
         }
       }
@@ -132,6 +151,13 @@ export class PacketPipeline {
     }
     packets.length = 0;
     this.d.stats.ignored = this.d.matcher.limboDropped;
+  }
+
+  private tracker(host: WireHost | undefined): TcpTracker {
+    const key = host ?? NO_HOST;
+    let t = this.trackers.get(key);
+    if (!t) this.trackers.set(key, (t = new TcpTracker()));
+    return t;
   }
 
   /** A bundle's segments from the ring (`capture.packets`); undefined when the bundle is not known. */
@@ -175,7 +201,7 @@ export class PacketPipeline {
   /** A new session: connections, limbo and kept frames belong to the old one. */
   reset(): void {
     this.bundler?.reset();
-    this.tracker.clear();
+    for (const t of this.trackers.values()) t.clear();
     this.d.matcher.clear();
     this.d.ring.clear();
   }

@@ -56,6 +56,12 @@ export function parseKernelDrops(stderr: string): number | null {
   return d ? Number(d[1]) : null;
 }
 
+/** The tool's last line on stderr that says something (a failure's reason), without its routine chatter. */
+export function lastLine(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/listening on|Capturing on|^File:|packets? (captured|received|dropped)/.test(l));
+  return lines.at(-1);
+}
+
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;

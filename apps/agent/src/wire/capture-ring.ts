@@ -7,6 +7,7 @@
  * name its frames by range and find out which of them the ring no longer holds.
  */
 import { open } from 'node:fs/promises';
+import type { WireHost } from '@socketscope/shared';
 import {
   FrameDecoder, LINKTYPE_ETHERNET, LINKTYPE_NULL, buildIpPacket, ethernetFrame, writePcapHeader, writePcapRecord,
   type DecodedPacket,
@@ -16,6 +17,8 @@ export interface RingFrame {
   tsUs: number;
   data: Uint8Array;
   origLen: number;
+  /** the lab host whose capture saw it (absent on loopback) */
+  host?: WireHost;
 }
 
 export interface PcapExport {
@@ -96,7 +99,11 @@ export class FrameRing {
     this.dropped = 0;
   }
 
-  async writePcap(path: string): Promise<PcapExport> {
+  /**
+   * Every frame held, in the order captured frames were delivered; `host`: only that lab host's capture (the
+   * lab's two captures hold each packet that crossed the link twice, once per host).
+   */
+  async writePcap(path: string, host?: WireHost): Promise<PcapExport> {
     const fh = await open(path, 'w');
     let packets = 0;
     let bytes = 0;
@@ -108,6 +115,7 @@ export class FrameRing {
       let batch: Uint8Array[] = [];
       let batchLen = 0;
       for (const f of this.all()) {
+        if (host !== undefined && f.host !== host) continue;
         const rec = writePcapRecord(f.tsUs, f.data, f.origLen);
         batch.push(rec);
         batchLen += rec.length;

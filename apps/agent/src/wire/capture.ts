@@ -12,13 +12,18 @@
  *   Kernel drops are reported by the tool when it exits (stop, restart, death) and carried cumulatively
  *   in every later source.status.
  * - W4 No capture process outlives the agent (capture-process.ts P1, P2).
- * - W5 A long run of data segments is summarised in tcp.bundle events (capture-bundle.ts B1–B7); every
+ * - W5 A long run of data segments is summarised in tcp.bundle events (capture-bundle.ts B1–B8); every
  *   packet stays in the ring for the .pcap export and `capture.packets`.
+ * - W6 On the lab (useHosts) one tool runs on each host's interface, each in its own watchdog, and every
+ *   event says whose capture saw it (`host`); each host's tool dies, backs off and restarts on its own
+ *   (W3), and capture is running only while every host's tool is listening. Both tools stamp packets
+ *   with the kernel's one CLOCK_REALTIME (network namespaces do not have clocks of their own), so a
+ *   packet's arrival on one host is never before its departure from the other.
  */
-import type { ProbeStatus, SessionEvent } from '@socketscope/shared';
+import type { ProbeStatus, SessionEvent, WireHost } from '@socketscope/shared';
 import type { Emit, ObservationSource, TrackedSocket } from '../sources/source.ts';
 import { defaultInterface, probeCapture, type ProbeResult, type ToolName } from './capture-probe.ts';
-import { CaptureProcess, type ExitInfo } from './capture-process.ts';
+import { CaptureProcess, lastLine, type ExitInfo } from './capture-process.ts';
 import { PacketMatcher } from './capture-match.ts';
 import type { BundlerOptions } from './capture-bundle.ts';
 import type { BundlePackets } from './capture-bundle-read.ts';
@@ -26,6 +31,28 @@ import { PacketPipeline, type CaptureStats } from './capture-pipeline.ts';
 import { FrameRing, type PcapExport } from './capture-ring.ts';
 
 export type CaptureMode = 'auto' | 'off';
+
+/** A lab host to capture on: its interface, and the argv that runs the tool there (lab.wrap(name, …)). */
+export interface CaptureHost {
+  name: WireHost;
+  iface: string;
+  wrap: (argv: string[]) => string[];
+}
+
+/** One interface captured: loopback's (no host), or a lab host's (W6). */
+interface Target {
+  /** the host's name, or '' for loopback */
+  key: string;
+  host: WireHost | undefined;
+  iface: string;
+  wrap: ((argv: string[]) => string[]) | undefined;
+}
+
+interface Running {
+  proc: CaptureProcess;
+  target: Target;
+  startedAt: number;
+}
 
 export interface CaptureOptions {
   /** the engine's sockets (engine.tracked): their ports are captured and their ids go into `sock` */
@@ -70,9 +97,8 @@ const probeCache = new Map<string, ProbeResult>();
 
 export class CaptureSource implements ObservationSource {
   readonly name = 'wire' as const;
-  private ifaceNow: string;
-  /** the lab: the tool runs on this host (useHost) */
-  private wrap: ((argv: string[]) => string[]) | undefined;
+  /** what is captured: loopback, or each lab host (useHosts) */
+  private targets: Target[];
   readonly snaplen: number;
   readonly ring: FrameRing;
   readonly stats: CaptureStats = { decoded: 0, emitted: 0, bundled: 0, ignored: 0, kernelDrops: 0, starts: 0, decodeErrors: 0, busyUs: 0 };
@@ -84,8 +110,8 @@ export class CaptureSource implements ObservationSource {
   private modeNow: CaptureMode;
   private exclude: number[];
   private emitFn: Emit | null = null;
-  private proc: CaptureProcess | null = null;
-  private startedAt = 0;
+  /** the tool running for each target, by its key (a stopping one stays until it exited) */
+  private readonly procs = new Map<string, Running>();
   private failures = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -97,7 +123,7 @@ export class CaptureSource implements ObservationSource {
   private readonly startWallMs: () => number;
 
   constructor(private readonly opts: CaptureOptions = {}) {
-    this.ifaceNow = opts.iface ?? defaultInterface();
+    this.targets = [this.loopback()];
     this.snaplen = Math.max(68, Math.min(opts.snaplen ?? DEFAULT_SNAPLEN, 262144));
     this.modeNow = opts.mode ?? 'auto';
     this.exclude = normalisePorts([...(opts.excludePorts ?? []), ...(opts.excludePort ? [opts.excludePort] : [])]);
@@ -117,36 +143,58 @@ export class CaptureSource implements ObservationSource {
     probeCache.set(this.probeKey, this.probe);
   }
 
-  /** the interface captured on (loopback unless told otherwise, or the lab host's eth0: useHost) */
+  /** the interface captured on (loopback unless told otherwise, or the lab hosts' eth0: useHosts) */
   get iface(): string {
-    return this.ifaceNow;
+    return this.targets[0]!.iface;
+  }
+
+  /** the lab hosts captured on (useHosts), none on loopback */
+  get hosts(): WireHost[] {
+    return this.targets.flatMap((t) => (t.host ? [t.host] : []));
   }
 
   /**
-   * The lab: capture on a host's interface (`eth0`), the tool started there by `wrap` (lab.wrap(host, …))
-   * inside the same watchdog. The tool found for loopback is kept (it is the same binary; the host's
-   * interface exists only in its namespace, so it cannot be probed from here). null: back to loopback.
-   * A running capture is restarted on the new interface.
+   * The lab (W6): capture on each host's interface (`eth0`), each tool started there by its `wrap`
+   * (lab.wrap(name, …)) inside a watchdog of its own, every event carrying the host that saw it. The tool
+   * found for loopback is kept (it is the same binary; a host's interface exists only in its namespace, so
+   * it cannot be probed from here). null or []: back to loopback. Running captures are restarted on the new
+   * interfaces; resolves once the old ones have exited (the new ones start as they do).
    */
-  async useHost(host: { iface: string; wrap: (argv: string[]) => string[] } | null): Promise<void> {
-    this.ifaceNow = host?.iface ?? this.opts.iface ?? defaultInterface();
-    this.wrap = host?.wrap;
-    if (this.proc) await this.proc.stop(); // its exit handler starts it again, here
+  async useHosts(hosts: readonly CaptureHost[] | null): Promise<void> {
+    const next: Target[] = (hosts ?? []).map((h) => ({ key: h.name, host: h.name, iface: h.iface, wrap: h.wrap }));
+    if (new Set(next.map((t) => t.key)).size < next.length) throw new Error('capture: a lab host is named twice');
+    this.targets = next.length ? next : [this.loopback()];
+    const old = [...this.procs.values()];
+    if (old.length) await Promise.all(old.map((r) => r.proc.stop())); // their exit handlers start the new ones
     else this.evaluate();
+  }
+
+  /** One lab host, the client's (how the lab was captured before useHosts): its events carry host 'client'. */
+  useHost(host: { iface: string; wrap: (argv: string[]) => string[] } | null): Promise<void> {
+    return this.useHosts(host ? [{ name: 'client', ...host }] : null);
+  }
+
+  private loopback(): Target {
+    return { key: '', host: undefined, iface: this.opts.iface ?? defaultInterface(), wrap: undefined };
   }
 
   get mode(): CaptureMode {
     return this.modeNow;
   }
 
-  /** Capturing right now (the tool said it is listening). */
+  /** Capturing right now: the tool of every target said it is listening (W6). */
   get running(): boolean {
-    return this.proc?.ready ?? false;
+    return this.targets.every((t) => this.procs.get(t.key)?.proc.ready === true);
   }
 
-  /** Process group of the capture subprocess (its watchdog shell and the tool), while one runs. */
+  /** Process group of the (first) capture subprocess (its watchdog shell and the tool), while one runs. */
   get processGroup(): number | undefined {
-    return this.proc?.pid;
+    return this.processGroups[0];
+  }
+
+  /** Process groups of every capture subprocess running (one per lab host, W6). */
+  get processGroups(): number[] {
+    return [...this.procs.values()].flatMap((r) => (r.proc.pid === undefined ? [] : [r.proc.pid]));
   }
 
   /** Whether capture can run here; independent of the mode (see source.status for what it does now). */
@@ -174,7 +222,7 @@ export class CaptureSource implements ObservationSource {
       this.clearTimers();
       this.unsubscribe?.();
       this.unsubscribe = null;
-      await this.proc?.stop();
+      await this.stopAll();
       this.pipeline.drain();
       this.pipeline.endRuns();
       if (this.lastStatus?.startsWith('true')) this.report(false, 'capture stopped: the agent is stopping');
@@ -189,7 +237,7 @@ export class CaptureSource implements ObservationSource {
     this.failures = 0;
     if (mode === 'off') {
       this.clearTimers();
-      if (this.proc) await this.proc.stop();
+      if (this.procs.size) await this.stopAll();
       else this.report(false, 'capture is turned off (capture.set / --capture off); the wire layer is inferred');
     } else {
       // the teacher may have just run the fix command: look again rather than repeat the old answer
@@ -222,9 +270,7 @@ export class CaptureSource implements ObservationSource {
     const next = normalisePorts(ports);
     if (next.join(',') === this.exclude.join(',')) return;
     this.exclude = next;
-    if (this.proc) {
-      await this.proc.stop(); // its exit handler restarts it with the new filter
-    }
+    await this.stopAll(); // their exit handlers restart them with the new filter
   }
 
   /** A tcp.bundle's segments, decoded from the ring (`capture.packets`); undefined for a bundle not held. */
@@ -232,9 +278,9 @@ export class CaptureSource implements ObservationSource {
     return this.pipeline.bundlePackets(bundle);
   }
 
-  /** Writes the captured packets still in the ring as a classic pcap file. */
-  writePcap(path: string): Promise<PcapExport> {
-    return this.ring.writePcap(path);
+  /** Writes the captured packets still in the ring as a classic pcap file (`host`: that lab host's only). */
+  writePcap(path: string, host?: WireHost): Promise<PcapExport> {
+    return this.ring.writePcap(path, host);
   }
 
   // ---- the subprocess ---------------------------------------------------------------------------------
@@ -242,50 +288,69 @@ export class CaptureSource implements ObservationSource {
   private evaluate(): void {
     if (!this.emitFn) return;
     if (this.modeNow === 'off') {
-      if (!this.proc) this.report(false, 'capture is turned off (capture.set / --capture off); the wire layer is inferred');
+      if (!this.procs.size) this.report(false, 'capture is turned off (capture.set / --capture off); the wire layer is inferred');
       return;
     }
     if (!this.probe.status.available || !this.probe.tool) {
       this.report(false, this.probe.status.reason ?? 'packet capture is not available');
       return;
     }
-    if (this.proc || this.restartTimer || this.failures >= BACKOFF_MS.length) return;
-    this.launch();
+    if (this.restartTimer || this.failures >= BACKOFF_MS.length) return;
+    for (const t of this.targets) if (!this.procs.has(t.key)) this.launch(t);
   }
 
-  private launch(): void {
+  private launch(target: Target): void {
     const tool = this.probe.tool!;
-    const data = this.pipeline.newStream();
+    try {
+      target.wrap?.([tool.path]); // the lab went down before useHosts(null): its wrap refuses, and so do we
+    } catch (err) {
+      this.report(false, `capture cannot start on the ${target.host ?? 'lab'} host: ${(err as Error).message}`);
+      return;
+    }
+    const data = this.pipeline.newStream(target.host);
     this.stats.starts++;
-    this.startedAt = Date.now();
-    const proc = new CaptureProcess(tool, { iface: this.iface, snaplen: this.snaplen, filter: this.filter(), ...(this.wrap ? { wrap: this.wrap } : {}) }, {
+    const where = target.host ? `${target.iface} of the ${target.host} host` : target.iface;
+    const proc = new CaptureProcess(tool, { iface: target.iface, snaplen: this.snaplen, filter: this.filter(), ...(target.wrap ? { wrap: target.wrap } : {}) }, {
       data,
       ready: () => {
-        this.report(true);
-        this.log(`capture: ${tool.version} on ${this.iface}, filter "${this.filter()}"`);
+        if (this.running) this.report(true);
+        this.log(`capture: ${tool.version} on ${where}, filter "${this.filter()}"`);
       },
-      exit: (info) => this.onExit(proc, info),
+      exit: (info) => this.onExit(proc, target, info),
     });
-    this.proc = proc;
+    this.procs.set(target.key, { proc, target, startedAt: Date.now() });
     proc.start();
   }
 
-  private onExit(proc: CaptureProcess, info: ExitInfo): void {
-    if (this.proc === proc) this.proc = null;
+  private async stopAll(): Promise<void> {
+    await Promise.all([...this.procs.values()].map((r) => r.proc.stop()));
+  }
+
+  private onExit(proc: CaptureProcess, target: Target, info: ExitInfo): void {
+    const was = this.procs.get(target.key);
+    const startedAt = was?.proc === proc ? was.startedAt : Date.now();
+    if (was?.proc === proc) this.procs.delete(target.key);
     if (info.kernelDrops !== null) this.stats.kernelDrops += info.kernelDrops;
     if (this.stopping || !this.emitFn) return;
-    if (info.requested) {
-      // setMode('off'), or a new filter (setExcludePorts): start again with it
-      if (this.modeNow === 'off') this.report(false, 'capture is turned off (capture.set / --capture off); the wire layer is inferred');
-      else this.evaluate();
+    if (info.requested || !this.targets.includes(target)) {
+      // setMode('off'), a new filter (setExcludePorts) or new hosts (useHosts): start again with them
+      if (this.modeNow === 'off') {
+        if (!this.procs.size) this.report(false, 'capture is turned off (capture.set / --capture off); the wire layer is inferred');
+      } else this.evaluate();
       return;
     }
     // W3: it died on its own
-    if (Date.now() - this.startedAt > HEALTHY_MS) this.failures = 0;
-    const why = `${this.probe.tool?.name ?? 'the capture tool'} exited: ${lastLine(info.stderr) ?? (info.signal ?? `code ${info.code}`)}`;
+    if (Date.now() - startedAt > HEALTHY_MS) this.failures = 0;
+    const on = target.host ? ` on the ${target.host} host` : '';
+    const why = `${this.probe.tool?.name ?? 'the capture tool'}${on} exited: ${lastLine(info.stderr) ?? (info.signal ?? `code ${info.code}`)}`;
     if (this.failures >= BACKOFF_MS.length - 1) {
       this.failures = BACKOFF_MS.length;
       this.report(false, `capture stopped: ${why}; it failed ${BACKOFF_MS.length} times in a row and is not restarted (capture.set auto retries)`);
+      return;
+    }
+    if (this.restartTimer) {
+      // the other lab host's tool died first: one restart (the next evaluate) brings both back
+      this.report(false, `capture stopped: ${why}; restarting with the other host's`);
       return;
     }
     const delay = BACKOFF_MS[this.failures++]!;
@@ -330,9 +395,4 @@ export class CaptureSource implements ObservationSource {
 
 function normalisePorts(ports: number[]): number[] {
   return [...new Set(ports.filter((p) => Number.isInteger(p) && p > 0 && p <= 65535))].toSorted((a, b) => a - b);
-}
-
-function lastLine(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/listening on|Capturing on|^File:|packets? (captured|received|dropped)/.test(l));
-  return lines.at(-1);
 }

@@ -1,4 +1,4 @@
-"""The forwarder's decisions (link_forwarder.py F1, F2), without sockets: frames built here, a clock given.
+"""The forwarder's decisions (link_forwarder.py F1, F2, F6), without sockets: frames built here, a clock given.
 Run: python3 -m unittest discover -s apps/agent/src/lab/tests (apps/agent/test/lab-forwarder.test.ts does).
 The frames really moving between namespaces are the integration tests' (apps/agent/test/lab-*.test.ts)."""
 import os
@@ -105,11 +105,45 @@ class Decide(unittest.TestCase):
         self.assertEqual(link.decide('s2c', lf.parse(tcp(0x12)), 0)[0], 'send')
         self.assertEqual(link.decide('s2c', lf.parse(udp()), 0), ('drop', 'oneshot'))
 
+    def test_f6_a_held_frame_is_sent_hold_ms_after_the_delay_and_not_lost(self):
+        link = self.link(delay_ms=20)
+        self.assertEqual(link.decide('c2s', lf.parse(udp(b'1')), 0), ('send', 20 * MS))
+        link.arm('client', 'data', 'udp', 300)  # the next one
+        self.assertEqual(link.decide('c2s', lf.parse(udp(b'2')), 1 * MS), ('hold', 321 * MS))
+        # the frames behind it keep their own times: they overtake it
+        self.assertEqual(link.decide('c2s', lf.parse(udp(b'3')), 2 * MS), ('send', 22 * MS))
+        self.assertEqual(link.decide('c2s', lf.parse(udp(b'4')), 3 * MS), ('send', 23 * MS))
+        self.assertEqual(link.shots['c2s'], [])
+
+    def test_f6_a_held_frame_is_not_lost_to_the_loss_rate(self):
+        link = self.link(loss_pct=100)
+        link.arm('server', 'any', hold_ms=5)
+        self.assertEqual(link.decide('s2c', lf.parse(tcp(0x10)), 0), ('hold', 5 * MS))
+        self.assertEqual(link.decide('s2c', lf.parse(tcp(0x10)), 0), ('drop', 'loss'))
+
     def test_oneshots_are_bounded(self):
         link = self.link()
         for _ in range(lf.MAX_ONESHOTS):
             link.arm('client')
         self.assertRaises(ValueError, link.arm, 'client')
+
+
+class FakeEnd(object):
+    """An AF_PACKET end without a socket: frames to receive, and the frames sent."""
+
+    def __init__(self, name, frames=()):
+        self.name = name
+        self.frames = list(frames)
+        self.sent = []
+
+    def recvfrom(self, _size):
+        if not self.frames:
+            raise BlockingIOError()
+        return self.frames.pop(0), (self.name, 0x0800, 0, 1, b'')
+
+    def send(self, frame):
+        self.sent.append(frame)
+        return len(frame)
 
 
 class Control(unittest.TestCase):
@@ -121,7 +155,9 @@ class Control(unittest.TestCase):
         self.fwd.link = lf.Link(random.Random(1))
         self.fwd.fwd = {'c2s': 0, 's2c': 0}
         self.fwd.drops = {'loss': 0, 'oneshot': 0, 'queue': 0}
+        self.fwd.holds = 0
         self.fwd.held = []
+        self.fwd.n = 0
 
     def tearDown(self):
         lf.say = self.saved
@@ -137,6 +173,34 @@ class Control(unittest.TestCase):
         self.assertEqual([m['k'] for m in self.said], ['error'] * 4)
         self.assertEqual(self.said[2]['ack'], 4)
         self.assertEqual(self.fwd.link.shots, {'c2s': [], 's2c': []})
+
+    def test_f4_oneshot_with_hold_ms_is_checked_and_acknowledged(self):
+        for bad in ('0', '5001', '"300"', 'true', '[1]'):
+            self.fwd.command('{"op":"oneshot","from":"client","holdMs":%s,"ack":1}' % bad)
+        self.assertEqual([m['k'] for m in self.said], ['error'] * 5)
+        self.assertEqual(self.fwd.link.shots['c2s'], [])
+        del self.said[:]
+        self.fwd.command('{"op":"oneshot","from":"client","match":"data","proto":"udp","holdMs":250,"ack":2}')
+        self.assertEqual(self.said, [{'k': 'ack', 'ack': 2}])
+        self.assertEqual(self.fwd.link.shots['c2s'], [{'match': 'data', 'proto': 'udp', 'hold_ns': 250 * MS}])
+
+    def test_f6_five_datagrams_the_second_held_leave_as_1_3_4_5_2_told_as_a_hold_not_a_drop(self):
+        client_end = FakeEnd('to-client', [udp(b'1')])
+        server_end = FakeEnd('to-server')
+        self.fwd.ends = {'c2s': (client_end, 'to-client'), 's2c': (server_end, 'to-server')}
+        self.fwd.out = {'c2s': server_end, 's2c': client_end}
+        self.fwd.link.set(delay_ms=10)
+        self.fwd.receive('c2s')
+        self.fwd.command('{"op":"oneshot","from":"client","proto":"udp","holdMs":200}')
+        client_end.frames = [udp(str(i).encode()) for i in range(2, 6)]
+        self.fwd.receive('c2s')
+        self.fwd.flush(lf.monotonic_ns() + 10 ** 12)
+        self.assertEqual([f[-1:] for f in server_end.sent], [b'1', b'3', b'4', b'5', b'2'])
+        self.assertEqual(self.fwd.drops, {'loss': 0, 'oneshot': 0, 'queue': 0})
+        self.assertEqual([m['k'] for m in self.said], ['hold'])
+        self.assertEqual((self.said[0]['dir'], self.said[0]['len'], self.said[0]['holdMs']), ('c2s', 1, 200))
+        self.fwd.command('{"op":"stats"}')
+        self.assertEqual((self.said[-1]['holds'], self.said[-1]['fwd']), (1, {'c2s': 5, 's2c': 0}))
 
 
 if __name__ == '__main__':
