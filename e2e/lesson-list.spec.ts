@@ -4,8 +4,8 @@ import { startAgent, type RunningAgent } from './support/agent.ts';
 import { agentUrl, consoleProblems } from './support/page.ts';
 import { servePageAlone } from './support/static.ts';
 
-/** The page opens on the lesson list: the eight lessons in the chosen language, the playground and "open a recording". */
-test('the page opens on the eight lessons, then the playground and opening a recording', async ({ page }) => {
+/** The page opens on the lesson list: every lesson (the lab's too) in the chosen language, the playground and "open a recording". */
+test('the page opens on the lessons, then the playground and opening a recording', async ({ page }) => {
   await page.goto(agentUrl({ lang: 'en' }));
   const list = page.getByTestId('lesson-list');
   await expect(list).toBeVisible();

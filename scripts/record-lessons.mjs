@@ -2,9 +2,12 @@
 /**
  * Records every lesson as the page's recording format (apps/web/src/recording/format.ts: a header line,
  * then one event per line) by running the agent's `socketscope run <lesson> --json`: the lesson's real
- * Python programs, traced, on loopback, with the kernel probe and (where permitted) packet capture.
- * The files go to apps/web/recordings/<lesson>.jsonl; the page ships them and opens one where the lesson
- * cannot run (no Python, not Linux, no agent).
+ * Python programs, traced, on loopback, with the kernel probe and (where permitted) packet capture. A lab
+ * lesson (one whose definition names a link) is recorded the same way on the lab network, which `run`
+ * brings up for it (two network namespaces and the link: root, or unprivileged user namespaces); its
+ * recording then holds the link's state and drops too, and a machine without the lab cannot record it
+ * (the run fails and says why). The files go to apps/web/recordings/<lesson>.jsonl; the page ships them
+ * and opens one where the lesson cannot run (no Python, not Linux, no agent).
  *
  *   node scripts/record-lessons.mjs            every lesson
  *   node scripts/record-lessons.mjs tcp-echo   only the ones named
@@ -69,6 +72,9 @@ function record(lesson) {
   mkdirSync(OUT, { recursive: true });
   const file = path.join(OUT, `${lesson}.jsonl`);
   writeFileSync(file, `${JSON.stringify(header)}\n${lines.join('\n')}\n`);
+  // a lab lesson that did not run on the lab would teach a loss that never happened
+  const lab = events.find((e) => e.type === 'link.state');
+  if (lab && !lab.up) throw new Error(`${lesson}: the lab's link was not up; the recording is not one to ship`);
   const steps = events.filter((e) => e.type === 'scenario.step' && e.status !== 'start');
   const failed = steps.filter((e) => e.status === 'failed');
   process.stderr.write(`${lesson}: ${events.length} events, ${steps.length} steps${failed.length ? `, FAILED: ${failed.map((e) => e.step).join(', ')}` : ''}, ${((Date.now() - started) / 1000).toFixed(1)} s → ${path.relative(ROOT, file)}\n`);

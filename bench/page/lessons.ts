@@ -3,9 +3,12 @@
  * lesson, press Run (recorded: the agent runs the lesson's Python programs on real loopback sockets, with
  * capture running), wait for the run to finish, then step through every step with →. Counted from the
  * click on Run to the last step shown; the page's load before it is reported apart (it is the first
- * paint's business). Baseline: the same lesson page at rest for 3 s before Run.
+ * paint's business). Baseline: the same lesson page at rest for 3 s before Run. The lab lessons run on
+ * the lab the agent brings up for them (its own namespaces); where the lab cannot run they are left out,
+ * and the line's note says which and why.
  * Bounded: a run gets RUN_MS, a step STEP_MS; a lesson that fails or stalls fails the line, saying where.
  */
+import { Lab } from '../../apps/agent/src/lab/index.ts';
 import { LESSONS } from '../../packages/shared/src/lessons/index.ts';
 import { KIT_TOKEN } from '../../apps/agent/test/reliability-kit.ts';
 import type { BenchResult } from '../result.ts';
@@ -71,7 +74,11 @@ function describe(r: LessonTasks): string {
 
 export async function lessonLines(browser: Browser, h: AgentServer): Promise<BenchResult[]> {
   const rows: LessonTasks[] = [];
-  for (const lesson of LESSONS) rows.push(await oneLesson(browser, h.port, lesson.id, lesson.steps.length));
+  const lab = Lab.status();
+  const noLab = LESSONS.filter((l) => l.lab && !lab.available).map((l) => l.id);
+  for (const lesson of LESSONS) {
+    if (!noLab.includes(lesson.id)) rows.push(await oneLesson(browser, h.port, lesson.id, lesson.steps.length));
+  }
   const n = rows.reduce((s, r) => s + over(r.during), 0);
   const base = rows.reduce((s, r) => s + over(r.resting), 0);
   const failed = rows.filter((r) => r.problem);
@@ -80,6 +87,7 @@ export async function lessonLines(browser: Browser, h: AgentServer): Promise<Ben
     ok: n === 0 && failed.length === 0,
     note: `${rows.map((r) => `${r.id} ${describe(r)}${r.problem ? ` (FAILED: ${r.problem})` : ''}`).join('; ')}; `
       + `baseline: each lesson page at rest for 3 s before Run, ${base} in all; while the pages loaded (not counted): ${rows.map((r) => over(r.load)).join('/')} `
-      + `(longest ${Math.max(0, ...rows.flatMap((r) => r.load)).toFixed(0)} ms)`,
+      + `(longest ${Math.max(0, ...rows.flatMap((r) => r.load)).toFixed(0)} ms)`
+      + (noLab.length ? `; NOT RUN, the lab cannot run here (${lab.reason ?? 'unavailable'}): ${noLab.join(', ')}` : ''),
   }];
 }

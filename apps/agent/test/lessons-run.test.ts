@@ -2,18 +2,23 @@
  * Every lesson runs as its real Python programs through the agent (record mode) on a free loopback port, and
  * shows what LESSONS.md says it must: each step's calls come from that step's lines, and the kernel (always,
  * on Linux) and the wire (when capture really runs; else a loud warning) show the lesson's facts. A live run
- * of tcp-handshake is stepped with lesson.next. Needs python3 (skipped loudly without it).
+ * of tcp-handshake is stepped with lesson.next. The lab lessons (lesson.lab) run the same way on the lab the
+ * agent brings up, their steps' one-shots armed on its link; they need the lab (root, tcpdump, tshark:
+ * lab-kit.ts), else they are skipped loudly. Needs python3 (skipped loudly without it).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emptyModel, foldAll } from '@socketscope/shared';
-import { LESSONS } from '@socketscope/shared/lessons/index';
+import { LAB_SERVER_ADDRESS, LESSONS } from '@socketscope/shared/lessons/index';
 import { b64, plannedLines, read, recordLesson, type Ev, type LessonRecord } from './lessons-run-kit.ts';
+import { LAB_SKIP } from './lab-kit.ts';
 import { freePort, lab, PY } from './python-kit.ts';
 
 const LINUX = process.platform === 'linux';
 if (!LINUX) console.warn('SKIPPED lessons-run: the kernel layer reads Linux /proc/net; this is not Linux');
 const RUN = PY.available && LINUX;
+const LAB_LESSONS = LESSONS.filter((l) => l.lab).map((l) => l.id);
+if (RUN && LAB_SKIP) console.warn(`SKIPPED the lab lessons in lessons-run (${LAB_LESSONS.join(', ')}): ${LAB_SKIP}`);
 const T = 60_000;
 
 /** Wire facts only where capture ran; said loudly otherwise. */
@@ -50,8 +55,9 @@ const statesOf = (r: LessonRecord, local: string, remote?: string) =>
   r.tcp((k) => k.local === local && (remote === undefined ? !k.remote : k.remote === remote) && !k.gone).map((k) => k.state);
 
 describe.skipIf(!RUN)('lessons run as their Python programs', () => {
-  it('every lesson of LESSONS.md is tested below', () => {
-    expect(LESSONS.map((l) => l.id)).toEqual(['tcp-hello', 'tcp-handshake', 'tcp-teardown', 'tcp-buffers', 'tcp-stream', 'tcp-echo', 'tcp-refused', 'udp-echo']);
+  it('every lesson of LESSONS.md is tested below (the lab lessons in the lab)', () => {
+    expect(LESSONS.filter((l) => !l.lab).map((l) => l.id)).toEqual(['tcp-hello', 'tcp-handshake', 'tcp-teardown', 'tcp-buffers', 'tcp-stream', 'tcp-echo', 'tcp-refused', 'udp-echo']);
+    expect(LAB_LESSONS).toEqual(['tcp-loss', 'udp-loss', 'tcp-delayed', 'tcp-slow-link']);
   });
 
   it('tcp-hello: both step lists, handshake, one data segment each way, teardown with the client first', async () => {
@@ -286,5 +292,109 @@ describe.skipIf(!RUN)('a live lesson', () => {
       await l.agent.exec({ op: 'lesson.stop' }).catch(() => {});
       await l.stop();
     }
+  }, T);
+});
+
+const drops = (r: LessonRecord) => r.events.filter((e): e is Ev<'link.drop'> => e.type === 'link.drop');
+/** the largest send / receive queue the kernel layer showed for local→remote */
+const maxQueue = (r: LessonRecord, local: string, remote: string, q: 'sendQueue' | 'recvQueue') =>
+  Math.max(0, ...r.tcp((k) => k.local === local && k.remote === remote).map((k) => k[q]));
+
+describe.skipIf(!RUN || LAB_SKIP !== null)('lab lessons run on the lab as their Python programs', () => {
+  it('tcp-loss: a segment lost in a burst and one lost alone are both retransmitted; the server gets every byte in order', async () => {
+    const r = await recordLesson('tcp-loss');
+    ranAsPlanned(r);
+    expect(drops(r).map((d) => [d.reason, d.proto, d.len])).toEqual([['oneshot', 'tcp', 1448], ['oneshot', 'tcp', 8]]);
+    expect(r.output('server')).toContain('all 8000 bytes, in order, no gap: True');
+    expect(r.output('server')).toContain("then: b'the end\\n'");
+    // recv() never returned bytes past the gap: what it returned starts at the stream's first byte
+    const got = Buffer.concat(r.calls('server').filter((c) => c.call === 'recv' && c.data).map((c) => Buffer.from(c.data!.b64, 'base64')));
+    expect(got.subarray(0, 16).toString()).toBe('0000000\n0000001\n');
+    wireOr(r, () => {
+      const { c, s } = ends(r);
+      // the sender's host saw each lost segment leave twice; the receiver's host got each byte once
+      const out = r.segments(c, s).filter((x) => x.len > 0 && x.host === 'client');
+      const again = out.filter((x) => x.analysis?.includes('retransmission'));
+      expect(again.map((x) => x.len)).toEqual([1448, 8]);
+      expect(r.segments(c, s).filter((x) => x.host === 'server').reduce((n, x) => n + x.len, 0)).toBe(8008);
+      // the lone segment waited for the retransmission timer (≥ 200 ms on Linux); the burst's did not
+      const lone = out.find((x) => x.len === 8 && !x.analysis?.includes('retransmission'))!;
+      expect(again[1]!.ts - lone.ts).toBeGreaterThanOrEqual(200_000);
+      expect(again[0]!.ts - out[0]!.ts).toBeLessThan(200_000);
+    });
+  }, T);
+
+  it('udp-loss: #2 never arrives, #5 overtakes the held #4, nobody retransmits', async () => {
+    const r = await recordLesson('udp-loss');
+    ranAsPlanned(r);
+    expect(drops(r).map((d) => [d.reason, d.proto])).toEqual([['oneshot', 'udp']]);
+    const got = r.calls('server').filter((c) => c.call === 'recvfrom' && c.data).map((c) => Buffer.from(c.data!.b64, 'base64').toString());
+    expect(got).toEqual(['datagram 1', 'datagram 3', 'datagram 5', 'datagram 4']);
+    expect(r.output('server')).toContain('arrived in this order: [1, 3, 5, 4]');
+    expect(r.output('server')).toContain('never arrived: [2]');
+    // five sendto() calls, five datagrams leave the client's host and four reach the server's: none sent again
+    const datagrams = (host: string) => r.events.filter((e) => e.type === 'udp.datagram' && e.dst === `${LAB_SERVER_ADDRESS}:${r.port}` && e.host === host);
+    wireOr(r, () => {
+      expect(datagrams('client')).toHaveLength(5);
+      expect(datagrams('server')).toHaveLength(4);
+    });
+  }, T);
+
+  // Live, as a teacher runs it: → for each step once the one before is done and what it shows is there
+  // (connect() returned, FIN_WAIT2). Recorded, the steps after connect() come at the kernel's pace, and a 1 s wait
+  // for the SYN's retransmission can outlast them (the runner takes a run blocked in a call for one
+  // waiting on another program), so the lesson is checked the way it is taught.
+  it('tcp-delayed, stepped live: the lost SYN is sent again after 1 s, SYN_SENT is seen, and the teardown states hold', async () => {
+    const lesson = LESSONS.find((x) => x.id === 'tcp-delayed')!;
+    const l = lab({ capture: 'auto' });
+    const port = await freePort();
+    try {
+      const stepDone = (id: string) => l.waitFor((e) => e.type === 'scenario.step' && e.step === id && e.status !== 'start', 20_000);
+      await l.agent.exec({ op: 'scenario.run', name: lesson.id, port, live: true });
+      expect(await stepDone(lesson.steps[0]!.id)).toMatchObject({ status: 'done' });
+      for (const step of lesson.steps.slice(1)) {
+        await l.agent.exec({ op: 'lesson.next' });
+        expect(await stepDone(step.id), step.id).toMatchObject({ status: 'done' });
+        // the teacher waits for what the step is about: connect() to return, the client to reach FIN_WAIT2
+        if (step.id === 'client.connect') await l.waitFor((e) => e.type === 'api.call' && e.call === 'connect', 10_000);
+        if (step.id === 'client.close') await l.waitFor((e) => e.type === 'kernel.tcp' && e.state === 'FIN_WAIT2', 10_000);
+      }
+      await Promise.all([...new Set(l.events.flatMap((e) => (e.type === 'proc.start' ? [e.proc.run] : [])))].map((run) => l.exited(run)));
+      await new Promise((res) => setTimeout(res, 300));
+      const r = read(lesson, port, { scenario: lesson.id, ok: true, steps: lesson.steps.length }, [...l.events]);
+      ranAsPlanned(r);
+      expect(drops(r).map((d) => [d.reason, d.flags])).toEqual([['oneshot', ['SYN']]]);
+      const took = Number(/connect\(\) took (\d+) ms/.exec(r.output('client'))?.[1]);
+      expect(took).toBeGreaterThanOrEqual(1000 + 200);
+      expect(r.output('server')).toContain("then: b''");
+      const { c, s } = ends(r);
+      expect(statesOf(r, c, s)).toEqual(expect.arrayContaining(['SYN_SENT', 'ESTABLISHED', 'FIN_WAIT2', 'TIME_WAIT']));
+      expect(statesOf(r, s, c)).toEqual(expect.arrayContaining(['ESTABLISHED', 'CLOSE_WAIT']));
+      wireOr(r, () => {
+        // two SYNs left the client's host, one reached the server's
+        const syns = r.segments(c, s).filter((x) => x.flags.includes('SYN') && x.host === 'client');
+        expect(syns).toHaveLength(2);
+        expect(r.segments(c, s).filter((x) => x.flags.includes('SYN') && x.host === 'server')).toHaveLength(1);
+        expect(syns[1]!.analysis).toContain('retransmission');
+        expect(syns[1]!.ts - syns[0]!.ts).toBeGreaterThanOrEqual(950_000);
+      });
+    } finally {
+      await l.agent.exec({ op: 'lesson.stop' }).catch(() => {});
+      await l.stop();
+    }
+  }, T);
+
+  it('tcp-slow-link: sendall() blocks for the slow link while the reader keeps its receive queue near empty', async () => {
+    const r = await recordLesson('tcp-slow-link');
+    ranAsPlanned(r);
+    const secs = Number(/sendall\(\) returned after ([\d.]+) s/.exec(r.output('client'))?.[1]);
+    expect(secs).toBeGreaterThanOrEqual(1.5);
+    expect(r.output('server')).toContain('received 200000 bytes');
+    const { c, s } = ends(r);
+    // the send buffer is full (bytes waiting for the link and for their ACKs); the reader's queue is not
+    expect(maxQueue(r, c, s, 'sendQueue')).toBeGreaterThanOrEqual(16_384);
+    expect(maxQueue(r, s, c, 'recvQueue')).toBeLessThan(16_384);
+    // only the link's queue drops here, and TCP recovers every byte
+    expect(drops(r).every((d) => d.reason === 'queue')).toBe(true);
   }, T);
 });

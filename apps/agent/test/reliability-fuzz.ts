@@ -23,6 +23,8 @@ type PortT = { own: number } | { value: number };
 type Tmpl = Record<string, unknown>;
 
 const CLOSED_PORT = 1;
+// every lesson's name, lab lessons included: the fuzz sends scenario.run only with names that are none of
+// them (a real lesson runs for seconds; a lab lesson would also bring up the lab's namespaces)
 const SCENARIOS = new Set(LESSONS.map((l) => l.id));
 
 const sockT: fc.Arbitrary<SockT> = fc.oneof(

@@ -7,7 +7,8 @@
  * L2 The plan: step by step, for each run the step names (in the lesson's run order), the runner releases
  *    the run's next call while that call is on one of the step's lines for the run, and stops when the run
  *    waits before a call of a later step, is blocked inside a call (accept() with nobody connecting yet)
- *    or has ended. A call on a line no step names is released as it comes. A run starts at its first step.
+ *    or has ended (a connect() in progress is waited for: only the network frees it, and a lost SYN is
+ *    resent after a second). A call on a line no step names is released as it comes. A run starts at its first step.
  *    A step may give its runs' order (step.order: who closes first); else the lesson's run order. The runs
  *    are gone through again until a whole pass releases nothing: a run blocked in a call that a later run
  *    freed (recvfrom() before the peer's sendto()) goes on to its next call of the same step.
@@ -45,6 +46,10 @@ export const FINISH_MS = 5_000;
  */
 export const QUIET_MS = 300;
 export const QUIET_MAX_MS = 3_000;
+/** calls no other program frees: a step waits for them to return (L2) */
+const NETWORK_CALLS = new Set(['connect', 'connect_ex', 'create_connection']);
+/** ...until this long before the step's deadline, then counts them as blocked */
+const CONNECT_SLACK_MS = 2_000;
 /** a run inside a call for this long is waiting on another program */
 const BLOCKED_MS = 30;
 const TICK_MS = 5;
@@ -243,7 +248,11 @@ export class LessonRunner {
       if (at) return at;
       // blocked: in a call for BLOCKED_MS, and nothing was released for as long (the tracer's word that a
       // call another run just freed has returned is a few ms behind)
-      if (run.blocked(BLOCKED_MS) && Date.now() - this.lastGo >= BLOCKED_MS) return null;
+      // ...except a connect(): only the network frees it (a lost SYN is resent after the kernel's 1 s
+      // timeout on the lab), so the step waits for it, short of the step's deadline
+      if (run.blocked(BLOCKED_MS) && Date.now() - this.lastGo >= BLOCKED_MS) {
+        if (!run.inCalls().some((c) => NETWORK_CALLS.has(c)) || Date.now() > deadline - CONNECT_SLACK_MS) return null;
+      }
       if (Date.now() > deadline) throw new CommandError('ETIMEDOUT', `${this.lesson.id}: step ${step.id}: ${run.run} did not reach its next socket call in ${STEP_TIMEOUT_MS / 1000} s`);
       await sleep(TICK_MS);
     }

@@ -195,6 +195,13 @@ export class PythonRun {
     return false;
   }
 
+  /** The calls in progress (released, not returned yet), by name. */
+  inCalls(): string[] {
+    const out: string[] = [];
+    for (const p of this.pending.values()) if (!p.paused) out.push(p.call);
+    return out;
+  }
+
   get paused(): boolean {
     for (const p of this.pending.values()) if (p.paused) return true;
     return false;

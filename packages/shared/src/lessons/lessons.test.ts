@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LESSON_LANGS, LESSONS, lessonById, lessonStep, listingText, renderListing, type Lesson, type Listing, type Text } from './index.ts';
+import { Command, LinkConditionsInput } from '../protocol/commands.ts';
+import { LAB_CLIENT_ADDRESS, LAB_SERVER_ADDRESS, LESSON_LANGS, LESSONS, lessonById, lessonStep, listingText, renderListing, type Lesson, type Listing, type Text } from './index.ts';
 
 /**
  * node:child_process, reached without Node's types: this package is typed for the browser (lib ES2023, no
@@ -17,7 +18,9 @@ function listingOfRun(l: Lesson, run: string): Listing | undefined {
   return spec ? l.listings[spec.listing] : undefined;
 }
 
-const LESSON_IDS = ['tcp-hello', 'tcp-handshake', 'tcp-teardown', 'tcp-buffers', 'tcp-stream', 'tcp-echo', 'tcp-refused', 'udp-echo'];
+const LOOPBACK_IDS = ['tcp-hello', 'tcp-handshake', 'tcp-teardown', 'tcp-buffers', 'tcp-stream', 'tcp-echo', 'tcp-refused', 'udp-echo'];
+const LAB_IDS = ['tcp-loss', 'udp-loss', 'tcp-delayed', 'tcp-slow-link'];
+const LESSON_IDS = [...LOOPBACK_IDS, ...LAB_IDS];
 const CJK = /[\u4e00-\u9fff]/;
 
 function texts(): { where: string; text: Text }[] {
@@ -36,12 +39,16 @@ function listings(): { where: string; listing: Listing }[] {
   return LESSONS.flatMap((l) => Object.entries(l.listings).map(([side, listing]) => ({ where: `${l.id} ${side}`, listing })));
 }
 
+/** a lesson's one-shots by step id */
+const shots = (id: string) => Object.fromEntries(lessonById(id)!.steps.filter((s) => s.link).map((s) => [s.id, s.link]));
+
 describe('lessons', () => {
-  it('are the eight lessons of LESSONS.md, in teaching order, found by id', () => {
+  it('are the twelve lessons of LESSONS.md, in teaching order (the lab’s last), found by id', () => {
     expect(LESSONS.map((l) => l.id)).toEqual(LESSON_IDS);
     for (const id of LESSON_IDS) expect(lessonById(id)?.id).toBe(id);
     expect(lessonById('nope')).toBeUndefined();
     expect(lessonStep('tcp-hello', 'server.accept')?.lines.server?.length).toBeGreaterThan(0);
+    expect(LESSONS.filter((l) => l.lab).map((l) => l.id)).toEqual(LAB_IDS);
   });
 
   it('every text exists in zh-CN, zh-TW and en, on one line, and the Chinese ones are Chinese', () => {
@@ -148,8 +155,9 @@ describe('lessons', () => {
 
   it('each listing uses its lesson’s tutorial port and the steps the course teaches', () => {
     for (const l of LESSONS) {
+      const served = l.lab ? LAB_SERVER_ADDRESS : '127.0.0.1';
       for (const listing of Object.values(l.listings)) {
-        expect(listingText(listing, 'en'), `${l.id} ${listing.file}`).toContain(`'127.0.0.1', ${l.ports[0]}`);
+        expect(listingText(listing, 'en'), `${l.id} ${listing.file}`).toContain(`'${served}', ${l.ports[0]}`);
       }
     }
     const byPort = Object.fromEntries(LESSONS.map((l) => [l.id, l.ports[0]]));
@@ -159,5 +167,79 @@ describe('lessons', () => {
     expect(listingText(lessonById('tcp-teardown')!.listings.server!, 'en')).toContain('SO_REUSEADDR');
     expect(listingText(lessonById('tcp-teardown')!.listings.server!, 'en')).toContain('server.listen(128)');
     expect(listingText(lessonById('tcp-handshake')!.listings.server!, 'en')).toContain('server.listen(1)');
+  });
+
+  it('lab lessons name the server host’s address and never loopback; the others never the lab’s', () => {
+    for (const l of LESSONS) {
+      for (const listing of Object.values(l.listings)) {
+        const text = LESSON_LANGS.map((lang) => listingText(listing, lang)).join('\n');
+        const where = `${l.id} ${listing.file}`;
+        if (l.lab) {
+          expect(text, where).toContain(`('${LAB_SERVER_ADDRESS}', ${l.ports[0]})`);
+          expect(text, where).not.toMatch(/127\.0\.0\.1|localhost/);
+          // the client host's address is the kernel's to choose (the client binds nothing)
+          expect(text, where).not.toContain(LAB_CLIENT_ADDRESS);
+        } else {
+          expect(text, where).not.toContain(LAB_SERVER_ADDRESS);
+        }
+      }
+    }
+  });
+
+  it('a lab lesson’s ports are its own: no other lesson uses them', () => {
+    for (const l of LESSONS.filter((x) => x.lab)) {
+      for (const other of LESSONS.filter((x) => x !== l)) {
+        expect(other.ports.filter((p) => l.ports.includes(p)), `${l.id} and ${other.id}`).toEqual([]);
+      }
+    }
+  });
+
+  it('links and shots are well-formed: lab conditions and every step’s one-shots pass the lab commands’ own checks', () => {
+    for (const l of LESSONS) {
+      if (l.lab) expect(LinkConditionsInput.safeParse(l.lab).success, `${l.id} lab ${JSON.stringify(l.lab)}`).toBe(true);
+      for (const s of l.steps) {
+        if (!s.link) continue;
+        expect(l.lab, `${l.id}/${s.id} arms the link of a lesson that is not on the lab`).toBeDefined();
+        expect(s.link.length, `${l.id}/${s.id}`).toBeGreaterThan(0);
+        for (const shot of s.link) {
+          const parsed = Command.safeParse({ op: 'lab.oneshot', ...shot });
+          expect(parsed.success, `${l.id}/${s.id} shot ${JSON.stringify(shot)}`).toBe(true);
+          if (shot.proto) expect(shot.proto, `${l.id}/${s.id}: a shot for the lesson’s own protocol`).toBe(l.proto);
+        }
+      }
+    }
+    // and the check can fail
+    expect(Command.safeParse({ op: 'lab.oneshot', from: 'router', match: 'data' }).success).toBe(false);
+    expect(Command.safeParse({ op: 'lab.oneshot', from: 'client', match: 'data', holdMs: 0 }).success).toBe(false);
+    expect(LinkConditionsInput.safeParse({ delayMs: 20, rateKbit: 1.5 }).success).toBe(false);
+  });
+
+  it('the lab lessons stage what LESSONS.md asks: the losses, the hold and the links', () => {
+    // one segment lost with others behind it (fast retransmit), then one alone (the timeout)
+    expect(lessonById('tcp-loss')!.lab).toEqual({ delayMs: 20 });
+    expect(shots('tcp-loss')).toEqual({ burst: [{ from: 'client', match: 'data' }], timeout: [{ from: 'client', match: 'data' }] });
+    expect(listingText(lessonById('tcp-loss')!.listings.client, 'en')).toContain('client.sendall(DATA)');
+    // #2 lost, #4 held so #5 (released in the same step) overtakes it
+    expect(lessonById('udp-loss')!.lab).toEqual({ delayMs: 20 });
+    expect(shots('udp-loss')).toEqual({ send2: [{ from: 'client', match: 'data', proto: 'udp' }], send45: [{ from: 'client', match: 'data', proto: 'udp', holdMs: 80 }] });
+    expect(lessonStep('udp-loss', 'send45')!.lines.client).toHaveLength(2);
+    // the first SYN lost: the kernel's 1 s initial timeout
+    expect(lessonById('tcp-delayed')!.lab).toEqual({ delayMs: 100 });
+    expect(shots('tcp-delayed')).toEqual({ 'client.connect': [{ from: 'client', match: 'syn' }] });
+    // a slow link and a small send buffer, with no shots
+    expect(lessonById('tcp-slow-link')!.lab).toEqual({ delayMs: 10, rateKbit: 800 });
+    expect(shots('tcp-slow-link')).toEqual({});
+    expect(listingText(lessonById('tcp-slow-link')!.listings.client, 'en')).toContain('SO_SNDBUF');
+  });
+
+  it('a step’s shot is armed before a call of the run it hits: the step releases a call of that host’s program', () => {
+    for (const l of LESSONS) {
+      for (const s of l.steps) {
+        for (const shot of s.link ?? []) {
+          const runs = Object.entries(s.lines).filter(([, n]) => (n?.length ?? 0) > 0).map(([run]) => l.runs.find((r) => r.id === run)?.listing);
+          expect(runs, `${l.id}/${s.id}: its ${shot.from} shot needs a ${shot.from} call in the step`).toContain(shot.from);
+        }
+      }
+    }
   });
 });

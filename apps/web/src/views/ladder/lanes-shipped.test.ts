@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyModel, fold, type Model, type SessionEvent } from '@socketscope/shared';
 import { parseSession } from '../../recording/format.ts';
 import { shippedText } from '../player/shipped.ts';
-import { LESSONS } from '@socketscope/shared/lessons/index';
+import { LAB_CLIENT_ADDRESS, LAB_SERVER_ADDRESS, LESSONS } from '@socketscope/shared/lessons/index';
 import { LadderBuilder, layoutLadder } from './layout.ts';
 import type { ArrowRow, LadderLayout } from './types.ts';
 
@@ -12,7 +12,8 @@ import type { ArrowRow, LadderLayout } from './types.ts';
  * is bound to 0.0.0.0:<port> by its first sendto() while its datagrams carry 127.0.0.1:<port>; the
  * tcp-refused client is known as 0.0.0.0:<port> while its SYN names 127.0.0.1:<port>; a connection
  * waiting in the accept queue is a kernel placeholder until accept() names it. Each is one socket, one
- * lane — not a "seen on the wire only" twin beside it.
+ * lane — not a "seen on the wire only" twin beside it. The lab lessons ran on two hosts: there a socket
+ * bound to every address sends from its host's address (udp-loss's client: 10.77.0.1), not 127.0.0.1.
  */
 const TEXTS = new Map(await Promise.all(LESSONS.map(async (l) => [l.id, await shippedText(l.id)] as const)));
 
@@ -41,6 +42,24 @@ function expectOneLanePerSocket(layout: LadderLayout, model: Model): void {
     expect(from?.sock).not.toBe(to?.sock);
   }
 }
+
+describe('UDP lanes on the lab (udp-loss): the client bound to every address is one lane, its datagrams naming its host', () => {
+  const events = recording('udp-loss');
+  const model = events.reduce((m, e) => fold(m, e), emptyModel());
+
+  it('the case: a wildcard-bound client whose datagrams name the client host’s address', () => {
+    const wildcard = udpSockets(model).filter((id) => model.sockets[id]!.local?.startsWith('0.0.0.0:'));
+    expect(wildcard.length).toBeGreaterThan(0);
+    const port = model.sockets[wildcard[0]!]!.local!.split(':')[1];
+    expect(events.some((e) => e.type === 'udp.datagram' && e.src === `${LAB_CLIENT_ADDRESS}:${port}`)).toBe(true);
+  });
+
+  it('whole and live: one lane per socket', () => {
+    expectOneLanePerSocket(layoutLadder(events, model), model);
+    const live = incremental(events);
+    expectOneLanePerSocket(live.layout, live.model);
+  });
+});
 
 describe('UDP lanes (L2): one lane per socket, whatever address its datagrams name', () => {
   const events = recording();
@@ -104,7 +123,9 @@ describe('every lesson: one lane per socket (L2), whole or live', () => {
         expect(socks.filter((id) => !mm.sockets[id])).toEqual([]);
         expect(socks.length).toBe(new Set(socks).size);
         // a synthetic lane is an address nobody of ours had: no socket of the model sits there
-        const owned = new Set(Object.values(mm.sockets).flatMap((s) => (s.local ? [s.local.replace(/^0\.0\.0\.0:/, '127.0.0.1:')] : [])));
+        // (on the lab a wildcard socket's packets name its host's address, and either host may hold it)
+        const hosts = lesson.lab ? [LAB_CLIENT_ADDRESS, LAB_SERVER_ADDRESS] : ['127.0.0.1'];
+        const owned = new Set(Object.values(mm.sockets).flatMap((s) => (s.local ? hosts.map((h) => s.local!.replace(/^0\.0\.0\.0:/, `${h}:`)) : [])));
         expect(l.lanes.filter((x) => x.synthetic && x.role !== 'listener' && x.endpoint && owned.has(x.endpoint)).map((x) => x.endpoint)).toEqual([]);
       });
     }

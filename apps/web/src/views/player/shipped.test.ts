@@ -10,7 +10,8 @@ import { hasShipped, recordedOf, shippedLessons, shippedText } from './shipped.t
  * passes the page's own recording checks (format.ts R1–R4 and the shared event schema), folds, is one
  * complete run of its lesson's current steps, says when and where it was made, and lights only code
  * lines of the listings the page shows beside it. When a lesson's programs or steps change, this fails
- * until its recording is made again (node scripts/record-lessons.mjs <lesson>).
+ * until its recording is made again (node scripts/record-lessons.mjs <lesson>). A lab lesson's recording was
+ * made on the lab, with the link its lesson names and the losses its steps arm; a loopback lesson's never.
  */
 function listingOf(lesson: Lesson, program: string) {
   return Object.values(lesson.listings).find((l) => l?.file === program);
@@ -42,6 +43,17 @@ describe('shipped lesson recordings', () => {
       const run = latestRun(parsed.events, lesson.id);
       expect(run?.complete).toBe(true);
       expect(run!.steps.map((s) => s.id)).toEqual(lesson.steps.map((s) => s.id));
+
+      // where it ran: the lab, with the lesson's link and its steps' losses (a held packet is no loss), or loopback
+      const links = parsed.events.filter((e) => e.type === 'link.state');
+      const lost = parsed.events.filter((e) => e.type === 'link.drop' && e.reason === 'oneshot');
+      if (lesson.lab) {
+        expect(links[0]).toMatchObject({ up: true, conditions: lesson.lab });
+        expect(lost).toHaveLength(lesson.steps.flatMap((s) => s.link ?? []).filter((shot) => shot.holdMs === undefined).length);
+      } else {
+        expect(links).toEqual([]);
+        expect(lost).toEqual([]);
+      }
 
       // the lit lines: every traced call is on a code line of the listing the page shows for its program
       const wrong: string[] = [];
