@@ -57,17 +57,22 @@ const EXPECTED: Record<string, { correct: number; seen: string | RegExp }> = {
   'udp-echo/first-sendto': { correct: 1, seen: 'UDP 5 B' },
   'udp-echo/boundaries': { correct: 0, seen: 'recvfrom(1024) → 3' },
   'udp-echo/survivors': { correct: 1, seen: /^\d \/ 200$/ },
+  // the lab lessons (both hosts captured, the link's drops reported)
+  'tcp-loss/recv-after-loss': { correct: 0, seen: 'recv() → 8000; no gap: True' },
+  'tcp-loss/who-resends': { correct: 0, seen: /^retransmission \+\d+ ms$/ },
+  'udp-loss/order-45': { correct: 1, seen: '5, 4' },
+  'udp-loss/after-lost': { correct: 0, seen: "b'datagram 3'" },
+  'tcp-delayed/syn-lost': { correct: 0, seen: /^connect\(\) → ok after 1\.\d\d s$/ },
+  'tcp-delayed/ack-rtt': { correct: 0, seen: /^ACK \+2\d\d ms$/ },
+  'tcp-slow-link/connect-time': { correct: 0, seen: /^connect\(\) \d\d ms$/ },
+  'tcp-slow-link/sendall': { correct: 1, seen: /^sendall\(\) [1-3]\.\d\d s$/ },
 };
 
-/** lab lessons whose questions are not written yet (questions-data.ts) */
-const LAB_WITHOUT_QUESTIONS = ['tcp-loss', 'udp-loss', 'tcp-delayed', 'tcp-slow-link'];
-
 describe('questions for the class', () => {
-  it('every lesson has at least one (the lab lessons named below: none yet); each belongs to a step of its lesson, one per step, with a unique lesson/name id', () => {
-    for (const l of LESSONS) if (!LAB_WITHOUT_QUESTIONS.includes(l.id)) expect(questionsOf(l.id).length, l.id).toBeGreaterThan(0);
-    // said, not skipped in silence; the list shrinks as the lab lessons get their questions (and must)
-    expect(LESSONS.filter((l) => questionsOf(l.id).length === 0).map((l) => l.id)).toEqual(LAB_WITHOUT_QUESTIONS);
-    (globalThis as { console?: { warn(s: string): void } }).console?.warn(`lessons without questions for the class yet (lab lessons): ${LAB_WITHOUT_QUESTIONS.join(', ')}`);
+  it('every lesson has at least one (the lab lessons two); each belongs to a step of its lesson, one per step, with a unique lesson/name id', () => {
+    for (const l of LESSONS) expect(questionsOf(l.id).length, l.id).toBeGreaterThan(0);
+    for (const l of LESSONS.filter((x) => x.lab)) expect(questionsOf(l.id).length, l.id).toBe(2);
+    expect(LESSONS.filter((l) => l.lab).map((l) => l.id).toSorted()).toEqual(['tcp-delayed', 'tcp-loss', 'tcp-slow-link', 'udp-loss']);
     const ids = QUESTIONS.map((q) => q.id);
     expect(new Set(ids).size).toBe(ids.length);
     for (const q of QUESTIONS) {
@@ -161,5 +166,102 @@ describe('the answer is read from the run, not written into the question', () =>
     const ok = ev.filter((e) => e.type === 'api.call' && e.call === 'recvfrom' && !e.error);
     const many = [...ev, ...Array.from({ length: 199 }, () => ok[0]!)];
     expect(verdict('udp-echo/survivors', many).correct).toBe(0);
+  });
+});
+
+/** The lab lessons' steps, changed the way another run could have gone: the verdict follows the events. */
+const isCall = (e: SessionEvent, call: string): e is Extract<SessionEvent, { type: 'api.call' }> => e.type === 'api.call' && e.call === call;
+const resent = (e: SessionEvent) => e.type === 'tcp.segment' && e.len > 0 && e.analysis?.includes('retransmission') === true;
+const arrivedAtServer = (e: SessionEvent) => e.type === 'tcp.segment' && e.host === 'server' && e.len > 0;
+const serverDatagram = (e: SessionEvent) => (e.type === 'udp.datagram' && e.host === 'server' ? e : undefined);
+
+describe('the lab questions read the run too', () => {
+
+  it('tcp-loss: recv() bytes from after the gap make that the answer; a failed check, a gap; an error, an error; without the check, the bytes decide', () => {
+    const id = 'tcp-loss/recv-after-loss';
+    const ev = step(id);
+    // what the server host's capture saw first: the segment after the lost one (relSeq 1449)
+    const later = ev.find((e) => e.type === 'tcp.segment' && e.host === 'server' && e.relSeq === 1449);
+    if (later?.type !== 'tcp.segment') throw new Error('no segment after the gap');
+    const early = ev.map((e) => (isCall(e, 'recv') ? { ...e, data: { len: 8000, b64: later.bytes, truncated: true } } : e)).filter((e) => e.type !== 'proc.output');
+    expect(verdict(id, early).correct).toBe(2);
+    const failed = ev.map((e) => (e.type === 'proc.output' ? { ...e, text: e.text.replace('True', 'False') } : e));
+    expect(verdict(id, failed)).toEqual({ correct: 1, seen: 'recv() → 8000; no gap: False' });
+    const reset = ev.map((e) => (isCall(e, 'recv') ? { ...e, result: undefined, data: undefined, error: { code: 'ECONNRESET', message: 'reset' } } : e));
+    expect(verdict(id, reset)).toEqual({ correct: 3, seen: 'ECONNRESET' });
+    const unchecked = ev.filter((e) => e.type !== 'proc.output');
+    expect(verdict(id, unchecked)).toEqual({ correct: 0, seen: 'recv() → 8000' });
+    expect(verdict(id, unchecked.filter((e) => !isCall(e, 'sendall'))).correct).toBeNull();
+  });
+
+  it('tcp-loss: without the client host’s retransmission nobody resent the bytes, or (had they arrived anyway) the link did; no drop, no answer', () => {
+    const id = 'tcp-loss/who-resends';
+    const ev = step(id);
+    expect(ev.some(resent)).toBe(true);
+    expect(verdict(id, ev.filter((e) => !resent(e) && !arrivedAtServer(e)))).toEqual({ correct: 3, seen: 'lost, not resent' });
+    expect(verdict(id, ev.filter((e) => !resent(e)))).toEqual({ correct: 2, seen: 'arrived, not resent' });
+    expect(verdict(id, ev.filter((e) => e.type !== 'link.drop'))).toEqual({ correct: null, seen: 'no loss' });
+  });
+
+  it('udp-loss: 4 reaching the server host before 5 makes "in order" the answer; 4 missing is "4 is lost" only when the link dropped one', () => {
+    const id = 'udp-loss/order-45';
+    const ev = step(id);
+    const arrivals = ev.map(serverDatagram).filter((e) => e !== undefined);
+    expect(arrivals.length).toBe(2);
+    const [first, second] = [arrivals[0]!, arrivals[1]!];
+    const swapped = ev.map((e) => (e === first ? { ...e, wireTs: second.wireTs! + 1 } : e));
+    expect(verdict(id, swapped)).toEqual({ correct: 0, seen: '4, 5' });
+    const no4 = ev.filter((e) => e !== second);
+    expect(verdict(id, no4)).toEqual({ correct: null, seen: '5' });
+    const drop: SessionEvent = { v: 1, seq: second.seq, ts: second.ts, layer: 'wire', type: 'link.drop', src: second.src, dst: second.dst, proto: 'udp', len: second.len, reason: 'oneshot', wireTs: second.wireTs! };
+    expect(verdict(id, [...no4, drop])).toEqual({ correct: 2, seen: '5 (4 lost)' });
+  });
+
+  it('udp-loss: the next recvfrom() returning datagram 2, an error, or nothing moves the answer', () => {
+    const id = 'udp-loss/after-lost';
+    const ev = step(id);
+    const second = ev.filter((e) => isCall(e, 'recvfrom'))[1]!;
+    if (second.type !== 'api.call') throw new Error('not a call');
+    const two = { len: 10, b64: 'ZGF0YWdyYW0gMg==', truncated: false };
+    expect(verdict(id, ev.map((e) => (e === second ? { ...second, data: two } : e)))).toEqual({ correct: 1, seen: "b'datagram 2'" });
+    expect(verdict(id, ev.map((e) => (e === second ? { ...second, data: undefined, result: undefined, error: { code: 'ECONNREFUSED', message: 'refused' } } : e))).correct).toBe(2);
+    // the second recvfrom() began and never returned: everything after it, gone
+    const begin: SessionEvent = { v: 1, seq: second.seq, ts: second.ts, layer: 'api', type: 'api.begin', call: 'recvfrom', args: second.args, ...(second.proc ? { proc: second.proc } : {}), ...(second.callId !== undefined ? { callId: second.callId } : {}) };
+    const waiting = [...ev.slice(0, ev.indexOf(second)).filter((e) => !(e.type === 'api.begin' && e.callId === second.callId)), begin];
+    expect(verdict(id, waiting)).toEqual({ correct: 3, seen: 'recvfrom() …' });
+  });
+
+  it('tcp-delayed: connect() that returned after one round trip, or failed at once, moves the answer; the ACK’s delay decides the second', () => {
+    const all = step('tcp-delayed/syn-lost');
+    const real = all.find((e) => isCall(e, 'connect'))!;
+    if (real.type !== 'api.call') throw new Error('not a call');
+    const ev = all.filter((e) => e !== real);
+    const connect = (durationUs: number, error?: { code: string; message: string }): SessionEvent => ({ ...real, ts: real.ts - real.durationUs + durationUs, durationUs, ...(error ? { error } : {}) });
+    expect(verdict('tcp-delayed/syn-lost', ev).correct).toBe(0); // still waiting
+    expect(verdict('tcp-delayed/syn-lost', [...ev, connect(210_000)])).toEqual({ correct: 2, seen: 'connect() → ok after 0.21 s' });
+    expect(verdict('tcp-delayed/syn-lost', [...ev, connect(1_230_000)]).correct).toBe(0);
+    expect(verdict('tcp-delayed/syn-lost', [...ev, connect(3_000, { code: 'ECONNREFUSED', message: 'refused' })]).correct).toBe(1);
+
+    const id = 'tcp-delayed/ack-rtt';
+    const send = step(id);
+    const data = send.find((e) => e.type === 'tcp.segment' && e.host !== 'server' && e.len > 0)!;
+    if (data.type !== 'tcp.segment') throw new Error('not a segment');
+    const ackAt = (us: number) => send.map((e) => (e.type === 'tcp.segment' && e.src === data.dst ? { ...e, wireTs: data.wireTs! + us } : e));
+    expect(verdict(id, ackAt(100_000)).correct).toBe(1);
+    expect(verdict(id, ackAt(1_000)).correct).toBe(2);
+    expect(verdict(id, ackAt(1_100_000)).correct).toBe(3);
+    expect(verdict(id, send.filter((e) => !(e.type === 'tcp.segment' && e.src === data.dst)))).toEqual({ correct: null, seen: 'no ACK' });
+  });
+
+  it('tcp-slow-link: connect()’s and sendall()’s durations decide; a zero window blames the reader; a sendall() still waiting blocks', () => {
+    const withDuration = (id: string, call: string, us: number) => step(id).map((e) => (isCall(e, call) ? { ...e, durationUs: us } : e));
+    expect(verdict('tcp-slow-link/connect-time', withDuration('tcp-slow-link/connect-time', 'connect', 2_100_000))).toEqual({ correct: 2, seen: 'connect() 2100 ms' });
+    expect(verdict('tcp-slow-link/connect-time', withDuration('tcp-slow-link/connect-time', 'connect', 210_000)).correct).toBe(1);
+    const id = 'tcp-slow-link/sendall';
+    expect(verdict(id, withDuration(id, 'sendall', 40_000))).toEqual({ correct: 0, seen: 'sendall() 0.04 s' });
+    const ev = step(id);
+    const ack = ev.find((e) => e.type === 'tcp.segment' && e.host === 'server' && e.len === 0 && !e.flags.includes('SYN'))!;
+    expect(verdict(id, ev.map((e) => (e === ack ? { ...e, win: 0 } : e))).correct).toBe(2);
+    expect(verdict(id, ev.filter((e) => !isCall(e, 'sendall')))).toEqual({ correct: 1, seen: 'sendall() …' });
   });
 });

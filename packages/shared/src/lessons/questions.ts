@@ -13,6 +13,7 @@
  */
 import type { SessionEvent } from '../protocol/events.ts';
 import { QUESTIONS_DATA } from './questions-data.ts';
+import { QUESTIONS_LAB } from './questions-lab.ts';
 import { QUESTIONS_TCP } from './questions-tcp.ts';
 import type { Text } from './types.ts';
 
@@ -40,7 +41,7 @@ export interface Question {
 export const MAX_CHOICES = 6;
 
 /** Every question, in lesson order and, within a lesson, in step order. */
-export const QUESTIONS: readonly Question[] = [...QUESTIONS_TCP, ...QUESTIONS_DATA];
+export const QUESTIONS: readonly Question[] = [...QUESTIONS_TCP, ...QUESTIONS_DATA, ...QUESTIONS_LAB];
 
 const BY_ID = new Map(QUESTIONS.map((q) => [q.id, q]));
 
