@@ -11,6 +11,8 @@
  *    lab lesson for its run, `run --lab`, `trace --lab`): the page's own programs stay on loopback while
  *    the lab is merely up. One attachment at a time (E_BUSY); lab.down is refused while one holds.
  * G5 close() (the agent stopping) detaches and removes the lab; the keeper covers a SIGKILL (lab.ts L3).
+ * G6 One-shots belong to what is attached: attach() and detach() disarm those that have not fired, so a
+ *    lesson stopped before its lost segment was sent leaves nothing armed for the next one.
  */
 import path from 'node:path';
 import type { CommandOf, EventInput } from '@socketscope/shared';
@@ -165,6 +167,7 @@ export class AgentLab {
     return this.inTurn(async () => {
       if (this.attached) throw new CommandError('E_BUSY', `${this.attached.who} is already running on the lab`);
       const lab = conditions === null && this.current ? this.current : (await this.upNow(conditions ?? {}), this.current!);
+      await lab.clearShots(); // G6
       const moved = attachLab(this.opts.agent, lab, hostOf);
       await moved.ready;
       let detached = false;
@@ -175,6 +178,7 @@ export class AgentLab {
           if (detached) return;
           detached = true;
           try {
+            await lab.clearShots().catch((err: unknown) => this.opts.log(`lab: disarming: ${(err as Error).message}`)); // G6
             await moved.detach();
           } finally {
             if (this.attached === attachment) this.attached = null;

@@ -127,6 +127,11 @@ export class Forwarder {
     });
   }
 
+  /** Disarms every one-shot still waiting (F4 clear). */
+  async clearShots(): Promise<void> {
+    await this.send({ op: 'clear' });
+  }
+
   async readStats(): Promise<ForwarderStats> {
     const child = this.child;
     if (!child) throw new Error('the link forwarder is not running');

@@ -193,6 +193,14 @@ export class Lab {
    * Arms a one-shot: the next matching frame from that host is lost on the link, or with holdMs held back
    * that long beyond the link's delay (the forwarder's control line {"op":"oneshot","from","match","proto"?,"holdMs"?}).
    */
+  /** Disarms the one-shots that have not fired (a lesson's, when it ends). */
+  clearShots(): Promise<void> {
+    return this.inTurn(async () => {
+      if (this.state !== 'up' || !this.forwarder) return;
+      await this.forwarder.clearShots();
+    });
+  }
+
   dropNext(shot: OneShot): Promise<void> {
     return this.inTurn(async () => {
       if (this.state !== 'up' || !this.forwarder) throw new LabError('the lab is not up', 'E_INVALID');

@@ -19,7 +19,7 @@ F3 Every dropped TCP/UDP frame is one JSON line on stdout: {"k":"drop", "t": CLO
    for a control line it cannot use.
 F4 Control lines (JSON) on stdin: {"op":"set", "delayMs", "jitterMs", "lossPct", "seed"?},
    {"op":"oneshot", "from":"client"|"server", "match":"data"|"syn"|"any", "proto"?:"tcp"|"udp",
-   "holdMs"?: 1..MAX_HOLD_MS}, {"op":"stats"}. EOF on stdin (the agent is gone, however it went) ends the
+   "holdMs"?: 1..MAX_HOLD_MS}, {"op":"clear"} (every armed one-shot disarmed), {"op":"stats"}. EOF on stdin (the agent is gone, however it went) ends the
    forwarder.
 F5 Frames the kernel dropped before the forwarder could read them (its receive buffer overran: the machine
    was too busy) cannot be told one by one; once a second their count is one line {"k":"overrun", "dir",
@@ -128,6 +128,12 @@ class Link(object):
         if hold_ms:
             shot['hold_ns'] = int(hold_ms * 1e6)
         shots.append(shot)
+
+    def disarm(self):
+        """F4 clear: the one-shots still waiting are forgotten; how many there were."""
+        n = len(self.shots['c2s']) + len(self.shots['s2c'])
+        self.shots = {'c2s': [], 's2c': []}
+        return n
 
     def decide(self, direction, info, now):
         """('drop', reason), ('send', due time in ns) or ('hold', due time in ns) (F6)."""
@@ -241,6 +247,8 @@ class Forwarder(object):
                 if hold is not None and (isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 1 <= hold <= MAX_HOLD_MS):
                     raise ValueError('holdMs is a number of ms from 1 to %d' % MAX_HOLD_MS)
                 self.link.arm(c['from'], c.get('match', 'data'), c.get('proto'), hold)
+            elif op == 'clear':
+                self.link.disarm()
             elif op == 'stats':
                 say({'k': 'stats', 'fwd': self.fwd, 'drops': self.drops, 'held': len(self.held), 'holds': self.holds})
             else:

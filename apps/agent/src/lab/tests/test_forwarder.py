@@ -121,6 +121,14 @@ class Decide(unittest.TestCase):
         self.assertEqual(link.decide('s2c', lf.parse(tcp(0x10)), 0), ('hold', 5 * MS))
         self.assertEqual(link.decide('s2c', lf.parse(tcp(0x10)), 0), ('drop', 'loss'))
 
+    def test_f4_clear_disarms_every_waiting_oneshot(self):
+        link = self.link()
+        link.arm('client', 'data')
+        link.arm('server', 'syn')
+        self.assertEqual(link.disarm(), 2)
+        self.assertEqual(link.decide('c2s', lf.parse(udp(b'x')), 0)[0], 'send')
+        self.assertEqual(link.decide('s2c', lf.parse(tcp(0x02)), 0)[0], 'send')
+
     def test_oneshots_are_bounded(self):
         link = self.link()
         for _ in range(lf.MAX_ONESHOTS):
