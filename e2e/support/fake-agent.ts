@@ -36,7 +36,7 @@ export interface FakeAgent {
   close(): Promise<void>;
 }
 
-export async function fakeAgent(opts: { view?: string; onSync?: (send: (msg: object) => void) => void } = {}): Promise<FakeAgent> {
+export async function fakeAgent(opts: { view?: string; onSync?: (send: (msg: object) => void) => void; /** fields of the hello to replace (capabilities, readOnly) */ hello?: object; /** the page's other messages (cmd) */ onMessage?: (msg: { t: string; id?: string; cmd?: unknown }, send: (msg: object) => void) => void } = {}): Promise<FakeAgent> {
   const dist = path.join(ROOT, 'apps/web/dist');
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
   const server = createServer((req, res) => {
@@ -57,9 +57,11 @@ export async function fakeAgent(opts: { view?: string; onSync?: (send: (msg: obj
       t: 'hello', protocolVersion: 1, agentVersion: '0.1.0', session: { id: 'fake', startedAt: new Date().toISOString() },
       capabilities: { kernel: { available: false }, wire: { available: true }, tcpInfo: { available: false }, remoteTargets: false, scenarios: [] },
       readOnly: true,
+      ...opts.hello,
     }));
     ws.on('message', (data: unknown) => {
-      if ((JSON.parse(String(data)) as { t: string }).t !== 'sync') return;
+      const msg = JSON.parse(String(data)) as { t: string };
+      if (msg.t !== 'sync') { opts.onMessage?.(msg, send); return; }
       opts.onSync?.(send);
       sync.done();
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEvent } from '@socketscope/shared';
 import { translator } from '../i18n/index.ts';
-import { describeEvent, formatArgs } from './describe.ts';
+import { describeEvent, formatArgs, linkConditionsText } from './describe.ts';
 
 function ev(raw: Record<string, unknown>) {
   const r = parseEvent({ v: 1, seq: 1, ts: 1, ...raw });
@@ -70,5 +70,31 @@ describe('describeEvent', () => {
 
   it('formats args with host:port together', () => {
     expect(formatArgs({ host: '::1', port: 80, backlog: 5 })).toBe('::1:80, backlog=5');
+  });
+});
+
+describe('describeEvent on the lab', () => {
+  const en = translator('en');
+  const zh = translator('zh-CN');
+  const tw = translator('zh-TW');
+
+  it('says what a lost packet was (flags, seq, len) and why the link lost it, in the three languages', () => {
+    const e = ev({ layer: 'wire', type: 'link.drop', src: '10.77.0.1:40000', dst: '10.77.0.2:9000', proto: 'tcp', len: 100, flags: ['PSH', 'ACK'], seqNo: 1001, reason: 'oneshot', wireTs: 5 });
+    expect(describeEvent(e, en)).toMatchObject({ text: '10.77.0.1:40000 → 10.77.0.2:9000 TCP len=100 [PSH,ACK] seq=1001: lost on the link (“lose next”)', error: 'oneshot' });
+    expect(describeEvent(e, zh).text).toBe('10.77.0.1:40000 → 10.77.0.2:9000 TCP len=100 [PSH,ACK] seq=1001：在链路上丢失（“丢弃下一个”）');
+    expect(describeEvent(e, tw).text).toContain('「遺失下一個」');
+    const udp = ev({ layer: 'wire', type: 'link.drop', src: '10.77.0.1:5', dst: '10.77.0.2:6', proto: 'udp', len: 3, reason: 'queue', wireTs: 5 });
+    expect(describeEvent(udp, en).text).toBe('10.77.0.1:5 → 10.77.0.2:6 UDP len=3: lost on the link (the link’s queue was full)');
+  });
+
+  it('says the link’s conditions in words', () => {
+    const up = ev({ layer: 'session', type: 'link.state', up: true, conditions: { delayMs: 100, jitterMs: 0, lossPct: 2, rateKbit: 800 }, hosts: { client: '10.77.0.1', server: '10.77.0.2' } });
+    expect(describeEvent(up, en)).toMatchObject({ text: 'lab link up: 100 ms each way, 2 % loss, 800 kbit/s', detail: 'client 10.77.0.1 ↔ server 10.77.0.2' });
+    expect(describeEvent(up, zh).text).toBe('实验链路已启用：单向时延 100 毫秒，丢包率 2 %，800 kbit/s');
+    const plain = ev({ layer: 'session', type: 'link.state', up: true, conditions: { delayMs: 50, jitterMs: 5, lossPct: 0, rateKbit: null } });
+    expect(describeEvent(plain, en).text).toBe('lab link up: 50 ms ± 5 ms each way');
+    expect(linkConditionsText({ delayMs: 0, jitterMs: 0, lossPct: 0, rateKbit: null }, en)).toBe('no delay, no loss, no rate limit');
+    const down = ev({ layer: 'session', type: 'link.state', up: false, conditions: { delayMs: 0, jitterMs: 0, lossPct: 0, rateKbit: null } });
+    expect(describeEvent(down, tw).text).toBe('實驗鏈路已關閉');
   });
 });

@@ -1,4 +1,4 @@
-import type { ProcModel, SessionEvent, SourceLine } from '@socketscope/shared';
+import type { LinkStateEvent, ProcModel, SessionEvent, SourceLine } from '@socketscope/shared';
 import type { MessageKey, Translate } from '../i18n/index.ts';
 import { NOTE_KEYS, type LogRow } from '../store/slices.ts';
 import { bindNote, bindNoteBadge } from './bindNote.ts';
@@ -77,8 +77,20 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
     case 'kernel.udp':
       if (e.gone) return { text: t('ev.kernel.gone', { local: e.local, remote: e.remote ?? '*', state: 'UDP' }), inferred: false };
       return { text: t('ev.kernel.udp', { local: e.local, recvQueue: e.recvQueue, drops: e.drops }), inferred: false };
-    case 'link.drop':
-      return { text: t('ev.drop', { src: e.src, dst: e.dst, proto: e.proto.toUpperCase(), len: e.len, flags: e.flags ? ` [${e.flags.join(',')}]` : '', reason: e.reason }), inferred: false };
+    // what the lost packet was (its flags and raw seq, as its capture would show them) and why the link lost it
+    case 'link.drop': {
+      const what = [e.flags && e.flags.length > 0 ? ` [${e.flags.join(',')}]` : '', e.seqNo !== undefined ? ` seq=${e.seqNo}` : ''].join('');
+      return {
+        text: t('ev.drop', { src: e.src, dst: e.dst, proto: e.proto.toUpperCase(), len: e.len, flags: what, reason: t(`ev.drop.reason.${e.reason}`) }),
+        inferred: false, error: e.reason,
+      };
+    }
+    case 'link.state': {
+      if (!e.up) return { text: t('ev.link.down'), inferred: false };
+      const d: RowText = { text: t('ev.link.up', { conditions: linkConditionsText(e.conditions, t) }), inferred: false };
+      if (e.hosts) d.detail = t('lab.strip.hosts', { client: e.hosts.client, server: e.hosts.server });
+      return d;
+    }
     // the receiver's pure ACKs during a bulk run are summarised too (bytes 0): they carry no data
     case 'tcp.bundle':
       if (e.bytes === 0) return { text: t('ev.bundle.acks', { src: e.src, dst: e.dst, count: e.count, more: e.open ? t('ev.bundle.open') : '' }), inferred: false };
@@ -111,6 +123,20 @@ export function describeEvent(e: SessionEvent, t: Translate): RowText {
     case 'scenario.step':
       return { text: t('ev.scenario', { scenario: e.scenario, step: e.step, index: e.index + 1, status: e.status }), inferred: false };
   }
+}
+
+/** A lab link's conditions in words: "100 ms each way, 2 % loss, 800 kbit/s"; nothing set says so. */
+export function linkConditionsText(c: LinkStateEvent['conditions'], t: Translate): string {
+  const parts: string[] = [];
+  if (c.delayMs > 0) parts.push(c.jitterMs > 0 ? t('lab.cond.delayJitter', { ms: num(c.delayMs), jitter: num(c.jitterMs) }) : t('lab.cond.delay', { ms: num(c.delayMs) }));
+  if (c.lossPct > 0) parts.push(t('lab.cond.loss', { pct: num(c.lossPct) }));
+  if (c.rateKbit !== null) parts.push(t('lab.cond.rate', { kbit: num(c.rateKbit) }));
+  return parts.length > 0 ? parts.join(t('lab.cond.sep')) : t('lab.cond.none');
+}
+
+/** 2 → "2", 0.5 → "0.5", 12.345 → "12.35": a condition as a person typed it */
+function num(n: number): string {
+  return String(Math.round(n * 100) / 100);
 }
 
 /** How a traced program ended, in words: its reason, and its exit code or signal. */

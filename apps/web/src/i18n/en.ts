@@ -13,6 +13,7 @@ import { programsEn } from './parts/programs.en.ts';
 import { lessonsLiveEn } from './parts/lessons-live.en.ts';
 import { kernelSourceEn } from './parts/kernel-source.en.ts';
 import { roomEn } from './parts/room.en.ts';
+import { labEn } from './parts/lab.en.ts';
 
 const messages = {
   'lang.name': 'English',
@@ -372,6 +373,7 @@ const messages = {
   ...lessonsLiveEn,
   ...kernelSourceEn,
   ...roomEn,
+  ...labEn,
 } as const;
 
 export type MessageKey = keyof typeof messages;

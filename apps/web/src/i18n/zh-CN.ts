@@ -8,6 +8,7 @@ import { programsZhCN } from './parts/programs.zh-CN.ts';
 import { lessonsLiveZhCN } from './parts/lessons-live.zh-CN.ts';
 import { kernelSourceZhCN } from './parts/kernel-source.zh-CN.ts';
 import { roomZhCN } from './parts/room.zh-CN.ts';
+import { labZhCN } from './parts/lab.zh-CN.ts';
 
 /** 简体中文. Technical terms (SYN, ACK, LISTEN, Send-Q …) stay in English; the course's Chinese names stand beside them. */
 const messages: Messages = {
@@ -368,6 +369,7 @@ const messages: Messages = {
   ...lessonsLiveZhCN,
   ...kernelSourceZhCN,
   ...roomZhCN,
+  ...labZhCN,
 };
 
 export const zhCN: Dictionary = { ...messages, ...ladderZhCN, ...machineZhCN, ...buffersZhCN, ...safetyZhCN, ...predictZhCN };

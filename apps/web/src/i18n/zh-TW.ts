@@ -8,6 +8,7 @@ import { programsZhTW } from './parts/programs.zh-TW.ts';
 import { lessonsLiveZhTW } from './parts/lessons-live.zh-TW.ts';
 import { kernelSourceZhTW } from './parts/kernel-source.zh-TW.ts';
 import { roomZhTW } from './parts/room.zh-TW.ts';
+import { labZhTW } from './parts/lab.zh-TW.ts';
 
 /**
  * 繁體中文. The course's names (客戶端, 服務端, 三次握手, 四次揮手, 發送緩衝區, 接收緩衝區) are kept in
@@ -371,6 +372,7 @@ const messages: Messages = {
   ...lessonsLiveZhTW,
   ...kernelSourceZhTW,
   ...roomZhTW,
+  ...labZhTW,
 };
 
 export const zhTW: Dictionary = { ...messages, ...ladderZhTW, ...machineZhTW, ...buffersZhTW, ...safetyZhTW, ...predictZhTW };

@@ -34,6 +34,24 @@ export function arrowTitle(a: ArrowRow): string {
   return a.proto === 'udp' ? 'UDP' : a.flags;
 }
 
+/**
+ * A lab packet's words (layout.ts L8), for the rows' list: lost with its reason, or how long the link took.
+ * '' for a packet that was not on the lab.
+ */
+export function linkWords(a: ArrowRow, t: T): string {
+  if (a.lost) return `✕ ${t('ladder.link.lost', { reason: t(`ladder.link.reason.${a.lost}`) })}`;
+  if (a.leg === 'depart') return a.delay !== undefined ? t('ladder.link.departed', { delay: formatTime(a.delay) }) : t('ladder.link.inFlight');
+  if (a.leg === 'arrive') return a.delay !== undefined ? t('ladder.link.arrived', { delay: formatTime(a.delay) }) : t('ladder.link.unseen');
+  return '';
+}
+
+/** The same, as the canvas writes it beside the arrow: the drop's row says the loss by its ✕, a departure only while in flight. */
+export function linkCanvasLabel(a: ArrowRow, t: T): string {
+  if (a.leg === undefined) return a.lost ? t('ladder.link.lost', { reason: t(`ladder.link.reason.${a.lost}`) }) : '';
+  if (a.leg === 'depart') return a.lost || a.delay !== undefined ? '' : t('ladder.link.inFlight');
+  return a.delay !== undefined ? t('ladder.link.arrived', { delay: formatTime(a.delay) }) : t('ladder.link.unseen');
+}
+
 export function markLabel(m: MarkInfo, t: T): string {
   switch (m.kind) {
     case 'notice':

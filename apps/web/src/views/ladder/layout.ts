@@ -1,9 +1,10 @@
 import type {
-  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, Model, SessionEvent, TcpBundleEvent, TcpSegmentEvent, UdpDatagramEvent,
+  ApiCallEvent, ApiNoticeEvent, KernelTcpEvent, KernelUdpEvent, LinkDropEvent, Model, SessionEvent, TcpBundleEvent, TcpSegmentEvent, UdpDatagramEvent,
 } from '@socketscope/shared';
+import { LegMatcher, learnLink, learnModelLink } from './legs.ts';
 import { FLAG_BIT, callMark, flagBits } from './marks.ts';
 import { LaneResolver, type ConnScan } from './resolve.ts';
-import { arrowRow, bundleRow, datagramRow, remoteFromArgs, type Run } from './rows.ts';
+import { arrowRow, bundleRow, datagramRow, dropRow, remoteFromArgs, type Run } from './rows.ts';
 import { buildSnapshot } from './snapshot.ts';
 import type { ArrowRow, BundleRow, LadderLayout, LadderOptions, LadderRow, PhaseSpan, StateBand } from './types.ts';
 
@@ -27,6 +28,11 @@ import type { ArrowRow, BundleRow, LadderLayout, LadderOptions, LadderRow, Phase
  * L6  O(1) amortised per event; LadderBuilder.update() appends when the events array only grew, and
  *     also when the caller keeps a sliding window (events dropped at the front): rows of dropped
  *     events go, everything learnt from them (lanes, handshake phases, states) stays.
+ * L8  The lab (wire events with `host`): a packet's departure (the sender host's capture) and its arrival
+ *     (the receiver's) are one arrow from the departure's row to the arrival's (legs.ts); a link.drop is
+ *     an arrow that stops at the link's middle with ✕, joined to its departure. Only departures change
+ *     the handshake and teardown phases; lab packets never bundle; the receiver's copy of an agent's
+ *     bundle makes no row (the sender's stands for the run). Without `host` nothing of this applies.
  */
 
 const BUNDLE_MIN = 8;
@@ -55,6 +61,8 @@ export class LadderBuilder {
   private memberCache = new Map<number, { lastIdx: number; rows: ArrowRow[] }>();
   /** the agent's bundles (tcp.bundle) by their id, so a later summary updates the row */
   private agentBundles = new Map<number, BundleRow>();
+  /** the lab's two captures of one packet, paired (L8) */
+  private legs = new LegMatcher();
   /** bumped whenever rows or lanes changed */
   version = 0;
 
@@ -79,6 +87,7 @@ export class LadderBuilder {
     }
     this.events = events;
     if (events.length === this.processed) return false;
+    if (this.processed === 0) learnModelLink(this.legs, model.link); // L8: the window may not hold the link.state
     for (let i = this.processed; i < events.length; i++) this.process(events[i]!, this.base + i);
     this.processed = events.length;
     this.version++;
@@ -126,13 +135,15 @@ export class LadderBuilder {
     this.run = null;
     this.lastWireTs = null;
     this.memberCache.clear();
+    this.legs = new LegMatcher();
   }
 
   private process(e: SessionEvent, idx: number): void {
     switch (e.type) {
       case 'tcp.segment': this.segment(e, idx); break;
       case 'tcp.bundle': this.agentBundle(e, idx); break;
-      case 'link.drop': break; // drawn once the lab's lessons come (the log names it)
+      case 'link.drop': this.linkDrop(e, idx); break;
+      case 'link.state': learnLink(this.legs, e); break;
       case 'udp.datagram': this.datagram(e, idx); break;
       case 'api.call': this.call(e, idx); break;
       case 'api.notice': this.notice(e, idx); break;
@@ -168,8 +179,12 @@ export class LadderBuilder {
     const fin = (bits & FLAG_BIT.FIN) !== 0;
     const rst = (bits & FLAG_BIT.RST) !== 0;
     const fromClient = e.src === c.client;
+    const leg = e.host ? this.legs.legOf(e, this.model.link?.hosts) : null;
     let handshake = false;
-    if (syn) {
+    if (leg === 'arrive') {
+      // L8: the departure changed the phases; an arrival only needs its lanes (a paired one takes the departure's)
+      handshake = syn || (rst && !fromClient && c.phase === 'syn');
+    } else if (syn) {
       handshake = true;
       if (!ack) c.synIdx = idx;
       c.phase = ack ? 'synack' : 'syn';
@@ -179,7 +194,7 @@ export class LadderBuilder {
       c.phase = 'est';
       if (c.synIdx !== undefined) this.phases.push({ kind: 'handshake', conn: c.key, fromIdx: c.synIdx, toIdx: idx });
     } else c.phase = 'est';
-    this.teardown(c, idx, fromClient, fin, ack, rst);
+    if (leg !== 'arrive') this.teardown(c, idx, fromClient, fin, ack, rst);
 
     const clientLane = this.res.clientLane(c);
     const serverLane = handshake ? this.res.listenLane(c, e.seq) : this.res.dataLane(c);
@@ -195,6 +210,11 @@ export class LadderBuilder {
     if (syn && e.seqNo !== null) { if (fromClient) c.isnC = e.seqNo; else c.isnS = e.seqNo; }
     const ts = e.wireTs ?? e.ts;
     const dt = this.wireDelta(ts);
+    if (leg) {
+      this.run = null;
+      this.rows.push(this.legRow(e, leg, arrowRow(e, bits, idx, ts, dt, from, to, c), ts));
+      return;
+    }
 
     // L4: runs of data one way collapse into a bundle
     const plain = (bits & (FLAG_BIT.SYN | FLAG_BIT.FIN | FLAG_BIT.RST | FLAG_BIT.URG)) === 0 && !(e.analysis && e.analysis.length > 0);
@@ -246,6 +266,7 @@ export class LadderBuilder {
    */
   private agentBundle(e: TcpBundleEvent, idx: number): void {
     this.run = null;
+    if (e.host && this.legs.legOf(e, this.model.link?.hosts) === 'arrive') return; // L8: the sender's copy stands for the run
     const known = this.agentBundles.get(e.bundle);
     if (known && this.rows.includes(known)) {
       known.segments = e.count;
@@ -284,7 +305,44 @@ export class LadderBuilder {
     this.res.lanes.touch(to, idx);
     const ts = e.wireTs ?? e.ts;
     const dt = this.wireDelta(ts);
-    this.rows.push(datagramRow(e, idx, ts, dt, from, to));
+    const row = datagramRow(e, idx, ts, dt, from, to);
+    const leg = e.host ? this.legs.legOf(e, this.model.link?.hosts) : null;
+    this.rows.push(leg ? this.legRow(e, leg, row, ts) : row);
+  }
+
+  /** L8: a lab capture's row, paired with the other capture (or the drop) of the same packet. */
+  private legRow(e: TcpSegmentEvent | UdpDatagramEvent, leg: 'depart' | 'arrive', row: ArrowRow, ts: number): ArrowRow {
+    row.leg = leg;
+    if (leg === 'depart') this.legs.depart(e, row, ts);
+    else this.legs.arrive(e, row, ts);
+    return row;
+  }
+
+  /** L8: the link dropped a packet: an arrow from the sender's lane to the link's middle, ending in ✕. */
+  private linkDrop(e: LinkDropEvent, idx: number): void {
+    this.run = null;
+    let from: number;
+    let to: number;
+    let c: ConnScan | undefined;
+    const bits = flagBits(e.flags ?? []);
+    if (e.proto === 'tcp') {
+      c = this.res.connScan({ ...e, type: 'tcp.segment', flags: e.flags ?? [], seqNo: e.seqNo ?? null, ackNo: null, win: null, options: {}, inferred: false, bytes: '' }, bits);
+      const fromClient = e.src === c.client;
+      // a lost SYN or SYN+ACK is the listening socket's, as its capture would have been (L2)
+      const serverLane = (bits & FLAG_BIT.SYN) !== 0 ? this.res.listenLane(c, e.seq) : this.res.dataLane(c);
+      const clientLane = this.res.clientLane(c);
+      from = fromClient ? clientLane : serverLane;
+      to = fromClient ? serverLane : clientLane;
+    } else {
+      from = this.res.udpLane(e.src, e.dst);
+      to = this.res.udpLane(e.dst, e.src);
+    }
+    this.res.lanes.touch(from, idx);
+    this.res.lanes.touch(to, idx);
+    const ts = e.wireTs;
+    const row = dropRow(e, bits, idx, ts, this.wireDelta(ts), from, to, c);
+    this.legs.drop(e, row, ts);
+    this.rows.push(row);
   }
 
   private call(e: ApiCallEvent, idx: number): void {

@@ -1,4 +1,4 @@
-import type { SessionEvent, TcpSegmentEvent } from '@socketscope/shared';
+import type { LinkDropEvent, SessionEvent, TcpSegmentEvent } from '@socketscope/shared';
 import { endpoint } from '@socketscope/shared';
 import { FLAG_BIT, flagsLabelOf } from './marks.ts';
 import type { ConnScan } from './resolve.ts';
@@ -49,6 +49,16 @@ export function datagramRow(e: Extract<SessionEvent, { type: 'udp.datagram' }>, 
   return {
     kind: 'arrow', idx, seq: e.seq, ts, proto: 'udp', from, to, flags: '', hasAck: false, relSeq: null, relAck: null,
     len: e.len, win: null, inferred: e.inferred, analysis: NO_ANALYSIS, dt, bytes: e.bytes,
+  };
+}
+
+/** A packet the lab's link dropped (L8): its flags and numbers as its capture would show them, and why. */
+export function dropRow(e: LinkDropEvent, bits: number, idx: number, ts: number, dt: number | null, from: number, to: number, c: ConnScan | undefined): ArrowRow {
+  const fromClient = c !== undefined && e.src === c.client;
+  return {
+    kind: 'arrow', idx, seq: e.seq, ts, proto: e.proto, from, to, flags: e.proto === 'tcp' ? flagsLabelOf(bits) : '', hasAck: false,
+    relSeq: c ? relative(e.seqNo ?? null, fromClient ? c.isnC : c.isnS) : null, relAck: null,
+    len: e.len, win: null, inferred: false, analysis: NO_ANALYSIS, dt, bytes: '', lost: e.reason,
   };
 }
 

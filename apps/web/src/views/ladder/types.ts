@@ -1,4 +1,4 @@
-import type { ApiCallName, ApiNoticeEvent, SocketRole, TcpState } from '@socketscope/shared';
+import type { ApiCallName, ApiNoticeEvent, LinkDropEvent, SocketRole, TcpState } from '@socketscope/shared';
 
 /**
  * What layoutLadder() hands the renderer. Rows are pure data (no translated text): format.ts turns
@@ -62,6 +62,18 @@ export interface ArrowRow extends RowBase {
   bytes: string;
   /** set on rows that are members of an expanded bundle */
   bundle?: number;
+  /**
+   * The lab (both hosts captured, rule L8): which capture of the packet this row is. A departure's arrow
+   * runs down to its arrival's row (or to its drop's ✕); an arrival without a departure starts at the
+   * link's middle. Absent on loopback.
+   */
+  leg?: 'depart' | 'arrive' | undefined;
+  /** event index of the other end of this packet's arrow: a departure's arrival or drop, an arrival's or a drop's departure */
+  pairIdx?: number;
+  /** µs the link took: arrival's capture − departure's (on both rows once paired) */
+  delay?: number;
+  /** the link dropped it (link.drop; and the departure a drop was matched to): drawn to the link's middle, ending in ✕ */
+  lost?: LinkDropEvent['reason'];
 }
 
 export interface BundleRow extends RowBase {

@@ -7,6 +7,7 @@ import { appStore, useApp } from '../../store/store.ts';
 import { EventLog } from '../EventLog.tsx';
 import { MaximizeButton } from '../Panel.tsx';
 import { SocketCard } from '../SocketCard.tsx';
+import { LinkStrip } from '../lab/LinkStrip.tsx';
 
 const TAB_KEY = { code: 'tab.code', cards: 'tab.cards', log: 'tab.log' } as const;
 
@@ -54,6 +55,7 @@ function LessonCards({ since }: { since: number | undefined }) {
   }, [since, alone]);
   return (
     <div className="lesson-cards" data-testid="socket-cards" ref={box}>
+      <LinkStrip />
       {order.length === 0 ? <p className="empty">{t('cards.emptyLesson')}</p> : null}
       {order.map((id) => <SocketCard key={id} id={id} rich since={since} />)}
     </div>
