@@ -62,6 +62,18 @@ describe('lessons', () => {
     }
   });
 
+  it('a step’s explanation is read whole in the room at 1280×720 beside two listings: ≤ 520 characters in English, ≤ 250 in Chinese', () => {
+    // the room's layout never scrolls or cuts the explanation (views/room.css): the listings give way, and a
+    // longer text squeezed them below their lit line (seen in tcp-loss's first screenshots)
+    for (const l of LESSONS) {
+      for (const step of l.steps) {
+        expect(step.explain.en.length, `${l.id}/${step.id} en`).toBeLessThanOrEqual(520);
+        expect(step.explain['zh-CN'].length, `${l.id}/${step.id} zh-CN`).toBeLessThanOrEqual(250);
+        expect(step.explain['zh-TW'].length, `${l.id}/${step.id} zh-TW`).toBeLessThanOrEqual(250);
+      }
+    }
+  });
+
   it('titles and summaries are distinct per language (not copied English)', () => {
     for (const l of LESSONS) {
       expect(l.summary.en, l.id).not.toBe(l.summary['zh-CN']);

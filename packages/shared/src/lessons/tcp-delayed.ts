@@ -60,9 +60,9 @@ export const tcpDelayedLesson = defineLesson({
     {
       id: 'client.connect', role: 'client', client: ['socket', 'connect'], link: [{ from: 'client', match: 'syn' }],
       explain: t(
-        'connect() 发出 SYN，客户端进入 SYN_SENT——链路把这个 SYN 丢了。没有回答，客户端内核等满初始重传超时（1 秒）才重传 SYN（序号和第一次相同）。重传的 SYN 100 毫秒后到达，服务端内核回 SYN+ACK，这个连接请求处于 SYN_RECV；又过 100 毫秒 SYN+ACK 到达，客户端回 ACK，进入 ESTABLISHED，connect() 返回：总共约 1.2 秒。再过 100 毫秒 ACK 到达，服务端这一侧才变成 ESTABLISHED——SYN_RECV 持续了一个来回（200 毫秒）。',
-        'connect() 送出 SYN，客戶端進入 SYN_SENT——鏈路把這個 SYN 丟了。沒有回答，客戶端核心等滿初始重傳逾時（1 秒）才重傳 SYN（序號和第一次相同）。重傳的 SYN 100 毫秒後到達，服務端核心回 SYN+ACK，這個連線請求處於 SYN_RECV；又過 100 毫秒 SYN+ACK 到達，客戶端回 ACK，進入 ESTABLISHED，connect() 返回：總共約 1.2 秒。再過 100 毫秒 ACK 到達，服務端這一側才變成 ESTABLISHED——SYN_RECV 持續了一個來回（200 毫秒）。',
-        'connect() sends SYN and the client is in SYN_SENT — and the link loses that SYN. No answer comes, so the client’s kernel waits out its initial retransmission timeout (1 s) and sends the SYN again (with the same sequence number). The retransmitted SYN arrives 100 ms later and the server’s kernel answers SYN+ACK, holding the request in SYN_RECV; 100 ms later the SYN+ACK arrives, the client answers ACK and is ESTABLISHED, and connect() returns: about 1.2 s in all. 100 ms after that the ACK arrives and only then is the server side ESTABLISHED — SYN_RECV lasted one round trip (200 ms).',
+        'connect() 发出 SYN，客户端进入 SYN_SENT，链路却把 SYN 丢了。没有回答，客户端内核等满初始重传超时（1 秒）才重传 SYN。100 毫秒后它到达，服务端回 SYN+ACK，请求处于 SYN_RECV；再过 100 毫秒客户端收到，回 ACK，进入 ESTABLISHED，connect() 返回：共约 1.2 秒。ACK 又走 100 毫秒，服务端才 ESTABLISHED：SYN_RECV 持续一个来回（200 毫秒）。',
+        'connect() 送出 SYN，客戶端進入 SYN_SENT，鏈路卻把 SYN 丟了。沒有回答，客戶端核心等滿初始重傳逾時（1 秒）才重傳 SYN。100 毫秒後它到達，服務端回 SYN+ACK，請求處於 SYN_RECV；再過 100 毫秒客戶端收到，回 ACK，進入 ESTABLISHED，connect() 返回：共約 1.2 秒。ACK 又走 100 毫秒，服務端才 ESTABLISHED：SYN_RECV 持續一個來回（200 毫秒）。',
+        'connect() sends SYN (client in SYN_SENT) and the link loses it. No answer comes, so the client’s kernel waits out its initial retransmission timeout (1 s) and sends the SYN again. It arrives 100 ms later; the server answers SYN+ACK and holds the request in SYN_RECV. 100 ms on, the client answers ACK, is ESTABLISHED and connect() returns: about 1.2 s in all. The ACK takes 100 ms more: SYN_RECV lasted one round trip (200 ms).',
       ),
     },
     {

@@ -91,9 +91,9 @@ export const tcpLossLesson = defineLesson({
       id: 'burst', role: 'both', server: ['recv'], client: ['burst'], order: ['server', 'client'],
       link: [{ from: 'client', match: 'data' }],
       explain: t(
-        '服务端在 recv() 里等着；客户端的 8000 字节被内核切成 6 个报文段（5 × 1448 + 760）一起发出。链路丢掉了第一个（丢包）。后面 5 个照样到达：服务端内核把它们放进乱序队列，但 recv() 拿不到——第 0 字节还没到，所以 Recv-Q 仍是 0。每到一个，服务端内核就回一个确认号不变的 ACK（重复 ACK，附带 SACK 说明已经收到了哪些）。客户端内核看到这些重复 ACK，不等计时器就立刻重传第一个报文段（快速重传），大约一个来回之后。空洞补上了，recv() 一次返回全部 8000 字节，服务端检查：完整、按顺序、没有空洞。',
-        '服務端在 recv() 裡等著；客戶端的 8000 位元組被核心切成 6 個區段（5 × 1448 + 760）一起送出。鏈路丟掉了第一個（遺失）。後面 5 個照樣到達：服務端核心把它們放進亂序佇列，但 recv() 拿不到——第 0 位元組還沒到，所以 Recv-Q 仍是 0。每到一個，服務端核心就回一個確認號不變的 ACK（重複 ACK，附帶 SACK 說明已經收到了哪些）。客戶端核心看到這些重複 ACK，不等計時器就立刻重傳第一個區段（快速重傳），大約一個來回之後。空洞補上了，recv() 一次傳回全部 8000 位元組，服務端檢查：完整、依順序、沒有空洞。',
-        'The server waits in recv(); the client’s kernel cuts the 8000 bytes into 6 segments (5 × 1448 + 760) and sends them together. The link lost the first one (丢包). The other 5 still arrive: the server’s kernel keeps them in its out-of-order queue, but recv() cannot have them — byte 0 has not come, so Recv-Q stays 0. For each one the server’s kernel sends an ACK with the same acknowledgement number (a duplicate ACK, with SACK saying what did arrive). Seeing them, the client’s kernel retransmits the first segment at once, without waiting for its timer (fast retransmit), about one round trip later. The gap is filled, recv() returns all 8000 bytes at once, and the server checks them: complete, in order, no gap.',
+        '客户端的 8000 字节被切成 6 个报文段（5 × 1448 + 760）一起发出，链路丢掉了第一个（丢包）。后面 5 个照样到达，服务端内核把它们放进乱序队列，recv() 却拿不到：第 0 字节还没到，Recv-Q 仍是 0。每到一个，服务端就回一个确认号不变的 ACK（重复 ACK，附带 SACK）。客户端内核看到重复 ACK，不等计时器就重传第一个报文段（快速重传）。空洞补上，recv() 一次返回全部 8000 字节：完整、按顺序。',
+        '客戶端的 8000 位元組被切成 6 個區段（5 × 1448 + 760）一起送出，鏈路丟掉了第一個（遺失）。後面 5 個照樣到達，服務端核心把它們放進亂序佇列，recv() 卻拿不到：第 0 位元組還沒到，Recv-Q 仍是 0。每到一個，服務端就回一個確認號不變的 ACK（重複 ACK，附帶 SACK）。客戶端核心看到重複 ACK，不等計時器就重傳第一個區段（快速重傳）。空洞補上，recv() 一次傳回全部 8000 位元組：完整、依順序。',
+        'The client’s 8000 bytes leave as 6 segments (5 × 1448 + 760); the link loses the first (丢包). The other 5 arrive and wait in the server kernel’s out-of-order queue: byte 0 is missing, so recv() gets nothing and Recv-Q stays 0. Each one is answered by a duplicate ACK (same ack number, with SACK). Seeing them, the client’s kernel resends the first segment at once (fast retransmit). The gap is filled: recv() returns all 8000 bytes, complete and in order.',
       ),
     },
     {
