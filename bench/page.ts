@@ -21,16 +21,20 @@
  *
  * The lessons use their fixed tutorial ports: run this where nothing else runs lessons at the same time.
  * Knobs: PAGE_NO_BUILD=1 measures apps/web/dist as it is instead of building it first; PAGE_DIST=DIR
- * measures another build of the page; PAGE_LINES=static,latency,stream,lessons,feed,heap runs only those.
+ * measures another build of the page; PAGE_LINES=static,latency,stream,lessons,feed,heap runs only those;
+ * PAGE_PROFILE=FILE writes the main thread's CPU profile of the 10,000 events/s stream there and prints
+ * its heaviest functions (the profiler's own cost is then in that stream's figures); PAGE_TRACE=FILE a
+ * Chrome trace of it (style, layout and paint with what they touched).
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventInput } from '../packages/shared/src/index.ts';
 import { KIT_TOKEN } from '../apps/agent/test/reliability-kit.ts';
 import { generateSession } from './fixtures/session-gen.ts';
 import { ROOT } from './lib/agent-process.ts';
 import { asMessages, injectAt, startCapturingAgent, type AgentServer } from './page/agent.ts';
-import { closePage, launch, longSummary, MainThread, openPage, type Browser } from './page/browser.ts';
+import { closePage, launch, longSummary, MainThread, openPage, profileSummary, type Browser } from './page/browser.ts';
 import { BLANK_PATH, FeedServer } from './page/feed-server.ts';
 import { heapLine } from './page/heap.ts';
 import { latencyLines } from './page/latency.ts';
@@ -44,6 +48,10 @@ export const boundMs = 25 * 60_000;
 
 const DIST = process.env['PAGE_DIST'] ?? path.join(ROOT, 'apps/web/dist');
 const LINES = new Set((process.env['PAGE_LINES'] ?? 'static,latency,stream,lessons,feed,heap').split(','));
+/** a file to write the main thread's CPU profile of the 10,000 events/s stream to (its figures then include the profiler's cost) */
+const PROFILE = process.env['PAGE_PROFILE'];
+/** a file to write a Chrome trace (devtools.timeline) of that stream to */
+const TRACE = process.env['PAGE_TRACE'];
 const say = (line: string) => { if (!process.argv.includes('--json')) process.stderr.write(`  page: ${line}\n`); };
 const STREAM_RATE = 10_000;
 const STREAM_MS = 5000;
@@ -59,11 +67,19 @@ async function agentStream(browser: Browser, h: AgentServer, events: EventInput[
   const main = await MainThread.attach(page);
   try {
     const resting = await restingLong(page, STREAM_MS);
+    if (PROFILE) await main.startProfile();
+    if (TRACE) await browser.startTracing(page, { path: TRACE, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     let seen: Awaited<ReturnType<typeof injectAt>> = [];
     const cost = await streamCost(page, main, async () => {
       seen = await injectAt(h, events, 0, STREAM_RATE, STREAM_MS);
       return seen.length;
     });
+    if (TRACE) await browser.stopTracing();
+    if (PROFILE) {
+      const profile = await main.stopProfile();
+      writeFileSync(PROFILE, JSON.stringify(profile));
+      for (const line of profileSummary(profile)) say(`profile: ${line}`);
+    }
     // the agent's outbound sends about one message a frame: as many events per message here
     const parse = await parseCost(page, asMessages(seen, Math.round(STREAM_RATE / 60)));
     const k = `${(STREAM_RATE / 1000).toFixed(0)},000 events/s`;

@@ -158,6 +158,30 @@ export interface Heap { used: number; buffers: number }
 type HeapUsage = { usedSize: number; backingStorageSize?: number };
 const heapOf = (u: HeapUsage): Heap => ({ used: u.usedSize, buffers: u.backingStorageSize ?? 0 });
 
+export interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time by function, the heaviest first: "12.3 %  name  file:line" lines. */
+export function profileSummary(p: CpuProfile, top = 30): string[] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let total = 0;
+  p.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const dt = p.timeDeltas[i] ?? 0;
+    total += dt;
+    if (!n) return;
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'}  ${f.url.split('/').at(-1) ?? ''}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  return [...self].toSorted((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([k, us]) => `${((us / Math.max(1, total)) * 100).toFixed(1).padStart(5)} %  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`);
+}
+
 /** CPU time of the page's renderer main thread, from CDP's Performance metrics. */
 export class MainThread {
   private constructor(private readonly cdp: CDPSession) {}
@@ -177,6 +201,19 @@ export class MainThread {
   async times(): Promise<{ cpu: number; task: number; script: number; layout: number }> {
     const m = await this.metrics();
     return { cpu: (m['ThreadTime'] ?? NaN) * 1000, task: (m['TaskDuration'] ?? NaN) * 1000, script: (m['ScriptDuration'] ?? NaN) * 1000, layout: ((m['LayoutDuration'] ?? 0) + (m['RecalcStyleDuration'] ?? 0)) * 1000 };
+  }
+
+  /** Starts the V8 CPU profiler on the main thread (PAGE_PROFILE: where the time goes, not a figure). */
+  async startProfile(): Promise<void> {
+    await this.cdp.send('Profiler.enable');
+    await this.cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await this.cdp.send('Profiler.start');
+  }
+
+  /** Stops it: the profile (Chrome DevTools' .cpuprofile format). */
+  async stopProfile(): Promise<CpuProfile> {
+    const { profile } = await this.cdp.send('Profiler.stop');
+    return profile as CpuProfile;
   }
 
   /** the main thread's JS heap after a forced GC */

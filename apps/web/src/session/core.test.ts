@@ -129,3 +129,37 @@ describe('SessionCore: one diff per change, for the page to render', () => {
     expect(Object.keys(d.model!.sockets)).toEqual(['s9']);
   });
 });
+
+describe('SessionCore: the ladder\'s picture goes with its rows', () => {
+  const PAINT = {
+    locale: 'en' as const, projector: false, rowH: 46, width: 1000, viewH: 400, dpr: 1, x0: 0,
+    box: { following: true, viewH: 400, boxH: 472, headerH: 72, scrollY: 0 },
+    palette: { bg: '#fff', fg: '#000', muted: '#444', line: '#888', panel: '#eee', select: '#ff0', callBg: '#ffe',
+      kind: { syn: '#00f', data: '#000', fin: '#707', rst: '#c00', ack: '#333', udp: '#066' },
+      state: { listen: '#ccf', opening: '#fe8', open: '#bec', closing: '#edf', waiting: '#ddd', closed: '#f1f1f1' },
+      font: 'sans-serif', mono: 'monospace', callMono: 'monospace' },
+  };
+
+  it('asks for a picture once per change of the rows or of the canvas, and none without a canvas', () => {
+    const core = new SessionCore();
+    core.setView(VIEW);
+    core.agentEvents([call(0, 10, 's1', 'listen')]);
+    core.diff();
+    expect(core.takePicture()).toBeNull(); // no canvas on screen yet
+    core.setPaint(PAINT);
+    core.diff();
+    const p = core.takePicture()!;
+    expect(p.layout.rows.length).toBe(1);
+    expect(core.takePicture()).toBeNull(); // once
+    core.agentEvents([call(1, 20, 's2', 'connect')]);
+    core.diff();
+    expect(core.takePicture()!.layout.rows.length).toBe(2);
+    core.setPaint({ ...PAINT, x0: 10 }); // a scroll: the same rows again
+    expect(core.diff()).not.toBeNull();
+    expect(core.takePicture()!.paint.x0).toBe(10);
+    core.setPaint(null);
+    core.agentEvents([call(2, 30, 's2', 'send')]);
+    core.diff();
+    expect(core.takePicture()).toBeNull();
+  });
+});

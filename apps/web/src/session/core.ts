@@ -3,7 +3,8 @@ import { LadderBuilder } from '../views/ladder/layout.ts';
 import { EMPTY_FRAME, frameOf, type LadderFrame } from '../views/ladder/frame.ts';
 import { LogIndex } from './log.ts';
 import { happenedAt, WireSkew } from './placement.ts';
-import type { Diff, LogFilter, LogNote, LogWindow, ModelPatch, RowMark, ViewRequest } from './protocol.ts';
+import type { LadderLayout } from '../views/ladder/types.ts';
+import type { Diff, LadderPaint, LogFilter, LogNote, LogWindow, ModelPatch, RowMark, ViewRequest } from './protocol.ts';
 import { Timeline } from './timeline.ts';
 
 /**
@@ -16,7 +17,8 @@ import { Timeline } from './timeline.ts';
  * it happened (a captured packet that arrived late goes in among the rows already drawn) → `diff()`
  * turns what changed into one message for the page: the entities the fold replaced, the ladder's rows
  * in view, the log's rows in view, new lesson step markers, counts. Nothing waits and nothing is
- * computed twice: the page renders the diff.
+ * computed twice: the page renders the diff. The ladder's picture of the same rows is painted by the
+ * worker (`takePicture`, session/picture.ts) and goes in the same diff.
  */
 
 /** events the ladder lays out at most: a lesson is a few hundred; a busy session shows its newest */
@@ -51,6 +53,11 @@ export class SessionCore {
   private builder = new LadderBuilder();
   private builderFor: string | null = null;
   private cursorWindow: { at: number; events: SessionEvent[] } | null = null;
+  // the ladder's picture: what the page's canvas shows, the layout the last frame came from, and whether
+  // either changed since the last picture
+  private paint: LadderPaint | null = null;
+  private layoutNow: LadderLayout | null = null;
+  private pictureDue = false;
 
   /** Events from the agent, validated, in stream order; `bad`: how many the connection dropped as invalid. */
   agentEvents(events: readonly SessionEvent[], bad = 0): void {
@@ -115,6 +122,23 @@ export class SessionCore {
     if (view.cursor !== this.view.cursor) this.cursorWindow = null;
     this.view = view;
     this.changed = true;
+  }
+
+  /** The page's canvas: its size, scroll position and look (null: none on screen). */
+  setPaint(paint: LadderPaint | null): void {
+    this.paint = paint;
+    this.pictureDue = paint !== null;
+    this.changed = true;
+  }
+
+  /**
+   * What the ladder's picture must show, once after each change of the rows laid out, the selection or the
+   * page's canvas (null: nothing to paint). Called right after `diff()`: the picture goes with its rows.
+   */
+  takePicture(): { layout: LadderLayout; paint: LadderPaint; selected: number | null } | null {
+    if (!this.pictureDue || !this.paint || !this.layoutNow) return null;
+    this.pictureDue = false;
+    return { layout: this.layoutNow, paint: this.paint, selected: this.view.selected };
   }
 
   get dirty(): boolean {
@@ -218,6 +242,7 @@ export class SessionCore {
     };
     if (!prev || prev.sources !== model.sources) fields.sources = model.sources;
     if (!prev || prev.scenario !== model.scenario) { if (model.scenario) fields.scenario = model.scenario; }
+    if (!prev || prev.link !== model.link) { if (model.link) fields.link = model.link; } // F25: the lab link strip (views/lab)
     // F23: the lists are compared only when orderVersion says they moved
     const moved = (a: readonly string[] | undefined, b: readonly string[]) => !prev || (prev.orderVersion !== model.orderVersion && !sameList(a!, b));
     if (moved(prev?.socketOrder, model.socketOrder)) fields.socketOrder = this.sentModel.socketOrder;
@@ -259,8 +284,11 @@ export class SessionCore {
     const sent = `${this.builder.version}|${model.version}|${key}|${JSON.stringify(v)}|${this.view.selected}`;
     if (sent === this.sentLadder) return null;
     this.sentLadder = sent;
+    this.pictureDue = this.paint !== null;
+    this.layoutNow = null;
     if (events.length === 0) return EMPTY_FRAME;
     const layout = this.builder.snapshot(model, new Set(v.expanded));
+    this.layoutNow = layout;
     const first = v.follow ? layout.rows.length - v.count : v.first;
     return frameOf(layout, first, v.count, this.view.selected);
   }

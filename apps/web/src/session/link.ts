@@ -3,7 +3,8 @@ import type { AppState } from '../store/slices.ts';
 import { EMPTY_LOG } from '../store/slices.ts';
 import type { AppStore } from '../store/store.ts';
 import { EMPTY_FRAME } from '../views/ladder/frame.ts';
-import type { Answer, CommandReply, Diff, FromWorker, ModelPatch, Query, RowsInView, ToWorker, ViewRequest } from './protocol.ts';
+import type { PaintView, PictureAt, RemotePicture } from '../views/ladder/paint.ts';
+import type { Answer, CommandReply, Diff, FromWorker, LadderPicture, ModelPatch, Query, RowsInView, ToWorker, ViewRequest } from './protocol.ts';
 
 /**
  * The page's end of the session worker (session.worker.ts): it starts the worker, applies each diff to the store
@@ -37,6 +38,7 @@ export class SessionLink {
     // the cursor, the selection and the log's filter are the store's: the worker hears of every change
     this.unsubscribe = store.subscribe((s, prev) => {
       if (s.cursor !== prev.cursor || s.selectedSeq !== prev.selectedSeq || s.layerFilter !== prev.layerFilter || s.sockFilter !== prev.sockFilter) this.viewChanged();
+      if (s.locale !== prev.locale) this.paintChanged();
     });
     this.viewChanged();
   }
@@ -106,9 +108,23 @@ export class SessionLink {
     });
   }
 
+  /** The ladder's canvas changed (size, scroll, look) or the locale did: the worker paints for it. */
+  paintChanged(): void {
+    const v = picture.view;
+    const paint = v ? { ...v, locale: this.store.getState().locale } : null;
+    const key = JSON.stringify(paint);
+    if (key === this.paintPosted) return;
+    this.paintPosted = key;
+    this.post({ t: 'paint', paint });
+  }
+
+  private paintPosted = '';
+
   private receive(m: FromWorker): void {
     switch (m.t) {
       case 'diff': {
+        // the picture first, then the rows (React commits them in a microtask): both are in the same frame
+        if (m.diff.picture) showPicture(m.diff.picture);
         this.store.setState((s) => applyDiff(s, m.diff));
         const n = m.diff.n;
         // applied; the worker may send the next once this frame is drawn (a hidden page has no frames)
@@ -171,6 +187,64 @@ export function setLogView(v: RowsInView | null): void {
   logView = v;
   link?.viewChanged();
 }
+
+// ── the ladder's picture ────────────────────────────────────────────────────────────────────────
+/**
+ * The page's end of the ladder's picture: the canvas on screen, what it shows (the view the Ladder says it
+ * has), and the last bitmap the worker painted. A bitmap is drawn as it arrives, outside React; a scroll
+ * draws the last one moved by the scroll at once, until the worker's new picture comes (one diff later).
+ */
+const picture: { canvas: HTMLCanvasElement | null; view: PaintView | null; at: PictureAt | null; last: LadderPicture | null; n: number; drawn: string } = {
+  canvas: null, view: null, at: null, last: null, n: 0, drawn: '',
+};
+
+function showPicture(p: LadderPicture): void {
+  picture.last?.bitmap.close();
+  picture.last = p;
+  picture.n++;
+  // following, the picture was painted for the newest rows, which the page is about to show
+  if (picture.at?.following) picture.at = { ...picture.at, x0: p.x0, y0: p.y0 };
+  drawPicture();
+}
+
+function drawPicture(): void {
+  const { canvas, last, at, view } = picture;
+  if (!canvas || !last || !at || !view) return;
+  const key = `${picture.n}|${at.x0}|${at.y0}`;
+  if (picture.drawn === key && canvas.width === last.bitmap.width) return;
+  const { width: w, height: h } = last.bitmap;
+  if (canvas.width !== w) canvas.width = w;
+  if (canvas.height !== h) canvas.height = h;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  picture.drawn = key;
+  ctx.clearRect(0, 0, w, h);
+  ctx.drawImage(last.bitmap, Math.round((last.x0 - at.x0) * view.dpr), Math.round((last.y0 - at.y0) * view.dpr));
+}
+
+/** What the Ladder in the page calls instead of painting (views/ladder/Ladder.tsx `remote`). */
+export const ladderPicture: RemotePicture = {
+  canvas(c) {
+    if (c === picture.canvas) return;
+    picture.canvas = c;
+    picture.drawn = '';
+    drawPicture();
+  },
+  view(v, at) {
+    picture.view = v;
+    picture.at = at;
+    link?.paintChanged();
+    drawPicture();
+  },
+  close() {
+    picture.view = null;
+    picture.at = null;
+    picture.canvas = null;
+    picture.last?.bitmap.close();
+    picture.last = null;
+    link?.paintChanged();
+  },
+};
 
 /** The store after one diff: one object per change, nothing recomputed. */
 export function applyDiff(s: AppState, d: Diff): Partial<AppState> {

@@ -2,7 +2,9 @@ import type {
   Capabilities, ClassPollInput, CommandInput, ConnModel, Layer, Model, PollState, ProcModel, ScenarioStepEvent, SessionEvent, ShareInfo, SocketError, SocketModel,
 } from '@socketscope/shared';
 import type { LadderFrame } from '../views/ladder/frame.ts';
+import type { PaintView } from '../views/ladder/paint.ts';
 import type { MessageKey } from '../i18n/en.ts';
+import type { Locale } from '../i18n/index.ts';
 
 /**
  * What the page and its session worker say to each other (session.worker.ts ↔ link.ts). The worker owns the
@@ -10,7 +12,8 @@ import type { MessageKey } from '../i18n/en.ts';
  * snapshots, and the layout of what the views show. The page renders what it is sent.
  *
  * - The page tells the worker what it looks at (`view`: the cursor, the ladder's and the log's rows in
- *   view) whenever that changes; it sticks until the next one.
+ *   view) whenever that changes; it sticks until the next one. The ladder's picture is painted in the
+ *   worker (`paint`: the canvas's size, scroll position, colours and type), and a diff carries it as a bitmap.
  * - The worker posts one `diff` per frame at most, and the next only after the page has applied the last
  *   (`ack`): a page that falls behind gets fewer, bigger diffs, never a queue.
  * - Everything else is a request with an id (`cmd` to the agent, `query` to the worker) and one answer.
@@ -55,6 +58,16 @@ export interface ViewRequest {
   log: (RowsInView & { filter: LogFilter }) | null;
 }
 
+/** What the worker paints the ladder's picture for (the page's canvas); null: no canvas on screen. */
+export type LadderPaint = PaintView & { locale: Locale };
+
+/** The ladder's picture for the rows of the same diff, painted at content position (x0, y0). */
+export interface LadderPicture {
+  bitmap: ImageBitmap;
+  x0: number;
+  y0: number;
+}
+
 // ── the diff ────────────────────────────────────────────────────────────────────────────────────
 /** Entities that changed since the last diff (null: removed), and the model's own fields when they changed. */
 export interface ModelPatch {
@@ -64,7 +77,7 @@ export interface ModelPatch {
   conns: Record<string, ConnModel | null>;
   procs: Record<string, ProcModel | null>;
   byEndpoints: Record<string, string | null>;
-  fields: Partial<Pick<Model, 'version' | 'pictureVersion' | 'orderVersion' | 'lastSeq' | 'events' | 'missing' | 'counts' | 'sources' | 'scenario' | 'socketOrder' | 'connOrder' | 'procOrder'>>;
+  fields: Partial<Pick<Model, 'version' | 'pictureVersion' | 'orderVersion' | 'lastSeq' | 'events' | 'missing' | 'counts' | 'sources' | 'scenario' | 'link' | 'socketOrder' | 'connOrder' | 'procOrder'>>;
 }
 
 export interface LogWindow {
@@ -92,6 +105,8 @@ export interface Diff {
   model?: ModelPatch;
   ladder?: LadderFrame;
   log?: LogWindow;
+  /** the ladder's picture, when it changed (the rows, the selection, the scroll position or the look) */
+  picture?: LadderPicture;
   /** the lesson step markers (scenario.step events, page seqs) added since the last diff (all, on reset) */
   steps?: ScenarioStepEvent[];
   /** totals since the session began */
@@ -164,6 +179,7 @@ export type ToWorker =
   | { t: 'connect'; url: string }
   | { t: 'open'; name: string; bytes: Uint8Array }
   | { t: 'view'; view: ViewRequest }
+  | { t: 'paint'; paint: LadderPaint | null }
   | { t: 'ack'; n: number }
   | { t: 'cmd'; id: number; cmd: CommandInput }
   /** a student's answer or the teacher's question to the class; answered with `reply` */

@@ -7,6 +7,7 @@ import { DirectTransport } from '../connection/transport.ts';
 import { captureFormat, parseCapture } from '../recording/capture.ts';
 import { parseSession, serializeSession, type Problem } from '../recording/format.ts';
 import { SessionCore } from './core.ts';
+import { paintPicture } from './picture.ts';
 import type { Answer, CommandReply, FromWorker, Query, SessionInfo, SourceInfo, ToWorker } from './protocol.ts';
 import { MAX_EVENTS } from './timeline.ts';
 
@@ -32,8 +33,24 @@ const post = (m: FromWorker, transfer: Transferable[] = []): void => self.postMe
 function flushDiff(): void {
   const d = core.diff();
   if (!d) return;
+  // the ladder's picture of the same rows, painted here: the page only draws the bitmap
+  const pic = core.takePicture();
+  const picture = pic ? guarded(() => paintPicture(pic.layout, pic.paint, pic.selected)) : null;
+  if (picture) d.picture = picture;
   awaiting = true;
-  post({ t: 'diff', diff: d });
+  post({ t: 'diff', diff: d }, picture ? [picture.bitmap] : []);
+}
+
+/** A picture that could not be painted is said once on the console; the diff goes without it. */
+let paintFailed = false;
+function guarded<R>(f: () => R): R | null {
+  try {
+    return f();
+  } catch (err) {
+    if (!paintFailed) console.error(`SocketScope: the ladder's picture failed: ${(err as Error).stack ?? String(err)}`);
+    paintFailed = true;
+    return null;
+  }
 }
 
 /** Posts a diff now, or once the page has applied the one it has. */
@@ -238,6 +255,7 @@ self.addEventListener('message', (ev: MessageEvent<ToWorker>) => {
     case 'connect': connect(m.url); return;
     case 'open': open(m.name, m.bytes); return;
     case 'view': core.setView(m.view); schedule(); return;
+    case 'paint': core.setPaint(m.paint); schedule(); return;
     case 'ack':
       awaiting = false;
       schedule();

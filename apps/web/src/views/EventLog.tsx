@@ -99,12 +99,15 @@ export function EventLog({ embedded = false }: { embedded?: boolean }) {
   };
 
   const rows: ReactNode[] = [];
+  // Keyed by the shown index modulo the window's size: a row that stays in view keeps its element (only its
+  // wrapper moves, LogLine is not rendered again), and a new row takes the element of the row that left, so
+  // a diff that adds one row renders one row, and a stream that replaces every row reuses every element.
+  const slots = Math.max(1, last - first + 1);
   for (let k = first; k <= last; k++) {
     const row = log.rows[k - log.first];
     if (!row) continue;
     rows.push(
-      // keyed by slot, not by row: as rows stream past, the same elements take the new rows' text
-      <div key={k - first} className="log-row-wrap" style={{ transform: `translateY(${k * rowH - shift}px)` }}>
+      <div key={k % slots} className="log-row-wrap" style={{ transform: `translateY(${k * rowH - shift}px)` }}>
         <LogLine row={row} selected={row.event !== undefined && row.event.seq === selected} />
       </div>,
     );
@@ -195,4 +198,8 @@ const LogLine = memo(function LogLine({ row, selected }: { row: LogRow; selected
       </span>
     </div>
   );
-}, (a, b) => a.row.n === b.row.n && a.row.event === b.row.event && a.selected === b.selected);
+  // the worker sends rows as copies (a diff is a structured clone): the same row is the same place in the log
+  // holding the same event (a new session numbers its rows from 0 again)
+}, (a, b) => a.selected === b.selected && a.row.n === b.row.n && a.row.at === b.row.at && a.row.mark === b.row.mark
+  && a.row.event?.seq === b.row.event?.seq && a.row.event?.ts === b.row.event?.ts && a.row.event?.type === b.row.event?.type
+  && a.row.note?.kind === b.row.note?.kind);

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { SessionEvent } from '@socketscope/shared';
 import { useT } from '../i18n/useT.ts';
-import { currentLink, setLadderView } from '../session/link.ts';
+import { currentLink, ladderPicture, setLadderView } from '../session/link.ts';
 import { select } from '../store/playback.ts';
 import { appStore, useApp } from '../store/store.ts';
 import { layoutOf } from './ladder/frame.ts';
@@ -37,7 +37,7 @@ export function LadderPanel() {
   }, []);
 
   // no ladder on screen: the worker stops laying one out
-  useEffect(() => () => setLadderView(null), []);
+  useEffect(() => () => { setLadderView(null); ladderPicture.close(); }, []);
   const onView = useCallback((v: LadderView) => setLadderView(v), []);
   const onSelect = useCallback((seq: number) => select(appStore(), seq), []);
 
@@ -73,7 +73,7 @@ export function LadderPanel() {
     <section className="panel ladder-panel" data-testid="ladder-panel" aria-label={t('ladder.title')}>
       <MaximizeButton panel="ladder" />
       <div className="ladder-box" ref={box}>
-        <Ladder layout={layout} detail={detail} onView={onView} t={t} height={size.height} projector={big}
+        <Ladder layout={layout} detail={detail} onView={onView} t={t} height={size.height} projector={big} remote={ladderPicture}
           onSelect={onSelect} {...(selected !== null ? { selectedSeq: selected } : {})} />
       </div>
     </section>

@@ -4,6 +4,7 @@ import { useT } from '../i18n/useT.ts';
 import { useApp } from '../store/store.ts';
 import { ReplyLine } from './Reply.tsx';
 import { ProgramsPanel } from './programs/ProgramsPanel.tsx';
+import { LabPanel } from './lab/LabPanel.tsx';
 
 /** Python programs to run traced, and forms that create sockets by hand. Calls on an existing socket live on its card. */
 export function Playground() {
@@ -13,6 +14,7 @@ export function Playground() {
       <h2 id="play-title">{t('play.title')}</h2>
       <p className="muted small">{t('play.hint')}</p>
       <ProgramsPanel />
+      <LabPanel />
       <ListenForm />
       <ConnectForm />
       <UdpBindForm />

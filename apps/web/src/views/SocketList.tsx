@@ -4,6 +4,7 @@ import { setHideClosed } from '../store/actions.ts';
 import { appStore, useApp } from '../store/store.ts';
 import { MaximizeButton } from './Panel.tsx';
 import { SocketCard } from './SocketCard.tsx';
+import { LinkStrip } from './lab/LinkStrip.tsx';
 
 const PAUSE_OFF_SCREEN_OVER = 24;
 /** new cards mounted per animation frame at most */
@@ -44,6 +45,7 @@ export function SocketList() {
         </label>
         <MaximizeButton panel="cards" />
       </div>
+      <LinkStrip />
       {order.length === 0 ? <p className="empty" data-testid="cards-empty">{t('cards.empty')}</p> : null}
       <div className={`cards${paused ? ' paused' : ''}`} data-testid="socket-cards">
         {order.slice(0, shown).map((id) => <SocketCard key={id} id={id} pauseOffScreen={paused} />)}

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
 import type { SessionEvent } from '@socketscope/shared';
 import { laneSubtitle, laneTitle, type T } from './format.ts';
-import { ROW_MAX, ROW_MIN, contentWidth, defaultRowHeight, laneX, metrics } from './geometry.ts';
+import { ROW_MAX, ROW_MIN, contentWidth, defaultRowHeight, laneX, metrics, pictureTop, scrollScale } from './geometry.ts';
 import { LadderDetail } from './LadderDetail.tsx';
 import { LadderWindow } from './LadderWindow.tsx';
-import { paintLadder, readPalette, type Palette } from './paint.ts';
+import { paintLadder, readPalette, type Palette, type RemotePicture } from './paint.ts';
 import type { LadderLayout, LadderRow } from './types.ts';
 import './ladder.css';
 
@@ -39,14 +39,18 @@ export interface LadderProps {
    * the words were most of the cost of a frame (docs/PERFORMANCE.md).
    */
   words?: boolean;
+  /**
+   * The picture is painted elsewhere (the page: the session worker, session/link.ts): the ladder tells it
+   * what the canvas shows and hands it the canvas, and paints nothing itself. Without it (the harness) the
+   * ladder paints its own canvas.
+   */
+  remote?: RemotePicture;
 }
 
 const OVERSCAN = 8;
-/** browsers cap an element's height (~33 M px in Chromium); beyond this the scrollbar maps proportionally */
-const MAX_SCROLL_PX = 15_000_000;
 
 export function Ladder(props: LadderProps): ReactElement {
-  const { layout, t, selectedSeq, onSelect, height, onView } = props;
+  const { layout, t, selectedSeq, onSelect, height, onView, remote } = props;
   const projector = props.projector ?? false;
   const [rowH, setRowH] = useState(() => defaultRowHeight(projector));
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
@@ -54,6 +58,7 @@ export function Ladder(props: LadderProps): ReactElement {
   const [scrollTop, setScrollTop] = useState(0);
   const [box, setBox] = useState({ width: 1200, height: 600 });
   const width = box.width;
+  const boxH = box.height;
   const [follow, setFollow] = useState(true);
   /** the detail panel was closed for this selection (a controlled selectedSeq cannot be cleared from here) */
   const [closedFor, setClosedFor] = useState<number | undefined>(undefined);
@@ -76,7 +81,7 @@ export function Ladder(props: LadderProps): ReactElement {
   const detailW = projector ? 480 : 380;
   const viewH = Math.max(m.rowH * 2, box.height - m.headerH);
   const total = layout.rows.length * m.rowH;
-  const scale = total > MAX_SCROLL_PX ? total / MAX_SCROLL_PX : 1;
+  const scale = scrollScale(total);
   // the end is computed, not read from the element: reading scrollHeight would force a layout
   const endTop = m.headerH + Math.max(viewH, total / scale) - box.height;
   // following, the rows in view are the newest ones, computed from the count (the position state is for
@@ -97,7 +102,9 @@ export function Ladder(props: LadderProps): ReactElement {
 
   // The picture is a canvas the size of the view (paint.ts); it is drawn after every render, and at once
   // on every scroll event with the scroll position the browser is about to show (so it never lags the
-  // words laid over it, which scroll natively).
+  // words laid over it, which scroll natively). In the page it is painted by the session worker: this
+  // says what the canvas shows, and the page draws the worker's bitmap (moved by a scroll until the
+  // worker's next one comes).
   const paint = useRef<() => void>(() => {});
   paint.current = () => {
     const c = canvas.current;
@@ -105,9 +112,19 @@ export function Ladder(props: LadderProps): ReactElement {
     if (!c || !root.current || !el) return;
     const key = `${projector}|${document.documentElement.className}`;
     if (palette.current?.key !== key) palette.current = { key, p: readPalette(root.current) };
-    const y0 = still ? virtualTop : scrollY.current * scale;
+    const vbox = { following, viewH, boxH, headerH: m.headerH, scrollY: scrollY.current };
+    const y0 = pictureTop(layout.rows.length, m.rowH, vbox);
+    if (remote) {
+      const dpr = Math.max(1, Math.min(3, globalThis.devicePixelRatio || 1));
+      remote.view({ palette: palette.current.p, projector, rowH: m.rowH, width, viewH, dpr, x0: scrollX.current, box: vbox }, { x0: scrollX.current, y0, following });
+      return;
+    }
     paintLadder(c, { layout, m, t, palette: palette.current.p, selectedSeq: sel, projector, viewW: width, viewH, x0: scrollX.current, y0 });
   };
+  const canvasRef = useCallback((c: HTMLCanvasElement | null) => {
+    canvas.current = c;
+    remote?.canvas(c);
+  }, [remote]);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -266,7 +283,7 @@ export function Ladder(props: LadderProps): ReactElement {
           </div>
           <div className="ll-canvas" style={{ width: contentW, height: still ? viewH : Math.max(viewH, total / scale) }} onClick={onPick}>
             {layout.rows.length === 0 && <p className="ll-empty">{t('ladder.empty')}</p>}
-            {layout.rows.length > 0 && <canvas ref={canvas} className="ll-paint" aria-hidden="true" style={{ width, height: viewH, top: m.headerH }} />}
+            {layout.rows.length > 0 && <canvas ref={canvasRef} className="ll-paint" aria-hidden="true" style={{ width, height: viewH, top: m.headerH }} />}
             {layout.rows.length > 0 && props.words !== false && (
               <div className="ll-window-pos" style={{ top: still ? -virtualTop : scale === 1 ? 0 : top - virtualTop }}>
                 <LadderWindow layout={layout} first={first} last={last} m={m} width={contentW} t={t} selectedSeq={sel} />

@@ -36,6 +36,14 @@ export function LadderDetail(p: { event: SessionEvent; row: LadderRow | undefine
       if (e.inferred) why = e.inferredFrom ?? '—';
       payload = { b64: e.bytes, len: e.len };
       break;
+    // the lab's link lost it: what it was (as its capture would show it) and why
+    case 'link.drop': {
+      const rel = row && row.kind === 'arrow' && row.seq === e.seq ? row : undefined;
+      rows.push([t('ladder.detail.from'), e.src], [t('ladder.detail.to'), e.dst], [t('ladder.detail.flags'), e.proto === 'udp' ? 'UDP' : flagsLabel(e.flags ?? [])]);
+      if (e.seqNo !== undefined) rows.push([t('ladder.detail.seq'), pair(rel?.relSeq, e.seqNo)]);
+      rows.push([t('ladder.detail.len'), `${e.len} B`], ['✕', t('ladder.link.lost', { reason: t(`ladder.link.reason.${e.reason}`) })], [t('ladder.detail.wireTime'), formatTime(e.wireTs)]);
+      break;
+    }
     case 'api.call':
       rows.push([t('ladder.detail.call'), `${e.sock ?? ''} ${e.call}()`], [t('ladder.detail.args'), json(e.args)]);
       if (e.result !== undefined) rows.push([t('ladder.detail.result'), json(e.result)]);

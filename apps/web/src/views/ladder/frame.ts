@@ -19,6 +19,8 @@ export interface LadderFrame {
   rows: LadderRow[];
   /** a call mark's row → the row its activation bar starts at (rowOfIdx of its startIdx) */
   startRows: [row: number, start: number][];
+  /** the lab (layout.ts L8): a packet's row → the row of the other end of its arrow (its departure, arrival or drop) */
+  pairRows?: [row: number, pair: number][];
   /** events laid out */
   events: number;
   /** the page's selected event, and its row (-1: not in this layout) */
@@ -37,7 +39,12 @@ export function frameOf(layout: LadderLayout, first: number, count: number, sel:
   const rows = layout.rows.slice(from, to);
   const laneIds = new Set<number>();
   const startRows: [number, number][] = [];
+  const pairRows: [number, number][] = [];
   rows.forEach((r, k) => {
+    if (r.kind === 'arrow' && r.pairIdx !== undefined) {
+      const q = layout.rowOfIdx(r.pairIdx);
+      if (layout.rows[q]?.idx === r.pairIdx) pairRows.push([from + k, q]);
+    }
     if (r.kind === 'arrow' || r.kind === 'bundle') { laneIds.add(r.from); laneIds.add(r.to); }
     else if (r.kind === 'mark' || r.kind === 'state') laneIds.add(r.lane);
     if (r.kind === 'mark' && r.startIdx < r.idx) startRows.push([from + k, layout.rowOfIdx(r.startIdx)]);
@@ -48,7 +55,7 @@ export function frameOf(layout: LadderLayout, first: number, count: number, sel:
   return {
     lanes: [...layout.lanes], columns: [...laneIds].map((l) => [l, layout.columnOf(l)]),
     phases: layout.phases.filter((p) => p.toRow >= from && p.fromRow < to), bands,
-    total, offset: from, rows, startRows, events: layout.events, selSeq: sel, selRow: sel === null ? -1 : layout.rowOfSeq(sel),
+    total, offset: from, rows, startRows, ...(pairRows.length > 0 ? { pairRows } : {}), events: layout.events, selSeq: sel, selRow: sel === null ? -1 : layout.rowOfSeq(sel),
   };
 }
 
@@ -65,6 +72,10 @@ export function layoutOf(frame: LadderFrame): LadderLayout {
   for (const [row, start] of frame.startRows) {
     const r = rows[row];
     if (r?.kind === 'mark') idxRow.set(r.startIdx, start);
+  }
+  for (const [row, pair] of frame.pairRows ?? []) {
+    const r = rows[row];
+    if (r?.kind === 'arrow' && r.pairIdx !== undefined) idxRow.set(r.pairIdx, pair);
   }
   return {
     lanes: frame.lanes, phases: frame.phases, bands: frame.bands, rows, events: frame.events,

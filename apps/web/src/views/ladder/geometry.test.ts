@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PROJECTOR_FONT, PROJECTOR_MIN_FONT, contentWidth, lanesFit, metrics, stickyCentre } from './geometry.ts';
+import { MAX_SCROLL_PX, PROJECTOR_FONT, PROJECTOR_MIN_FONT, contentWidth, lanesFit, metrics, pictureTop, stickyCentre } from './geometry.ts';
 
 describe('stickyCentre (where a phase bracket puts its name, 三次握手 / 四次挥手)', () => {
   it('a bracket wholly in view: its middle', () => {
@@ -51,5 +51,18 @@ describe('metrics: every lane in view (G1), projector type shrinking before a la
     const m = metrics(false, 46, 560, 8);
     expect(m.laneW).toBeGreaterThanOrEqual(m.font * 6.2);
     expect(lanesFit(560, 8, false)).toBe(false);
+  });
+});
+
+describe('pictureTop (G3: where the picture starts, for the page\'s words and the worker\'s painter alike)', () => {
+  const box = { following: true, viewH: 400, boxH: 472, headerH: 72, scrollY: 0 };
+  it('following: the newest row ends at the bottom of the view once the rows fill it', () => {
+    expect(pictureTop(100, 40, box)).toBe(100 * 40 - 400);
+    expect(pictureTop(5, 40, box)).toBe(0);
+  });
+  it('not following: the scroll position, scaled when the rows are taller than a browser lets a box be', () => {
+    expect(pictureTop(100, 40, { ...box, following: false, scrollY: 123 })).toBe(123);
+    const rows = (2 * MAX_SCROLL_PX) / 40;
+    expect(pictureTop(rows, 40, { ...box, following: false, scrollY: 1000 })).toBe(2000);
   });
 });

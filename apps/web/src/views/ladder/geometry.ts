@@ -129,3 +129,37 @@ export function stickyCentre(y0: number, y1: number, v0: number, v1: number, hal
   if (y1 - y0 <= 2 * half) return (y0 + y1) / 2;
   return Math.min(y1 - half, Math.max(y0 + half, mid));
 }
+
+/** browsers cap an element's height (~33 M px in Chromium); beyond this the scrollbar maps proportionally */
+export const MAX_SCROLL_PX = 15_000_000;
+
+/** Content px per scrolled px: 1 unless the rows are taller than MAX_SCROLL_PX. */
+export function scrollScale(total: number): number {
+  return total > MAX_SCROLL_PX ? total / MAX_SCROLL_PX : 1;
+}
+
+/** Where the view is, as the ladder's box knows it (what the picture's top is computed from). */
+export interface ViewBox {
+  /** following the newest rows (no selection) */
+  following: boolean;
+  /** the rows' part of the view, and the whole box, header included (CSS px) */
+  viewH: number;
+  boxH: number;
+  headerH: number;
+  /** the box's vertical scroll position (CSS px) */
+  scrollY: number;
+}
+
+/**
+ * G3  The content pixel row at the top of the picture. Following, the box does not scroll: the newest
+ *     row ends at the view's bottom (once the rows fill it). Otherwise it is the box's scroll position.
+ *     The Ladder places its words with this and the painter (here or in the session worker) the picture,
+ *     so the two agree for the same rows.
+ */
+export function pictureTop(rows: number, rowH: number, v: ViewBox): number {
+  const total = rows * rowH;
+  const scale = scrollScale(total);
+  const still = v.following && total / scale > v.viewH;
+  if (!still) return v.scrollY * scale;
+  return Math.max(0, v.headerH + Math.max(v.viewH, total / scale) - v.boxH) * scale;
+}

@@ -1,5 +1,6 @@
 import { arrowNumbers, arrowTitle, bundleDetail, bundleLabel, formatDelta, formatTime, markLabel, noteLabel, type T } from './format.ts';
-import { arrowKind, contentWidth, laneX, rowLines, rowSelected, stateFamily, stickyCentre, type Metrics } from './geometry.ts';
+import { arrowKind, contentWidth, laneX, rowLines, rowSelected, stateFamily, stickyCentre, type Metrics, type ViewBox } from './geometry.ts';
+import { paintLinkRow, paintLinkSpans } from './paint-link.ts';
 import { shortPreview } from './payload.ts';
 import type { ArrowRow, BundleRow, LadderLayout, LadderRow, MarkRow, StateRow } from './types.ts';
 
@@ -13,6 +14,11 @@ import type { ArrowRow, BundleRow, LadderLayout, LadderRow, MarkRow, StateRow } 
  *
  * Everything here mirrors what the SVG drew (ladder.css has the colours as CSS variables; they are read
  * once per look, see readPalette).
+ *
+ * It is pure canvas code (no DOM): in the page the session worker runs it on an OffscreenCanvas, where
+ * the ladder is laid out, and the page only draws the bitmap it gets (session/picture.ts); the harness
+ * paints on its own canvas. On a canvas in the page each `ctx.font` set made the browser finish the style
+ * work React's commit had left (1.2 s of 5 s at 10,000 events/s in a CPU profile); in a worker there is none.
  */
 
 export type Kind = ReturnType<typeof arrowKind>;
@@ -75,7 +81,40 @@ export interface Scene {
   /** content coordinates of the view's top-left corner: horizontal scroll, and the first pixel row of rows */
   x0: number;
   y0: number;
+  /** device pixels per CSS px (default: the window's) */
+  dpr?: number;
 }
+
+/** What a painter away from the page (the session worker) needs besides the layout, as the page shows it. */
+export interface PaintView {
+  palette: Palette;
+  projector: boolean;
+  rowH: number;
+  /** the view's width (the canvas's), and the rows' part of its height, CSS px */
+  width: number;
+  viewH: number;
+  dpr: number;
+  /** horizontal scroll */
+  x0: number;
+  /** the vertical position comes from the rows painted (geometry.ts G3) */
+  box: ViewBox;
+}
+
+/** Where the page's view is now (content px), for drawing a picture painted at another position. */
+export interface PictureAt {
+  x0: number;
+  y0: number;
+  following: boolean;
+}
+
+/** A painter away from the page (session/link.ts): the Ladder says what it shows and hands it its canvas. */
+export interface RemotePicture {
+  canvas(c: HTMLCanvasElement | null): void;
+  view(v: PaintView, at: PictureAt): void;
+  close(): void;
+}
+
+type Ctx = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
 /** Rows the view shows for a given top (content px): the ones the canvas draws. */
 export function rowsInView(y0: number, viewH: number, rowH: number, count: number): { first: number; last: number } {
@@ -83,13 +122,13 @@ export function rowsInView(y0: number, viewH: number, rowH: number, count: numbe
 }
 
 /** Draws the scene, sizing the canvas's backing store to the view and the screen's pixel ratio. */
-export function paintLadder(canvas: HTMLCanvasElement, s: Scene): void {
-  const dpr = Math.max(1, Math.min(3, globalThis.devicePixelRatio || 1));
+export function paintLadder(canvas: HTMLCanvasElement | OffscreenCanvas, s: Scene): void {
+  const dpr = Math.max(1, Math.min(3, s.dpr ?? (globalThis.devicePixelRatio || 1)));
   const w = Math.max(1, Math.round(s.viewW * dpr));
   const h = Math.max(1, Math.round(s.viewH * dpr));
   if (canvas.width !== w) canvas.width = w;
   if (canvas.height !== h) canvas.height = h;
-  const ctx = canvas.getContext('2d');
+  const ctx = canvas.getContext('2d') as Ctx | null;
   if (!ctx) return;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, w, h);
@@ -109,7 +148,7 @@ class Painter {
   private readonly last: number;
   private readonly shaft: number;
 
-  constructor(private readonly ctx: CanvasRenderingContext2D, private readonly s: Scene) {
+  constructor(private readonly ctx: Ctx, private readonly s: Scene) {
     this.m = s.m;
     this.p = s.palette;
     this.lines = rowLines(s.m);
@@ -135,6 +174,7 @@ class Painter {
     this.lifelines();
     this.activations();
     for (let r = first; r <= last; r++) this.row(r);
+    paintLinkSpans(this.ctx, this.s, first, last);
     this.phases();
   }
 
@@ -268,7 +308,7 @@ class Painter {
     ctx.textBaseline = 'alphabetic';
     ctx.fillText(`${selected ? '▶ ' : ''}${formatTime(row.ts)}`, m.font * 0.9, this.lines.label);
     switch (row.kind) {
-      case 'arrow': this.arrow(row); break;
+      case 'arrow': if (!paintLinkRow(ctx, s, row, r)) this.arrow(row); break;
       case 'bundle': this.bundle(row); break;
       case 'mark': this.mark(row); break;
       case 'state': this.state(row); break;

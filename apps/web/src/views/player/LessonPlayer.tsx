@@ -29,7 +29,8 @@ export function LessonPlayer({ id }: { id: string }) {
 function Player({ lesson }: { lesson: Lesson }) {
   const t = useT();
   const markers = useApp((s) => s.steps);
-  const model = useApp((s) => s.model);
+  // a number, not the model: the player re-renders when the port changes, not at every diff
+  const boundPort = useApp((s) => serverPort(s.model));
   const cursor = useApp((s) => s.cursor);
   const head = useApp((s) => s.headSeq);
   const maximized = useApp((s) => s.maximized);
@@ -66,7 +67,7 @@ function Player({ lesson }: { lesson: Lesson }) {
   const stepIndex = run ? stepAt(run, at) : -1;
   const runStep = run && stepIndex >= 0 ? run.steps[stepIndex]! : null;
   const step = runStep ? lesson.steps.find((s) => s.id === runStep.id) ?? null : null;
-  const moved = useMemo(() => movedPort(lesson, model, askedPort), [lesson, model, askedPort]);
+  const moved = useMemo(() => movedPort(lesson, boundPort, askedPort), [lesson, boundPort, askedPort]);
 
   const code = <CodePanel lesson={lesson} embedded={compact} {...(moved ? { moved } : {})} />;
   const inLower = (p: string | null) => p === 'cards' || p === 'log' || (compact && p === 'code');
@@ -100,17 +101,23 @@ function Player({ lesson }: { lesson: Lesson }) {
   );
 }
 
-/** A run on another port than the tutorial's shows that port in the listings (the port its server bound). */
-function movedPort(lesson: Lesson, model: Model, asked: number | undefined): MovedPort | undefined {
-  const from = lesson.ports[0];
-  if (from === undefined) return undefined;
-  if (asked !== undefined && asked !== from) return { from, to: asked };
+/** The port the session's first server bound (a listener, or a bound UDP socket), if any. */
+function serverPort(model: Model): number | undefined {
   for (const id of model.socketOrder) {
     const sock = model.sockets[id];
     if (!sock?.local || (sock.role !== 'listener' && sock.proto !== 'udp')) continue;
     const port = parseEndpoint(sock.local)?.port;
     if (port === undefined || port === 0) continue;
-    return port === from || lesson.ports.includes(port) ? undefined : { from, to: port };
+    return port;
   }
   return undefined;
+}
+
+/** A run on another port than the tutorial's shows that port in the listings (the port its server bound). */
+function movedPort(lesson: Lesson, bound: number | undefined, asked: number | undefined): MovedPort | undefined {
+  const from = lesson.ports[0];
+  if (from === undefined) return undefined;
+  if (asked !== undefined && asked !== from) return { from, to: asked };
+  if (bound === undefined) return undefined;
+  return bound === from || lesson.ports.includes(bound) ? undefined : { from, to: bound };
 }
