@@ -180,15 +180,13 @@ async function run(name: string, flags: RunFlags): Promise<number> {
   const lesson = lessonById(name);
   if (!lesson) throw new UsageError(`no lesson "${name}"; there are: ${lessonIds().join(', ')}`);
   const conditions = labOption(flags);
-  // a lab lesson runs on the lab with or without --lab (its flags then replace the lesson's link)
-  const onLab = conditions !== null || lesson.lab !== undefined;
   lessonNeedsLab(lesson, conditions);
   const port = portOption(flags.port);
   const capture = captureOption(flags.capture);
   const pcap = flags.pcap === undefined ? undefined : String(flags.pcap);
   if (pcap === '' || flags.pcap === true) throw new UsageError('--pcap needs a file name');
-  // the lab's hosts are sampled from their /proc tables (lab/attach.ts A2): no tracepoints there
-  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}), ...(onLab ? { tracepoints: false } : {}) });
+  // on the lab too the kernel's tracepoints run: they see the hosts' namespaces (kernel/ebpf-kernel.ts useHosts)
+  const agent = createAgent({ ...(capture ? { capture } : {}), ...(port !== undefined ? { scenarioPort: port } : {}) });
   const out = stdoutWriter();
   const events: SessionEvent[] = [];
   agent.session.subscribe((e) => {

@@ -5,7 +5,9 @@
  * Rules it enforces:
  * - D1 Started on first use, with the agent's own interpreter in isolated mode (`-I -S`: nothing from the
  *   environment or site-packages runs in it), as the agent's child on pipes only. It ends when its stdin
- *   closes, so it never outlives the agent however the agent ends; stop() also kills it.
+ *   closes, so it never outlives the agent however the agent ends; stop() also kills it. On a lab host it
+ *   is the same program, started through the host's wrap (lab.wrap: `ip netns exec`, which execs in place),
+ *   so it asks that host's namespace and is still the agent's child.
  * - D2 One request in flight; its reply is matched by id. A reply not back within REPLY_TIMEOUT_MS, a
  *   reply line over MAX_LINE bytes or an error answer fails that request (the probe reads /proc for that
  *   look) and counts as a failure.
@@ -55,8 +57,8 @@ export class SockDiag {
   private stderr = '';
   private readyWaiters: (() => void)[] = [];
 
-  /** `off`: why it must not run (D3), if so */
-  constructor(off?: string) {
+  /** `off`: why it must not run (D3), if so; `wrap`: the argv that runs it elsewhere (a lab host, D1) */
+  constructor(off?: string, private readonly wrap?: (argv: string[]) => string[]) {
     if (!off && process.env['SOCKETSCOPE_NO_SOCK_DIAG'] === '1') off = 'turned off (SOCKETSCOPE_NO_SOCK_DIAG=1)';
     if (!off && process.platform !== 'linux') off = `sock_diag is Linux's; this is ${process.platform}`;
     if (off) { this.state = 'failed'; this.reason = off; }
@@ -81,7 +83,9 @@ export class SockDiag {
     this.state = 'starting';
     let child: ChildProcessByStdio<Writable, Readable, Readable>;
     try {
-      child = spawn(py.path, ['-I', '-S', SOCK_DIAG_SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+      const argv = [py.path, '-I', '-S', SOCK_DIAG_SCRIPT];
+      const run = this.wrap ? this.wrap(argv) : argv;
+      child = spawn(run[0]!, run.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
     } catch (err) {
       return this.fail(`could not start ${py.path}: ${(err as Error).message}`);
     }

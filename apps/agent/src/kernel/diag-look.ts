@@ -15,6 +15,12 @@
  *   finished against a full queue, whose request socket stays in SYN_RECV), or the ports to walk changed.
  *   Found once, a connection is looked up exactly from then on. A walk covers only the families where the
  *   connections can be (a listener's children have its family; a watched port's, both).
+ * - On a lab host (byRemote) a followed listener's port is also walked as a remote port, the client side
+ *   of its connections: a connect() still in SYN_SENT, whose own address the program learns only when
+ *   connect() returns, is found by where it goes (the client host has the connection, the server host the
+ *   listener). The walk then waits on ActiveOpens and InSegs too (a host's namespace holds only the lab's
+ *   sockets: a SYN that made a request socket, SYN_RECV for a round trip, moves InSegs, where PassiveOpens
+ *   moves only once the final ACK came), and covers the listeners' families only.
  * - The rows carry what /proc shows (state, queues, inode, UDP drops), a listener's send queue 0 as there;
  *   with `info`, TCP_INFO and the buffer sizes as `ss -tinm` shows them (tcp-info.ts).
  */
@@ -105,7 +111,7 @@ export class DiagReader {
   constructor(readonly helper: SockDiag) {}
 
   /** One look; null when the helper cannot answer (the probe then reads /proc). */
-  async read(look: Look, ctx: DiagContext, info: boolean): Promise<DiagLookResult | null> {
+  async read(look: Look, ctx: DiagContext, info: boolean, byRemote = false): Promise<DiagLookResult | null> {
     const ext = info ? 1 : 0;
     const res: DiagLookResult = { info: new Map(), helperUs: 0, mainUs: 0, walked: false };
     const take = (reply: DiagReply) => {
@@ -133,7 +139,7 @@ export class DiagReader {
     const watched = [...look.watched];
     const listeners = look.wanted.filter((t) => t.role === 'listener' && t.proto === 'tcp' && !t.closed);
     const walkPorts = [...new Set([...listeners.map((t) => portOf(t.local!)), ...watched])].toSorted((a, b) => a - b);
-    if (walkPorts.length > 0) first.push(['s', (watched.length > 0 ? 1 : 0) | (ctx.queued ? 2 : 0)]);
+    if (walkPorts.length > 0) first.push(['s', (watched.length > 0 || byRemote ? 1 : 0) | (ctx.queued ? 2 : 0) | (byRemote ? 4 : 0)]);
     for (const fam of [4, 6] as const) {
       if (watched.length > 0) first.push(['d', 'tcp', fam, TCPF_LISTEN, watched, [], ext]);
       for (const p of watched) udpPorts.add(p);
@@ -150,10 +156,14 @@ export class DiagReader {
     if (walkPorts.length === 0 || (reply.opens !== undefined && reply.opens === this.walkedAt && portsKey === this.walkedPorts)) return res;
     const families = new Set<4 | 6>(watched.length > 0 ? [4, 6] : []);
     for (const t of listeners) {
-      const row = look.index.get(`tcp|${rowKey(t.local!, undefined)}`)?.find((r) => r.state === 'LISTEN');
-      if (row) families.add(row.family); else { families.add(4); families.add(6); }
+      // on a lab host the listener may be on the other host: its address says the family
+      const row = byRemote ? undefined : look.index.get(`tcp|${rowKey(t.local!, undefined)}`)?.find((r) => r.state === 'LISTEN');
+      if (row) families.add(row.family);
+      else if (byRemote) families.add(t.local!.startsWith('[') ? 6 : 4);
+      else { families.add(4); families.add(6); }
     }
-    const walk = await this.helper.query([...families].map((fam): DiagQuery => ['d', 'tcp', fam, ALL_STATES & ~TCPF_LISTEN, walkPorts, watched, ext]));
+    const dports = byRemote ? [...new Set([...watched, ...listeners.map((t) => portOf(t.local!))])] : watched;
+    const walk = await this.helper.query([...families].map((fam): DiagQuery => ['d', 'tcp', fam, ALL_STATES & ~TCPF_LISTEN, walkPorts, dports, ext]));
     if (!walk) return null;
     take(walk);
     // the counters were read before the walk: a connection made since moves them again

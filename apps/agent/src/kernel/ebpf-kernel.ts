@@ -12,6 +12,7 @@
 import type { Capabilities, EventInput, ProbeStatus, SessionEvent } from '@socketscope/shared';
 import type { Emit, TrackedSocket } from '../sources/source.ts';
 import { EbpfSource } from './ebpf-source.ts';
+import type { ProbeHost } from './hosts.ts';
 import { KernelProbe, type KernelProbeOptions } from './proc-probe.ts';
 
 export interface KernelLayerOptions extends KernelProbeOptions {
@@ -96,11 +97,14 @@ export class KernelLayer {
   }
 
   /**
-   * The lab: sample these hosts' tables (KernelProbe.useHosts). The tracepoints see every namespace but
-   * know nothing of the hosts: an agent that runs a lab is made with tracepoints off (cli.ts).
+   * The lab: sample these hosts (KernelProbe.useHosts). The tracepoints need nothing more: they fire in
+   * every namespace, and they are attributed by 4-tuple to the tracked sockets, whose lab 4-tuples
+   * (10.77.0.1:p ↔ 10.77.0.2:q) no socket of the machine's own namespace has at the same time — even a
+   * classroom network on 10.77.0.0/24 would need that very pair of ports between those very addresses.
    */
-  useHosts(dirs: string[] | null): void {
-    this.probe.useHosts(dirs);
+  useHosts(hosts: ProbeHost[] | null): void {
+    this.probe.useHosts(hosts);
+    this.ebpf?.poke();
   }
 
   poke(): void {

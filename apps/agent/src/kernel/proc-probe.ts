@@ -22,7 +22,8 @@
  *   of the LISTEN row); its backlog is the target's (what Node gave the kernel, clamped by the engine to
  *   somaxconn).
  * - K6 TCP_INFO (rtt, cwnd, snd_wnd, rcv_space, buffer sizes) at 2 Hz: asked of sock_diag with the look,
- *   or from `ss -tinm` (tcp-info.ts) where the helper cannot run and ss exists.
+ *   or from `ss -tinm` (tcp-info.ts) where the helper cannot run and ss exists. On the lab's hosts
+ *   (useHosts, hosts.ts) with every look, and every look at the fast pace while anything is live.
  * - K8 A connection the kernel holds for a followed listener that no program has accept()ed yet (its row on
  *   the listener's port, ESTABLISHED in the accept queue, or SYN_RECV) is reported too, without `sock` and
  *   with conn client>server: "waiting for accept()" is a kernel fact a lesson is about. Once a program
@@ -42,6 +43,7 @@ import { choose, CONNECTED, connectedPorts, connOf, kernelEvent, newLook, portOf
 import { rowKey, type ProcProto, type ProcRow } from './proc-parse.ts';
 import { procStatus, readLookAsync, readLookSync } from './proc-look.ts';
 import { SsRunner } from './tcp-info.ts';
+import { HostReaders, type ProbeHost } from './hosts.ts';
 
 export interface KernelProbeOptions {
   targets: () => TrackedSocket[];
@@ -103,9 +105,9 @@ export class KernelProbe implements ObservationSource {
   /** a look is reading right now; `again`: something asked for another meanwhile */
   private polling = false;
   private again = false;
+  /** the lab's hosts (useHosts, hosts.ts); null: the agent's own namespace */
+  private hosts: HostReaders | null = null;
   /** cost of the last polls, for the bench and diagnostics; `rows`: what the last look decoded */
-  /** the lab's hosts' /proc/<pid>/net (useHosts); null: the agent's own /proc/net */
-  private hostDirs: string[] | null = null;
   readonly stats = { polls: 0, lastPollUs: 0, maxPollUs: 0, emitted: 0, costMs: 0, rows: 0, source: 'proc' as Source };
 
   constructor(private readonly opts: KernelProbeOptions) {
@@ -118,20 +120,30 @@ export class KernelProbe implements ObservationSource {
   }
 
   /**
-   * The lab (lab/lab.ts): read these hosts' tables (lab.procNet(host) each) instead of the agent's own.
-   * sock_diag and ss answer for the agent's namespace only, so while hosts are set the look reads /proc,
-   * and TCP_INFO is not asked for. null goes back to the agent's own namespace.
+   * The lab (lab/lab.ts): look at these hosts instead of the agent's own namespace, through a sock_diag
+   * helper started on each host (hosts.ts; TCP_INFO comes with the look as here), or their /proc/<pid>/net
+   * where one cannot run. null goes back to the agent's own namespace.
    */
-  useHosts(dirs: string[] | null): void {
-    this.hostDirs = dirs && dirs.length > 0 ? [...dirs] : null;
-    if (this.hostDirs) this.diag.stop();
+  useHosts(hosts: ProbeHost[] | null): void {
+    this.hosts?.stop();
+    this.hosts = hosts && hosts.length > 0 ? new HostReaders(hosts, this.opts.sockDiag === false ? 'turned off for this probe' : undefined) : null;
+    if (this.hosts) this.diag.stop();
+    this.costMs = 0; // another place, another cost (K1)
     this.poke();
+  }
+
+  private get hostDirs(): string[] | null { return this.hosts?.dirs ?? null; }
+
+  /** the lab hosts' helpers: their status, pids and walks (null: not on the lab), for tests and the bench */
+  hostDiag(): { status: ProbeStatus; pids: number[]; walks: number } | null {
+    return this.hosts ? { status: this.hosts.status(), pids: this.hosts.pids, walks: this.hosts.walks } : null;
   }
 
   /** K9: available where /proc/net can be read (the fallback); the tool is the source in use now. */
   status(): ProbeStatus {
     const proc = procStatus();
-    return proc.available && this.diag.ready ? { available: true, tool: this.diag.status().tool } : proc;
+    if (this.hosts?.ready) return this.hosts.status();
+    return proc.available && this.diag.ready && !this.hosts ? { available: true, tool: this.diag.status().tool } : proc;
   }
 
   /** the sock_diag helper: can it run, and if not why (K9) */
@@ -142,6 +154,7 @@ export class KernelProbe implements ObservationSource {
 
   tcpInfoStatus(): ProbeStatus {
     if (this.opts.tcpInfo === false) return { available: false, reason: 'TCP_INFO was turned off' };
+    if (this.hosts?.ready) return { available: true, tool: `${this.hosts.status().tool ?? ''} (INET_DIAG_INFO)` };
     if (this.diag.ready) return { available: true, tool: `${this.diag.status().tool} (INET_DIAG_INFO)` };
     return this.ss.status();
   }
@@ -156,6 +169,7 @@ export class KernelProbe implements ObservationSource {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.diag.stop();
+    this.hosts?.stop();
   }
 
   /**
@@ -193,7 +207,9 @@ export class KernelProbe implements ObservationSource {
 
   /** K1: fast while things happen, slower when quiet, never more than ~25 % of a core. */
   private nextDelay(): number {
-    const base = Date.now() < this.hotUntil ? this.intervalMs : this.idleIntervalMs;
+    // on the lab's hosts every look is cheap (their own helpers, few sockets) and what a lesson shows there
+    // lasts a round trip or two: fast while anything is live
+    const base = Date.now() < this.hotUntil || this.hosts ? this.intervalMs : this.idleIntervalMs;
     return Math.max(base, Math.ceil(this.costMs * 4));
   }
 
@@ -242,16 +258,21 @@ export class KernelProbe implements ObservationSource {
    */
   async pollAsync(): Promise<boolean> {
     if (!this.emitFn) return false;
-    if (!this.hostDirs && !this.diag.ready && this.diag.usable) {
+    const hosts = this.hosts;
+    if (hosts ? !hosts.ready && hosts.usable : !this.diag.ready && this.diag.usable) {
       // the first look waits for the helper (it starts in tens of ms) rather than pay /proc's walks
-      this.diag.start();
-      await this.diag.whenReady(DIAG_START_WAIT_MS);
+      if (hosts) await hosts.start(DIAG_START_WAIT_MS);
+      else { this.diag.start(); await this.diag.whenReady(DIAG_START_WAIT_MS); }
+      if (hosts !== this.hosts) return this.emitFn !== null; // moved meanwhile: the next look is the new place's
     }
     let look = this.plan();
     if (!look) return false;
-    const wantInfo = this.opts.tcpInfo !== false && Date.now() - this.lastInfoAt >= this.infoIntervalMs;
-    if (!this.hostDirs && this.diag.ready) {
-      const got = await this.diagReader.read(look, diagContext(this.followed), wantInfo);
+    // K6 on the lab's hosts: with every look (a few sockets; a tracepoint's cwnd is then never followed by
+    // a sample up to 500 ms older that puts the old one back)
+    const wantInfo = this.opts.tcpInfo !== false && (hosts !== null || Date.now() - this.lastInfoAt >= this.infoIntervalMs);
+    if (hosts ? hosts.ready : this.diag.ready) {
+      const ctx = diagContext(this.followed);
+      const got = await (hosts ? hosts.read(look, ctx, wantInfo) : this.diagReader.read(look, ctx, wantInfo));
       if (got) {
         if (this.emitFn !== look.emit) return false; // stopped meanwhile: nothing more to say
         if (wantInfo) { this.lastInfoAt = Date.now(); this.takeInfo(got.info); }
@@ -323,7 +344,7 @@ export class KernelProbe implements ObservationSource {
     // the lab: a connect() still waiting for its SYN-ACK (a delayed link holds SYN_SENT for a round trip).
     // The connecting socket's own address comes only when connect() returns, so it is found by where it
     // goes: one of the listeners followed here. Then it is the client's socket, as K8's row is the server's.
-    if (this.hostDirs) {
+    if (this.hosts) {
       const listeners = new Set(wanted.filter((t) => t.role === 'listener' && t.proto === 'tcp' && !t.closed).map((t) => t.local!));
       for (const [k, rows] of index) {
         if (used.has(k) || listeners.size === 0) continue;
@@ -416,7 +437,7 @@ export class KernelProbe implements ObservationSource {
 
   /** K6 without the helper: at most every infoIntervalMs, ask ss (async; the results apply next look). */
   private maybeQueryInfo(): void {
-    if (this.hostDirs || this.opts.tcpInfo === false || !this.ss.usable || Date.now() - this.lastInfoAt < this.infoIntervalMs) return;
+    if (this.hosts || this.opts.tcpInfo === false || !this.ss.usable || Date.now() - this.lastInfoAt < this.infoIntervalMs) return;
     const ports = connectedPorts([...this.followed.values()].map((f) => f.last));
     if (ports.length === 0) return;
     this.lastInfoAt = Date.now();

@@ -6,7 +6,8 @@ whole connection table (262144 buckets on a 24 GB machine) and prints every sock
 
 Rules it enforces:
 - H1 It only asks (SOCK_DIAG_BY_FAMILY requests on its own netlink socket, and reads /proc/net/snmp's
-  counters); it changes nothing, and sees only the network namespace it was started in (the agent's).
+  counters); it changes nothing, and sees only the network namespace it was started in (the agent's, or
+  a lab host's: the agent starts one there through `ip netns exec`).
 - H2 One request line in (JSON), one reply line out, in order; a request it cannot read or answer gets a
   reply with "error" and the helper keeps going.
 - H3 It ends when its stdin closes (the agent ended, however it ended); SIGINT (a terminal's Ctrl-C to
@@ -25,7 +26,9 @@ Reply: {"id": n, "rows": [row...], "cpuUs": the helper's CPU time since its last
   With ["s", what], "opens": PassiveOpens of /proc/net/snmp (this namespace's TCP counters: no server-side
   connection enters the kernel's table without moving it), + ActiveOpens if what & 1 (client side), +
   ListenOverflows of /proc/net/netstat if what & 2 (a handshake finished against a full accept queue: its
-  request socket stays in SYN_RECV); read before any dump of the request.
+  request socket stays in SYN_RECV), + InSegs if what & 4 (on a lab host, whose namespace holds only the
+  lab's sockets: a SYN that made a request socket moved it, PassiveOpens moves only at the final ACK);
+  read before any dump of the request.
 """
 import json
 import os
@@ -216,7 +219,7 @@ def counters(path, prefix, names):
 
 
 def opens(what):
-    n = counters("/proc/net/snmp", b"Tcp:", [b"PassiveOpens"] + ([b"ActiveOpens"] if what & 1 else []))
+    n = counters("/proc/net/snmp", b"Tcp:", [b"PassiveOpens"] + ([b"ActiveOpens"] if what & 1 else []) + ([b"InSegs"] if what & 4 else []))
     if what & 2:
         n += counters("/proc/net/netstat", b"TcpExt:", [b"ListenOverflows"])
     return n

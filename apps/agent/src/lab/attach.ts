@@ -6,13 +6,16 @@
  *    its text is run from a private copy where the address literal '127.0.0.1' / "127.0.0.1" becomes the
  *    server host's address (10.77.0.2), on both hosts: the server binds it, the client connects to it.
  *    Nothing else in the text changes (its lines stay where they were, printed text is left alone).
- * A2 The kernel probe reads both hosts' tables (lab.procNet); sock_diag and TCP_INFO are not asked there.
+ * A2 The kernel probe looks at both hosts as at this machine: a sock_diag helper on each host (lab.wrap),
+ *    TCP_INFO with the look; each host's /proc table (lab.procNet) where the helper cannot run. The kernel's
+ *    tracepoints, which see every namespace, need no move (kernel/ebpf-kernel.ts useHosts).
  * A3 Capture runs on both hosts' eth0, one tool each (lab.wrap), in the watchdog as on loopback; every wire
  *    event carries `host`, the host whose capture saw it: a lost packet is seen leaving and never arriving.
  */
 import type { CommandOf } from '@socketscope/shared';
 import type { ProgramHosts } from '../python/programs.ts';
 import type { CaptureHost } from '../wire/capture.ts';
+import type { ProbeHost } from '../kernel/hosts.ts';
 import type { Lab } from './lab.ts';
 import { LAB_ADDRESSES, LAB_IFACES, type HostName } from './names.ts';
 
@@ -23,7 +26,7 @@ export interface LabbedAgent {
   wire?: object | undefined;
 }
 
-interface HostKernel { useHosts(dirs: string[] | null): void }
+interface HostKernel { useHosts(hosts: ProbeHost[] | null): void }
 interface HostWire { useHosts(h: CaptureHost[] | null): Promise<void> }
 
 const LOOPBACK_LITERAL = /(['"])127\.0\.0\.1\1/g;
@@ -40,7 +43,7 @@ export function attachLab(agent: LabbedAgent, lab: Lab, hostOf: (cmd: CommandOf<
     const host = hostOf(cmd, file);
     return { wrap: (argv) => lab.wrap(host, argv), text: (code) => onLabText(code) };
   });
-  kernel?.useHosts([lab.procNet('client'), lab.procNet('server')]);
+  kernel?.useHosts((['client', 'server'] as const).map((name) => ({ name, procNet: lab.procNet(name), wrap: (argv: string[]) => lab.wrap(name, argv) })));
   const captured = wire?.useHosts((['client', 'server'] as const).map((name) => ({ name, iface: LAB_IFACES.host, wrap: (argv: string[]) => lab.wrap(name, argv) })));
   return {
     /** capture has been moved to the host (its restart begun): wait for it before a lesson's first packets */
