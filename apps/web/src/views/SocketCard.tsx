@@ -71,6 +71,7 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since, pa
 
       {sock.proto === 'tcp' ? <TcpStateView sock={sock} /> : null}
       {rich ? <CardKernelViews sock={sock} /> : <Queues sock={sock} />}
+      <CongestionWindow sock={sock} />
       {sock.peerClosed ? <div className="peer-closed" data-testid="sock-peer-closed"><span aria-hidden="true">⇤ </span>{t('card.peerClosed')}</div> : null}
       <LastData seen={sock.lastData} encoding={encoding} />
       <CallsAndErrors sock={sock} />
@@ -82,6 +83,20 @@ export const SocketCard = memo(function SocketCard({ id, rich = false, since, pa
     </article>
   );
 });
+
+/** TCP_INFO (sock_diag, or the tcp_probe tracepoint): how many segments the sender may have in flight. */
+function CongestionWindow({ sock }: { sock: SocketModel }) {
+  const t = useT();
+  const info = sock.info;
+  if (sock.proto !== 'tcp' || sock.role === 'listener' || info?.cwnd === undefined) return null;
+  return (
+    <div className="queue cwnd" data-testid="sock-cwnd" data-cwnd={info.cwnd} title={t('card.cwndHint')}>
+      <span className="queue-label">{t('card.cwnd')}</span>
+      <span className="queue-num strong">{info.cwnd}</span>
+      {info.rttMs !== undefined ? <span className="queue-num">{t('card.rtt', { ms: info.rttMs < 10 ? info.rttMs.toFixed(2) : String(Math.round(info.rttMs)) })}</span> : null}
+    </div>
+  );
+}
 
 function Queues({ sock }: { sock: SocketModel }) {
   const t = useT();
