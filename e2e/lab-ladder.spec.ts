@@ -155,6 +155,8 @@ test('the LabPanel sends lab.up / lab.oneshot / lab.down and shows the agent’s
         send({ t: 'reply', re: msg.id, ok: true, result: { up: false } });
       } else if (cmd.op === 'lab.oneshot') {
         send({ t: 'reply', re: msg.id, ok: true, result: { armed: true } });
+      } else if (cmd.op === 'py.run') {
+        send({ t: 'reply', re: msg.id, ok: false, error: { code: 'E_UNAVAILABLE', message: 'no python here (this test checks the command only)' } });
       }
     },
   });
@@ -169,6 +171,14 @@ test('the LabPanel sends lab.up / lab.oneshot / lab.down and shows the agent’s
     await expect(panel.getByTestId('lab-state')).toHaveText('Link up: 50 ms each way');
     await expect(page.getByTestId('lab-strip')).toContainText('50 ms each way');
     expect(cmds[0]).toEqual({ op: 'lab.up', conditions: { delayMs: 50, jitterMs: 0, lossPct: 0, rateKbit: null } });
+    // while the link is up, a program can be run on one of its hosts (G7): the command says which
+    await expect(page.getByTestId('prog-where')).toBeVisible();
+    await page.getByTestId('prog-where').selectOption('server');
+    await expect(page.getByTestId('prog-where-note')).toContainText('127.0.0.1 in the program means the server host, 10.77.0.2');
+    await page.getByTestId('prog-run').click();
+    await expect(page.getByTestId('prog-problem')).toContainText('no python here');
+    expect(cmds.find((c) => c.op === 'py.run')).toMatchObject({ op: 'py.run', host: 'server' });
+    cmds.splice(cmds.findIndex((c) => c.op === 'py.run'), 1);
     await panel.getByTestId('lab-oneshot-client').click();
     await expect(page.getByTestId('reply-lab')).toHaveAttribute('data-ok', 'true');
     expect(cmds[1]).toEqual({ op: 'lab.oneshot', from: 'client', match: 'data' });
@@ -179,6 +189,7 @@ test('the LabPanel sends lab.up / lab.oneshot / lab.down and shows the agent’s
     await panel.getByTestId('lab-down').click();
     await expect(panel.getByTestId('lab-state')).toHaveText('The lab is down: programs run on this machine’s loopback.');
     await expect(page.getByTestId('lab-strip')).toHaveAttribute('data-up', 'false');
+    await expect(page.getByTestId('prog-where')).toHaveCount(0);
     expect(cmds.map((c) => c.op)).toEqual(['lab.up', 'lab.oneshot', 'lab.set', 'lab.down']);
   } finally {
     await agent.close();

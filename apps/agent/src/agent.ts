@@ -191,7 +191,9 @@ export class Agent implements AgentPort {
       case 'share.payloads': throw new CommandError('E_UNAVAILABLE', 'share.payloads is answered by the server that shares the session');
       case 'lab.up': case 'lab.set': case 'lab.oneshot': case 'lab.down':
         return this.lab.exec(cmd satisfies LabCommand);
-      case 'py.run': return this.needPrograms().start(cmd);
+      case 'py.run':
+        if (cmd.host) await this.lab.forPagePrograms(); // G7: on a host of the lab
+        return this.needPrograms().start(cmd);
       case 'py.go': this.needPrograms().get(cmd.run).go(); return { run: cmd.run };
       case 'py.step': this.needPrograms().get(cmd.run).setStep(cmd.on); return { run: cmd.run, step: cmd.on };
       case 'py.input': this.needPrograms().get(cmd.run).input(cmd.line); return { run: cmd.run };

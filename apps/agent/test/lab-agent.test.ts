@@ -48,6 +48,11 @@ for i in range(3):
 c.close()
 `;
 
+/** a student's programs as written for loopback (G7 runs them on the lab's hosts) */
+const student = (kind: 'server' | 'client') => kind === 'server'
+  ? 'import socket\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(("127.0.0.1", 9301))\ns.listen(1)\nc, a = s.accept()\nprint("from", a[0], c.recv(100).decode(), flush=True)\nc.close()\ns.close()\n'
+  : 'import socket\nc = socket.create_connection(("127.0.0.1", 9301), timeout=10)\nc.send(b"hi from the client host")\nc.close()\n';
+
 let ids = 0;
 function send(c: Inbox, body: unknown): Promise<any> {
   const id = `l${++ids}`;
@@ -180,6 +185,25 @@ describe.skipIf(LAB_SKIP !== null)('the lab over the WebSocket', () => {
     expect(out.text).toMatch(/^127\.0\.0\.1/);
   }, 30_000);
 
+  it('G7: a page\'s py.run with host runs on that lab host (a student\'s 127.0.0.1 is the server host), captured on both; lab.down takes them off', async () => {
+    const from = mark(c);
+    const srv = await send(c, { op: 'py.run', code: student('server'), name: 'stu_srv.py', args: [], step: false, host: 'server' });
+    expect(srv.ok, JSON.stringify(srv.error)).toBe(true);
+    const bind = await eventAfter(c, from, (e) => e.type === 'api.call' && e.call === 'bind' && e.proc?.run === srv.result.run);
+    expect(bind.local).toBe('10.77.0.2:9301');
+    await eventAfter(c, from, (e) => e.type === 'api.begin' && e.call === 'accept' && e.proc?.run === srv.result.run);
+    const cli = await send(c, { op: 'py.run', code: student('client'), name: 'stu_cli.py', args: [], step: false, host: 'client' });
+    expect(cli.ok, JSON.stringify(cli.error)).toBe(true);
+    const out = await eventAfter(c, from, (e) => e.type === 'proc.output' && e.run === srv.result.run);
+    expect(out.text).toMatch(/^from 10\.77\.0\.1 hi from the client host/);
+    // both hosts' captures saw the SYN
+    await eventAfter(c, from, (e) => e.type === 'tcp.segment' && e.host === 'client' && e.flags.includes('SYN') && e.dst === '10.77.0.2:9301');
+    await eventAfter(c, from, (e) => e.type === 'tcp.segment' && e.host === 'server' && e.flags.includes('SYN') && e.dst === '10.77.0.2:9301');
+    // a py.run without host still runs on this machine
+    const here = await send(c, { op: 'py.run', code: 'import socket\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\nprint(s.getsockname()[0], flush=True)\n', name: 'here.py', args: [], step: false });
+    expect((await eventAfter(c, from, (e) => e.type === 'proc.output' && e.run === here.result.run)).text).toMatch(/^127\.0\.0\.1/);
+  }, 40_000);
+
   it('lab.down: a link.state says the link is down and no namespace of the agent is left', async () => {
     const before = mark(c);
     const t0 = performance.now();
@@ -190,6 +214,7 @@ describe.skipIf(LAB_SKIP !== null)('the lab over the WebSocket', () => {
     expect(await eventAfter(c, before, (e) => e.type === 'link.state')).toMatchObject({ up: false, conditions: { delayMs: 0 } });
     expect(namespacesOf(process.pid)).toEqual([]);
     // the other lab commands now say the lab is not up
+    expect((await send(c, { op: 'py.run', code: 'print(1)', name: 'x.py', args: [], step: false, host: 'client' })).error?.code).toBe('E_INVALID');
     expect((await send(c, { op: 'lab.set', conditions: { delayMs: 5 } })).error?.code).toBe('E_INVALID');
     expect((await send(c, { op: 'lab.oneshot', from: 'server' })).error?.code).toBe('E_INVALID');
   }, 30_000);

@@ -8,8 +8,11 @@
  * G3 Conditions are checked before anything changes (conditions.ts): E_INVALID with what is wrong. A lab
  *    that cannot be made here is E_UNAVAILABLE with why and the fix.
  * G4 Programs, the kernel probe and capture follow the lab's hosts only while something is attached (a
- *    lab lesson for its run, `run --lab`, `trace --lab`): the page's own programs stay on loopback while
- *    the lab is merely up. One attachment at a time (E_BUSY); lab.down is refused while one holds.
+ *    lab lesson for its run, `run --lab`, `trace --lab`, the page's programs of G7). One attachment at a
+ *    time (E_BUSY); lab.down is refused while a lesson or a run holds one.
+ * G7 A page's py.run with `host` runs on that host of the lab that is up (E_INVALID when none is): the
+ *    page's programs attach (probe and capture on the hosts; a py.run without host still runs here) and
+ *    stay attached until a lab lesson starts, lab.down or the agent's end, which detach them first.
  * G5 close() (the agent stopping) detaches and removes the lab; the keeper covers a SIGKILL (lab.ts L3).
  * G6 One-shots belong to what is attached: attach() and detach() disarm those that have not fired, so a
  *    lesson stopped before its lost segment was sent leaves nothing armed for the next one.
@@ -47,7 +50,10 @@ export interface AgentLabOptions {
 }
 
 /** Where a program of an attachment runs: its py.run and the file it runs. */
-export type HostOf = (cmd: CommandOf<'py.run'>, file: string) => HostName;
+export type HostOf = (cmd: CommandOf<'py.run'>, file: string) => HostName | null;
+
+/** who the page's programs' attachment is (G7) */
+const PAGE_PROGRAMS = 'the page’s programs';
 
 export interface LabAttachment {
   /** why it is attached (said in E_BUSY) */
@@ -146,6 +152,7 @@ export class AgentLab {
 
   down(): Promise<LabState> {
     return this.inTurn(async () => {
+      if (this.attached?.who === PAGE_PROGRAMS) await this.attached.detach(); // G7
       if (this.attached) throw new CommandError('E_BUSY', `${this.attached.who} is running on the lab; stop it first`);
       if (!this.lab) return this.state();
       await this.lab.down();
@@ -164,30 +171,43 @@ export class AgentLab {
    * capture on its hosts until detach(); resolves once capture has been moved.
    */
   attach(who: string, conditions: Partial<LinkConditions> | null, hostOf: HostOf): Promise<LabAttachment> {
+    return this.inTurn(() => this.attachNow(who, conditions, hostOf));
+  }
+
+  /** G7: the lab's hosts for the page's programs (a py.run with host); resolves once they are attached. */
+  forPagePrograms(): Promise<void> {
     return this.inTurn(async () => {
-      if (this.attached) throw new CommandError('E_BUSY', `${this.attached.who} is already running on the lab`);
-      const lab = conditions === null && this.current ? this.current : (await this.upNow(conditions ?? {}), this.current!);
-      await lab.clearShots(); // G6
-      const moved = attachLab(this.opts.agent, lab, hostOf);
-      await moved.ready;
-      let detached = false;
-      const attachment: LabAttachment = {
-        who,
-        oneshot: (shot) => this.oneshot(shot).then(() => undefined),
-        detach: async () => {
-          if (detached) return;
-          detached = true;
-          try {
-            await lab.clearShots().catch((err: unknown) => this.opts.log(`lab: disarming: ${(err as Error).message}`)); // G6
-            await moved.detach();
-          } finally {
-            if (this.attached === attachment) this.attached = null;
-          }
-        },
-      };
-      this.attached = attachment;
-      return attachment;
+      if (!this.current) throw new CommandError('E_INVALID', 'the lab is not up: bring it up first (lab.up), then run the program on one of its hosts');
+      if (this.attached?.who === PAGE_PROGRAMS) return;
+      if (this.attached) throw new CommandError('E_BUSY', `${this.attached.who} is running on the lab; run the program when it has ended`);
+      await this.attachNow(PAGE_PROGRAMS, null, (cmd) => cmd.host ?? null);
     });
+  }
+
+  private async attachNow(who: string, conditions: Partial<LinkConditions> | null, hostOf: HostOf): Promise<LabAttachment> {
+    if (this.attached?.who === PAGE_PROGRAMS) await this.attached.detach(); // G7
+    if (this.attached) throw new CommandError('E_BUSY', `${this.attached.who} is already running on the lab`);
+    const lab = conditions === null && this.current ? this.current : (await this.upNow(conditions ?? {}), this.current!);
+    await lab.clearShots(); // G6
+    const moved = attachLab(this.opts.agent, lab, hostOf);
+    await moved.ready;
+    let detached = false;
+    const attachment: LabAttachment = {
+      who,
+      oneshot: (shot) => this.oneshot(shot).then(() => undefined),
+      detach: async () => {
+        if (detached) return;
+        detached = true;
+        try {
+          await lab.clearShots().catch((err: unknown) => this.opts.log(`lab: disarming: ${(err as Error).message}`)); // G6
+          await moved.detach();
+        } finally {
+          if (this.attached === attachment) this.attached = null;
+        }
+      },
+    };
+    this.attached = attachment;
+    return attachment;
   }
 
   /** G4 for a lesson with `lab`: its server listing on the server host, every other program on the client host. */

@@ -2,7 +2,7 @@
  * The agent on the lab (lab.ts): its programs, its kernel probe and its packet capture follow the lab's
  * hosts instead of this machine. Nothing changes until attachLab() is called (`--lab`), and detach()
  * puts everything back. Rules:
- * A1 A program runs on the host `hostOf` names (lab.wrap: the same pid, group, watchdog and exit status);
+ * A1 A program runs on the host `hostOf` names (none: this machine) (lab.wrap: the same pid, group, watchdog and exit status);
  *    its text is run from a private copy where the address literal '127.0.0.1' / "127.0.0.1" becomes the
  *    server host's address (10.77.0.2), on both hosts: the server binds it, the client connects to it.
  *    Nothing else in the text changes (its lines stay where they were, printed text is left alone).
@@ -36,11 +36,12 @@ export function onLabText(code: string, server = LAB_ADDRESSES.server): string {
   return code.replace(LOOPBACK_LITERAL, (_m, q: string) => `${q}${server}${q}`);
 }
 
-export function attachLab(agent: LabbedAgent, lab: Lab, hostOf: (cmd: CommandOf<'py.run'>, file: string) => HostName): { ready: Promise<void>; detach(): Promise<void> } {
+export function attachLab(agent: LabbedAgent, lab: Lab, hostOf: (cmd: CommandOf<'py.run'>, file: string) => HostName | null): { ready: Promise<void>; detach(): Promise<void> } {
   const kernel = agent.kernel && 'useHosts' in agent.kernel ? (agent.kernel as HostKernel) : null;
   const wire = agent.wire && 'useHosts' in agent.wire ? (agent.wire as HostWire) : null;
   agent.programs?.useHosts((cmd, file) => {
     const host = hostOf(cmd, file);
+    if (host === null) return null; // this machine
     return { wrap: (argv) => lab.wrap(host, argv), text: (code) => onLabText(code) };
   });
   kernel?.useHosts((['client', 'server'] as const).map((name) => ({ name, procNet: lab.procNet(name), wrap: (argv: string[]) => lab.wrap(name, argv) })));

@@ -73,6 +73,8 @@ export const Command = z.discriminatedUnion('op', [
     args: z.array(z.string().max(1024)).max(32).default([]),
     /** pause before every socket call until py.go */
     step: z.boolean().default(false),
+    /** run it on this host of the lab network (lab.up first); absent: on this machine */
+    host: z.enum(['client', 'server']).optional(),
   }).refine((c) => [c.code, c.example, c.path].filter((x) => x !== undefined).length === 1, 'give exactly one of code, example or path'),
   /** make the paused call of a run happen now */
   z.object({ op: z.literal('py.go'), run: RunId }),

@@ -5,7 +5,7 @@ import { EXAMPLES, findExample, type CommandInput } from '@socketscope/shared';
 import { runCommand } from '../../app/session.ts';
 import type { MessageKey } from '../../i18n/en.ts';
 import { useT } from '../../i18n/useT.ts';
-import { appStore } from '../../store/store.ts';
+import { appStore, useApp } from '../../store/store.ts';
 import { ErrorHint } from '../Reply.tsx';
 import type { Access } from './access.ts';
 import { MAX_ARG_LEN, MAX_ARGS, splitArgs } from './args.ts';
@@ -26,9 +26,11 @@ interface Draft {
   text: string;
   name: string;
   args: string;
+  /** where it runs: this machine, or a host of the lab network while its link is up */
+  where: 'here' | 'client' | 'server';
 }
 const first = EXAMPLES[0]!;
-const draft = createStore<Draft>()(() => ({ example: first.id, text: first.source, name: first.file, args: '' }));
+const draft = createStore<Draft>()(() => ({ example: first.id, text: first.source, name: first.file, args: '', where: 'here' }));
 const setDraft = (patch: Partial<Draft>) => draft.setState(patch);
 
 type Problem = { key: MessageKey; params?: Record<string, string | number> } | { code: string; message: string; hint?: string | undefined };
@@ -40,6 +42,8 @@ export function NewProgram({ access }: { access: Access }) {
   const [busy, setBusy] = useState(false);
   const fileInput = useRef<HTMLInputElement | null>(null);
   const example = d.example ? findExample(d.example) : undefined;
+  const labUp = useApp((s) => s.model.link?.up === true);
+  const host = labUp && d.where !== 'here' ? d.where : undefined;
   const edited = example !== undefined && d.text !== example.source;
 
   const pickExample = (id: string) => {
@@ -85,8 +89,8 @@ export function NewProgram({ access }: { access: Access }) {
     }
     const asExample = example && !edited ? example : undefined;
     const cmd: CommandInput = asExample
-      ? { op: 'py.run', example: asExample.id, args: args.args, step }
-      : { op: 'py.run', code: d.text, name: d.name, args: args.args, step };
+      ? { op: 'py.run', example: asExample.id, args: args.args, step, ...(host ? { host } : {}) }
+      : { op: 'py.run', code: d.text, name: d.name, args: args.args, step, ...(host ? { host } : {}) };
     const session = appStore().getState().session?.id;
     setBusy(true);
     const r = await runCommand('py.run', cmd);
@@ -138,6 +142,16 @@ export function NewProgram({ access }: { access: Access }) {
       <label>{t('prog.args')}
         <input data-testid="prog-args" value={d.args} title={t('prog.argsHint')} placeholder={t('prog.argsPlaceholder')} onChange={(e) => setDraft({ args: e.target.value })} />
       </label>
+      {labUp ? (
+        <label>{t('prog.where')}
+          <select data-testid="prog-where" value={d.where} title={t('prog.whereHint')} onChange={(e) => setDraft({ where: e.target.value as Draft['where'] })}>
+            <option value="here">{t('prog.where.here')}</option>
+            <option value="client">{t('prog.where.client')}</option>
+            <option value="server">{t('prog.where.server')}</option>
+          </select>
+        </label>
+      ) : null}
+      {host ? <p className="muted small" data-testid="prog-where-note">{t('prog.where.note')}</p> : null}
       <div className="btns">
         <button type="submit" className="primary" data-testid="prog-run" disabled={disabled}>▶ {t('prog.run')}</button>
         <button type="button" className="primary" data-testid="prog-run-step" disabled={disabled} title={t('prog.runStepHint')} onClick={() => void run(true)}>⇥ {t('prog.runStep')}</button>
