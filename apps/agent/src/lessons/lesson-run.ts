@@ -8,7 +8,8 @@
  *    the run's next call while that call is on one of the step's lines for the run, and stops when the run
  *    waits before a call of a later step, is blocked inside a call (accept() with nobody connecting yet)
  *    or has ended (a connect() in progress is waited for: only the network frees it, and a lost SYN is
- *    resent after a second). A call on a line no step names is released as it comes. A run starts at its first step.
+ *    resent after a second; on the lab any call is given a round trip more before it counts as blocked:
+ *    blockedMsOf). A call on a line no step names is released as it comes. A run starts at its first step.
  *    A step may give its runs' order (step.order: who closes first); else the lesson's run order. The runs
  *    are gone through again until a whole pass releases nothing: a run blocked in a call that a later run
  *    freed (recvfrom() before the peer's sendto()) goes on to its next call of the same step.
@@ -50,8 +51,16 @@ export const QUIET_MAX_MS = 3_000;
 const NETWORK_CALLS = new Set(['connect', 'connect_ex', 'create_connection']);
 /** ...until this long before the step's deadline, then counts them as blocked */
 const CONNECT_SLACK_MS = 2_000;
-/** a run inside a call for this long is waiting on another program */
+/** a run inside a call for this long is waiting on another program (on loopback) */
 const BLOCKED_MS = 30;
+/**
+ * On the lab a call may wait for the network first: an accept() for the handshake's last ACK, a recv() for
+ * data still on the link. It counts as waiting on another program only after a round trip (and jitter) more.
+ */
+export function blockedMsOf(lesson: Lesson): number {
+  if (!lesson.lab) return BLOCKED_MS;
+  return BLOCKED_MS + 2 * (lesson.lab.delayMs + (lesson.lab.jitterMs ?? 0)) + 20;
+}
 const TICK_MS = 5;
 
 export interface LessonResult {
@@ -98,9 +107,12 @@ export class LessonRunner {
   private allowed = 1;
   private stopped = false;
   private ended = false;
+  /** blockedMsOf(lesson) */
+  private readonly blockedMs: number;
   readonly done: Promise<LessonResult>;
 
   constructor(private readonly lesson: Lesson, private readonly deps: LessonDeps, private readonly opts: LessonOptions = {}) {
+    this.blockedMs = blockedMsOf(lesson);
     this.dir = mkdtempSync(path.join(os.tmpdir(), `socketscope-${lesson.id}-`));
     const from = lesson.ports[0];
     const moved = opts.port !== undefined && from !== undefined ? { from, to: opts.port } : undefined;
@@ -250,7 +262,7 @@ export class LessonRunner {
       // call another run just freed has returned is a few ms behind)
       // ...except a connect(): only the network frees it (a lost SYN is resent after the kernel's 1 s
       // timeout on the lab), so the step waits for it, short of the step's deadline
-      if (run.blocked(BLOCKED_MS) && Date.now() - this.lastGo >= BLOCKED_MS) {
+      if (run.blocked(this.blockedMs) && Date.now() - this.lastGo >= this.blockedMs) {
         if (!run.inCalls().some((c) => NETWORK_CALLS.has(c)) || Date.now() > deadline - CONNECT_SLACK_MS) return null;
       }
       if (Date.now() > deadline) throw new CommandError('ETIMEDOUT', `${this.lesson.id}: step ${step.id}: ${run.run} did not reach its next socket call in ${STEP_TIMEOUT_MS / 1000} s`);
@@ -280,8 +292,10 @@ export class LessonRunner {
     }
     const deadline = Date.now() + FINISH_MS;
     const runs = [...this.runs.values()];
-    while (runs.some((r) => !r.exited && !r.blocked(BLOCKED_MS * 10)) && Date.now() < deadline && !this.stopped) await sleep(TICK_MS);
+    while (runs.some((r) => !r.exited && !r.blocked(this.blockedMs * 10)) && Date.now() < deadline && !this.stopped) await sleep(TICK_MS);
     await Promise.all(runs.filter((r) => !r.exited).map((r) => r.stop('stopped')));
+    // on the lab the last FIN may still be on the link: the states it causes (TIME_WAIT) come a round trip later
+    if (this.lesson.lab) await sleep(this.blockedMs);
     await this.settle();
   }
 }
