@@ -173,13 +173,16 @@ function shaft(ctx: Ctx, x1: number, y1: number, x2: number, y2: number, color: 
 }
 
 function head(ctx: Ctx, x1: number, y1: number, x2: number, y2: number, color: string, lw: number): void {
-  const ang = Math.atan2(y2 - y1, x2 - x1);
-  const len = 7 * lw;
+  arrowHead(ctx, x2, y2, Math.atan2(y2 - y1, x2 - x1), 7 * lw, color);
+}
+
+/** A filled arrowhead at (tipX, tipY) pointing along `ang`, `len` long: every arrow of the ladder ends in one. */
+export function arrowHead(ctx: Ctx, tipX: number, tipY: number, ang: number, len: number, color: string): void {
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.moveTo(x2, y2);
-  ctx.lineTo(x2 - Math.cos(ang - 0.46) * len, y2 - Math.sin(ang - 0.46) * len);
-  ctx.lineTo(x2 - Math.cos(ang + 0.46) * len, y2 - Math.sin(ang + 0.46) * len);
+  ctx.moveTo(tipX, tipY);
+  ctx.lineTo(tipX - Math.cos(ang - 0.46) * len, tipY - Math.sin(ang - 0.46) * len);
+  ctx.lineTo(tipX - Math.cos(ang + 0.46) * len, tipY - Math.sin(ang + 0.46) * len);
   ctx.closePath();
   ctx.fill();
 }

@@ -1,6 +1,6 @@
 import { arrowNumbers, arrowTitle, bundleDetail, bundleLabel, formatDelta, formatTime, markLabel, noteLabel, type T } from './format.ts';
 import { arrowKind, contentWidth, laneX, rowLines, rowSelected, stateFamily, stickyCentre, type Metrics, type ViewBox } from './geometry.ts';
-import { paintLinkRow, paintLinkSpans } from './paint-link.ts';
+import { arrowHead, paintLinkRow, paintLinkSpans } from './paint-link.ts';
 import { shortPreview } from './payload.ts';
 import type { ArrowRow, BundleRow, LadderLayout, LadderRow, MarkRow, StateRow } from './types.ts';
 
@@ -340,13 +340,7 @@ class Painter {
     ctx.setLineDash(dashed ? [9, 6] : []);
     this.segment(x1, y1, endX, endY);
     ctx.setLineDash([]);
-    ctx.fillStyle = color;
-    ctx.beginPath();
-    ctx.moveTo(tipX, tipY);
-    ctx.lineTo(tipX - Math.cos(ang - 0.46) * len, tipY - Math.sin(ang - 0.46) * len);
-    ctx.lineTo(tipX - Math.cos(ang + 0.46) * len, tipY - Math.sin(ang + 0.46) * len);
-    ctx.closePath();
-    ctx.fill();
+    arrowHead(ctx, tipX, tipY, ang, len, color);
   }
 
   /**
