@@ -138,6 +138,7 @@ test('the LabPanel sends lab.up / lab.oneshot / lab.down and shows the agent’s
       capabilities: {
         kernel: { available: false }, wire: { available: true }, tcpInfo: { available: false }, remoteTargets: false, scenarios: [],
         lab: { available: true, how: 'root' },
+        python: { available: true, version: '3.11.2' },
       },
     },
     onMessage: (msg, send) => {

@@ -260,12 +260,27 @@ export class Agent implements AgentPort {
     return running.done;
   }
 
-  /** Resolves once no kernel or wire event has come for `ms`, or after `maxMs` (lessons L4). */
+  /**
+   * Resolves once no kernel or wire event has come for `ms`, or after `maxMs` (lessons L4). A kernel sample
+   * that says nothing new (the same state and queues, only TCP_INFO's RTT moved: on the lab's hosts every look
+   * carries it) is not news: counted, the step would never be quiet and always take maxMs.
+   */
   private quiet(ms: number, maxMs: number): Promise<void> {
     return new Promise((resolve) => {
       let last = Date.now();
       const start = last;
-      const off = this.session.subscribe((e) => { if (e.layer === 'kernel' || e.layer === 'wire') last = Date.now(); });
+      const seen = new Map<string, string>();
+      const off = this.session.subscribe((e) => {
+        if (e.type === 'kernel.tcp' || e.type === 'kernel.udp') {
+          const key = e.sock ?? `${e.local}|${e.remote ?? ''}`;
+          const said = `${e.type === 'kernel.tcp' ? e.state : ''}|${e.sendQueue ?? ''}|${e.recvQueue ?? ''}|${e.gone === true}|${e.type === 'kernel.udp' ? e.drops ?? '' : ''}`;
+          if (seen.get(key) === said) return;
+          seen.set(key, said);
+          last = Date.now();
+        } else if (e.layer === 'kernel' || e.layer === 'wire') {
+          last = Date.now();
+        }
+      });
       const tick = setInterval(() => {
         const now = Date.now();
         if (now - last >= ms || now - start >= maxMs) {

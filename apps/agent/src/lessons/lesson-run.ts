@@ -18,7 +18,8 @@
  *    ECONNREFUSED) is part of the lesson, not a failed step.
  * L4 Before a step is done, the kernel layer has looked at the sockets after the step's calls (the probe's
  *    settled(), bounded by SETTLE_MS), and in a recorded run the kernel and the wire have gone quiet
- *    (QUIET_MS): what the step teaches is in the kernel layer before the next step.
+ *    (QUIET_MS; on the lab two round trips more: quietMsOf): what the step teaches is in the kernel layer
+ *    before the next step.
  * L5 Live: the first step runs at once, each next one when next() is called. Recorded: every step runs
  *    as soon as the one before is done. Either way, after the last step the programs run freely to their
  *    end (bounded by FINISH_MS; a server still waiting in a loop is then stopped) and their files are
@@ -53,6 +54,15 @@ const NETWORK_CALLS = new Set(['connect', 'connect_ex', 'create_connection']);
 const CONNECT_SLACK_MS = 2_000;
 /** a run inside a call for this long is waiting on another program (on loopback) */
 const BLOCKED_MS = 30;
+/**
+ * On the lab a lost segment is resent by a timer (Linux's tail-loss probe after ~2 RTT, the RTO after ≥ 200 ms
+ * + RTT): silence on the wire for QUIET_MS is not yet the end of a step. Two round trips more.
+ */
+export function quietMsOf(lesson: Lesson): number {
+  if (!lesson.lab) return QUIET_MS;
+  return QUIET_MS + 4 * (lesson.lab.delayMs + (lesson.lab.jitterMs ?? 0));
+}
+
 /**
  * On the lab a call may wait for the network first: an accept() for the handshake's last ACK, a recv() for
  * data still on the link. It counts as waiting on another program only after a round trip (and jitter) more.
@@ -281,7 +291,7 @@ export class LessonRunner {
   /** L4 */
   private async settle(): Promise<void> {
     if (this.deps.settled) await Promise.race([this.deps.settled(), sleep(SETTLE_MS)]);
-    if (this.deps.quiet && !this.live) await this.deps.quiet(QUIET_MS, QUIET_MAX_MS);
+    if (this.deps.quiet && !this.live) await this.deps.quiet(quietMsOf(this.lesson), QUIET_MAX_MS);
   }
 
   /** L5: the programs run freely to their end; a server still waiting in its loop is stopped. */
